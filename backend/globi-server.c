@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-server"
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "globi-error.h"
+#include "globi-request.h"
+#include "globi-routes.h"
+#include "globi-server-private.h"
+#include "globi-store-accounts.h"
+
+#define JWT_AUDIENCE      "globichat"
+#define RATE_LIMIT_KEYS   100000
+#define REGISTER_WINDOW_S 3600
+
+typedef enum
+{
+  ROUTE_AUTH = 1 << 0,
+  ROUTE_AVATAR_BODY = 1 << 1, /* body limit is max_avatar_bytes, not max_body_bytes */
+} RouteFlags;
+
+typedef struct
+{
+  const char *method;
+  const char *path;
+  GlobiRouteHandler handler;
+  RouteFlags flags;
+} Route;
+
+/* Order matters where templates overlap: /v1/users/lookup before /v1/users/{id}. */
+static const Route routes[] = {
+  { "GET", "/healthz", globi_routes_healthz, 0 },
+  { "GET", "/metrics", globi_routes_metrics, 0 },
+  { "GET", "/.well-known/jwks.json", globi_routes_jwks, 0 },
+  { "POST", "/v1/accounts", globi_routes_register, 0 },
+  { "POST", "/v1/sessions", globi_routes_sign_in, 0 },
+  { "POST", "/v1/sessions/refresh", globi_routes_refresh, 0 },
+  { "DELETE", "/v1/sessions/current", globi_routes_sign_out, ROUTE_AUTH },
+  { "GET", "/v1/devices", globi_routes_list_devices, ROUTE_AUTH },
+  { "DELETE", "/v1/devices/{id}", globi_routes_revoke_device, ROUTE_AUTH },
+  { "POST", "/v1/account/password", globi_routes_change_password, ROUTE_AUTH },
+  { "GET", "/v1/me", globi_routes_get_me, ROUTE_AUTH },
+  { "PATCH", "/v1/me", globi_routes_patch_me, ROUTE_AUTH },
+  { "PUT", "/v1/me/avatar", globi_routes_put_avatar, ROUTE_AUTH | ROUTE_AVATAR_BODY },
+  { "DELETE", "/v1/me/avatar", globi_routes_delete_avatar, ROUTE_AUTH },
+  { "GET", "/v1/blobs/{hash}", globi_routes_get_blob, ROUTE_AUTH },
+  { "GET", "/v1/users/lookup", globi_routes_lookup_user, ROUTE_AUTH },
+  { "GET", "/v1/users/{id}", globi_routes_get_user, ROUTE_AUTH },
+};
+
+/* Per-message bookkeeping, attached to the SoupServerMessage. */
+typedef struct
+{
+  gint64 started_us;
+  const char *route;   /* a template from the table, or a fixed label */
+  gboolean too_large;  /* Content-Length over the limit: body discarded unread */
+  gboolean dispatched; /* counted in in_flight */
+} MessageInfo;
+
+struct _GlobiServer
+{
+  GObject parent_instance;
+
+  GlobiServerConfig *config;
+  GlobiStore *store;
+  GlobiTokenSigner *signer;
+  GlobiPasswordHasher *hasher;
+  GlobiMetrics *metrics;
+  GlobiBlobStore *blobs;
+  GlobiRateLimiter *limiters[GLOBI_N_LIMITS];
+  SoupServer *soup;
+  char *base_url;
+  guint port;
+
+  GHashTable *active_devices; /* device id → itself */
+  GHashTable *connections;    /* GSocket, weakly referenced */
+  gint clock_offset_s;        /* atomic; seconds */
+
+  guint in_flight;
+  gboolean shutting_down;
+  gboolean closing_store;
+  GTask *shutdown_task;
+  guint shutdown_timeout_id;
+};
+
+G_DEFINE_FINAL_TYPE (GlobiServer, globi_server, G_TYPE_OBJECT)
+
+static GQuark message_info_quark;
+
+static void maybe_finish_shutdown (GlobiServer *self);
+
+static MessageInfo *
+message_info (SoupServerMessage *msg)
+{
+  MessageInfo *info = g_object_get_qdata (G_OBJECT (msg), message_info_quark);
+
+  if (!info)
+    {
+      info = g_new0 (MessageInfo, 1);
+      info->started_us = g_get_monotonic_time ();
+      info->route = "unmatched";
+      g_object_set_qdata_full (G_OBJECT (msg), message_info_quark, info, g_free);
+    }
+  return info;
+}
+
+/* Matches path against a template; on success appends the {params} to out_params. */
+static gboolean
+route_matches (const char *template, const char *path, GPtrArray *out_params)
+{
+  g_auto (GStrv) t = g_strsplit (template, "/", -1);
+  g_auto (GStrv) p = g_strsplit (path, "/", -1);
+  guint n = g_strv_length (t);
+
+  if (g_strv_length (p) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      if (t[i][0] == '{')
+        {
+          if (p[i][0] == 0)
+            return FALSE;
+          if (out_params)
+            g_ptr_array_add (out_params, g_uri_unescape_string (p[i], NULL));
+        }
+      else if (!g_str_equal (t[i], p[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The route for method + path; *path_known says whether some other method has it. */
+static const Route *
+find_route (const char *method, const char *path, GPtrArray *params, gboolean *path_known)
+{
+  *path_known = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      if (!route_matches (routes[i].path, path, NULL))
+        continue;
+      *path_known = TRUE;
+      if (g_str_equal (routes[i].method, method))
+        {
+          route_matches (routes[i].path, path, params);
+          return &routes[i];
+        }
+    }
+  return NULL;
+}
+
+static gsize
+body_limit (GlobiServer *self, const Route *route)
+{
+  if (route && (route->flags & ROUTE_AVATAR_BODY))
+    return self->config->max_avatar_bytes;
+  return self->config->max_body_bytes;
+}
+
+/* Runs once the headers are in: a body announced over the limit is read and thrown
+ * away instead of buffered, and the handler answers 413. Reading it (rather than
+ * closing) lets the client see the reply instead of a reset connection. */
+static void
+early_handler (SoupServer *server,
+               SoupServerMessage *msg,
+               const char *path,
+               GHashTable *query,
+               gpointer user_data)
+{
+  GlobiServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  MessageInfo *info = message_info (msg);
+  gboolean path_known;
+  const Route *route;
+
+  info->started_us = g_get_monotonic_time ();
+  route = find_route (soup_server_message_get_method (msg), path, NULL, &path_known);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) body_limit (self, route))
+    {
+      info->too_large = TRUE;
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+    }
+}
+
+static void
+handler (SoupServer *server,
+         SoupServerMessage *msg,
+         const char *path,
+         GHashTable *query,
+         gpointer user_data)
+{
+  GlobiServer *self = user_data;
+  MessageInfo *info = message_info (msg);
+  g_autoptr (GPtrArray) params = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GlobiRequest) req = NULL;
+  g_autoptr (GError) error = NULL;
+  const Route *route;
+  gboolean path_known;
+
+  info->dispatched = TRUE;
+  self->in_flight++;
+
+  route = find_route (soup_server_message_get_method (msg), path, params, &path_known);
+  if (route)
+    info->route = route->path;
+  req = globi_request_new (self, msg, info->route);
+  for (guint i = 0; i < params->len; i++)
+    globi_request_add_param (req, g_ptr_array_index (params, i));
+
+  if (self->shutting_down)
+    globi_request_reply_error_code (req, GLOBI_ERROR_UNAVAILABLE, "the server is shutting down");
+  else if (g_hash_table_size (self->connections) > self->config->max_connections)
+    globi_request_reply_error_code (req, GLOBI_ERROR_UNAVAILABLE, "too many connections");
+  else if (!route && path_known)
+    globi_request_reply_error_code (req, GLOBI_ERROR_METHOD_NOT_ALLOWED, "method not allowed");
+  else if (!route)
+    globi_request_reply_error_code (req, GLOBI_ERROR_NOT_FOUND, "no such route");
+  else if (info->too_large ||
+           soup_server_message_get_request_body (msg)->length > body_limit (self, route))
+    globi_request_reply_error_code (req, GLOBI_ERROR_TOO_LARGE, "the body is over the limit");
+  else if ((route->flags & ROUTE_AUTH) && !globi_request_authenticate (req, &error))
+    globi_request_reply_error (req, error);
+  else
+    route->handler (req);
+
+  globi_request_leave_dispatch (req);
+}
+
+static void
+request_done (GlobiServer *self, SoupServerMessage *msg, gboolean aborted)
+{
+  MessageInfo *info = g_object_get_qdata (G_OBJECT (msg), message_info_quark);
+  const char *method = soup_server_message_get_method (msg);
+  guint status = aborted ? 0 : soup_server_message_get_status (msg);
+  double duration;
+
+  if (!info)
+    return; /* an idle keep-alive connection closing: no request was read */
+
+  duration = (g_get_monotonic_time () - info->started_us) / (double) G_USEC_PER_SEC;
+  if (!aborted)
+    globi_metrics_observe_request (self->metrics, method, info->route, status, duration);
+  /* Never the Authorization header, the query or a body: the route template only. */
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "HTTP_METHOD", method, "HTTP_ROUTE",
+                    info->route, "HTTP_STATUS", aborted ? "aborted" : "", "MESSAGE",
+                    "%s %s %u %.1f ms%s", method, info->route, status, duration * 1000.0,
+                    aborted ? " (aborted)" : "");
+
+  if (info->dispatched)
+    {
+      info->dispatched = FALSE;
+      g_assert (self->in_flight > 0);
+      self->in_flight--;
+      maybe_finish_shutdown (self);
+    }
+}
+
+static void
+on_request_finished_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  request_done (user_data, msg, FALSE);
+}
+
+static void
+on_request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  request_done (user_data, msg, TRUE);
+}
+
+static void
+on_socket_gone_cb (gpointer user_data, GObject *where_the_socket_was)
+{
+  GlobiServer *self = user_data;
+
+  if (g_hash_table_remove (self->connections, where_the_socket_was))
+    globi_metrics_connection_closed (self->metrics);
+}
+
+/* libsoup has no connection signal; a request's socket identifies its connection. */
+static void
+on_request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  GlobiServer *self = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket && !g_hash_table_contains (self->connections, socket))
+    {
+      g_hash_table_add (self->connections, socket);
+      g_object_weak_ref (G_OBJECT (socket), on_socket_gone_cb, self);
+      globi_metrics_connection_opened (self->metrics);
+    }
+}
+
+static void
+forget_connections (GlobiServer *self)
+{
+  GHashTableIter iter;
+  gpointer socket;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, &socket, NULL))
+    g_object_weak_unref (socket, on_socket_gone_cb, self);
+  g_hash_table_remove_all (self->connections);
+}
+
+static void
+globi_server_dispose (GObject *object)
+{
+  GlobiServer *self = GLOBI_SERVER (object);
+
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  if (self->soup)
+    {
+      g_signal_handlers_disconnect_by_data (self->soup, self);
+      soup_server_disconnect (self->soup);
+    }
+  forget_connections (self);
+  g_clear_object (&self->soup);
+  g_clear_object (&self->store);
+  g_clear_object (&self->signer);
+  g_clear_object (&self->hasher);
+  g_clear_object (&self->metrics);
+  g_clear_object (&self->blobs);
+  for (guint i = 0; i < GLOBI_N_LIMITS; i++)
+    g_clear_object (&self->limiters[i]);
+
+  G_OBJECT_CLASS (globi_server_parent_class)->dispose (object);
+}
+
+static void
+globi_server_finalize (GObject *object)
+{
+  GlobiServer *self = GLOBI_SERVER (object);
+
+  g_clear_pointer (&self->config, globi_server_config_free);
+  g_clear_pointer (&self->active_devices, g_hash_table_unref);
+  g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_pointer (&self->base_url, g_free);
+
+  G_OBJECT_CLASS (globi_server_parent_class)->finalize (object);
+}
+
+static void
+globi_server_class_init (GlobiServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = globi_server_dispose;
+  object_class->finalize = globi_server_finalize;
+
+  message_info_quark = g_quark_from_static_string ("globi-server-message-info");
+}
+
+static void
+globi_server_init (GlobiServer *self)
+{
+  self->active_devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->connections = g_hash_table_new (NULL, NULL);
+}
+
+static gboolean
+load_signer (GlobiServer *self, const char *issuer, GError **error)
+{
+  g_autofree char *key_dir = g_build_filename (self->config->data_dir, "keys", NULL);
+
+  self->signer = globi_token_signer_new (issuer, JWT_AUDIENCE, self->config->access_token_lifetime);
+  return globi_token_signer_load_keys (self->signer, key_dir, error);
+}
+
+GlobiServer *
+globi_server_new (const GlobiServerConfig *config, GError **error)
+{
+  g_autoptr (GlobiServer) self = NULL;
+  g_autoptr (GPtrArray) devices = NULL;
+  g_autofree char *db_path = NULL;
+  g_autofree char *blob_dir = NULL;
+  const GlobiServerConfig *c;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  if (!globi_server_config_validate (config, error))
+    return NULL;
+
+  self = g_object_new (GLOBI_TYPE_SERVER, NULL);
+  self->config = globi_server_config_copy (config);
+  c = self->config;
+
+  if (g_mkdir_with_parents (c->data_dir, 0700) != 0)
+    {
+      g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "cannot create %s: %s", c->data_dir,
+                   g_strerror (errno));
+      return NULL;
+    }
+  db_path = g_build_filename (c->data_dir, "globichat.db", NULL);
+  if (!(self->store = globi_store_new (db_path, error)))
+    return NULL;
+  blob_dir = g_build_filename (c->data_dir, "blobs", NULL);
+  if (!(self->blobs = globi_blob_store_new (blob_dir, error)))
+    return NULL;
+  /* Without a configured issuer it is the base URL, known once start() has listened. */
+  if (c->issuer && !load_signer (self, c->issuer, error))
+    return NULL;
+
+  self->hasher = globi_password_hasher_new (c->argon2_opslimit, c->argon2_memlimit);
+  self->metrics = globi_metrics_new ();
+  self->limiters[GLOBI_LIMIT_SIGNIN_ACCOUNT] = globi_rate_limiter_new (
+      c->signin_failures_per_account, c->signin_window_seconds, RATE_LIMIT_KEYS);
+  self->limiters[GLOBI_LIMIT_SIGNIN_ADDRESS] = globi_rate_limiter_new (
+      c->signin_failures_per_address, c->signin_window_seconds, RATE_LIMIT_KEYS);
+  self->limiters[GLOBI_LIMIT_REGISTER_ADDRESS] =
+      globi_rate_limiter_new (c->registrations_per_address, REGISTER_WINDOW_S, RATE_LIMIT_KEYS);
+
+  devices = globi_store_read_sync (self->store, globi_store_accounts_active_devices, NULL, error);
+  if (!devices)
+    return NULL;
+  for (guint i = 0; i < devices->len; i++)
+    globi_server_device_activate (self, g_ptr_array_index (devices, i));
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+globi_server_start (GlobiServer *self, GError **error)
+{
+  const GlobiServerConfig *c;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  SoupServerListenOptions options = 0;
+  GSList *uris;
+
+  g_return_val_if_fail (GLOBI_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->soup == NULL, FALSE);
+
+  c = self->config;
+  self->soup = soup_server_new ("server-header", "globichat/" PACKAGE_VERSION " ", NULL);
+  if (c->tls_certificate && c->tls_key)
+    {
+      certificate = g_tls_certificate_new_from_files (c->tls_certificate, c->tls_key, error);
+      if (!certificate)
+        return FALSE;
+      soup_server_set_tls_certificate (self->soup, certificate);
+      options |= SOUP_SERVER_LISTEN_HTTPS;
+    }
+
+  soup_server_add_early_handler (self->soup, NULL, early_handler, self, NULL);
+  soup_server_add_handler (self->soup, NULL, handler, self, NULL);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started_cb), self);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished_cb), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (on_request_aborted_cb), self);
+
+  address = g_inet_socket_address_new_from_string (c->listen_address, c->port);
+  if (!address)
+    {
+      g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "invalid listen address %s",
+                   c->listen_address);
+      return FALSE;
+    }
+  if (!soup_server_listen (self->soup, address, options, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->soup);
+  self->port = uris ? g_uri_get_port (uris->data) : c->port;
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  self->base_url = g_strdup_printf ("%s://%s%s%s:%u", certificate ? "https" : "http",
+                                    strchr (c->listen_address, ':') ? "[" : "", c->listen_address,
+                                    strchr (c->listen_address, ':') ? "]" : "", self->port);
+
+  if (!self->signer && !load_signer (self, self->base_url, error))
+    return FALSE;
+
+  g_message ("listening on %s", self->base_url);
+  return TRUE;
+}
+
+guint
+globi_server_get_port (GlobiServer *self)
+{
+  g_return_val_if_fail (GLOBI_IS_SERVER (self), 0);
+
+  return self->port;
+}
+
+char *
+globi_server_dup_base_url (GlobiServer *self)
+{
+  g_return_val_if_fail (GLOBI_IS_SERVER (self), NULL);
+
+  return g_strdup (self->base_url);
+}
+
+static void
+on_store_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiServer) self = user_data;
+  g_autoptr (GTask) task = g_steal_pointer (&self->shutdown_task);
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_store_close_finish (GLOBI_STORE (source), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    {
+      g_message ("shut down");
+      g_task_return_boolean (task, TRUE);
+    }
+}
+
+static void
+finish_shutdown (GlobiServer *self)
+{
+  if (self->closing_store)
+    return;
+  self->closing_store = TRUE;
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  if (self->in_flight > 0)
+    g_warning ("shutdown timeout: %u requests still in flight", self->in_flight);
+  if (self->soup)
+    soup_server_disconnect (self->soup);
+  globi_store_close_async (self->store, on_store_closed_cb, g_object_ref (self));
+}
+
+static void
+maybe_finish_shutdown (GlobiServer *self)
+{
+  if (self->shutting_down && self->in_flight == 0)
+    finish_shutdown (self);
+}
+
+static gboolean
+on_shutdown_timeout_cb (gpointer user_data)
+{
+  GlobiServer *self = user_data;
+
+  self->shutdown_timeout_id = 0;
+  finish_shutdown (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+globi_server_shutdown_async (GlobiServer *self,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (GLOBI_IS_SERVER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, globi_server_shutdown_async);
+  if (self->shutting_down)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "already shutting down");
+      return;
+    }
+  g_message ("shutting down: %u requests in flight", self->in_flight);
+  self->shutting_down = TRUE;
+  self->shutdown_task = g_steal_pointer (&task);
+  self->shutdown_timeout_id = g_timeout_add_seconds (
+      MAX (self->config->shutdown_timeout_seconds, 1), on_shutdown_timeout_cb, self);
+  maybe_finish_shutdown (self);
+}
+
+gboolean
+globi_server_shutdown_finish (GlobiServer *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+globi_server_set_clock_offset (GlobiServer *self, gint64 offset_seconds)
+{
+  g_return_if_fail (GLOBI_IS_SERVER (self));
+
+  g_atomic_int_set (&self->clock_offset_s, (gint) CLAMP (offset_seconds, G_MININT, G_MAXINT));
+}
+
+/* Private API for the route files. */
+
+const GlobiServerConfig *
+globi_server_get_config (GlobiServer *self)
+{
+  return self->config;
+}
+
+GlobiStore *
+globi_server_get_store (GlobiServer *self)
+{
+  return self->store;
+}
+
+GlobiTokenSigner *
+globi_server_get_signer (GlobiServer *self)
+{
+  return self->signer;
+}
+
+GlobiPasswordHasher *
+globi_server_get_hasher (GlobiServer *self)
+{
+  return self->hasher;
+}
+
+GlobiMetrics *
+globi_server_get_metrics (GlobiServer *self)
+{
+  return self->metrics;
+}
+
+GlobiBlobStore *
+globi_server_get_blobs (GlobiServer *self)
+{
+  return self->blobs;
+}
+
+GlobiRateLimiter *
+globi_server_get_limiter (GlobiServer *self, GlobiLimit limit)
+{
+  g_return_val_if_fail (limit < GLOBI_N_LIMITS, NULL);
+
+  return self->limiters[limit];
+}
+
+static gint64
+clock_offset_s (GlobiServer *self)
+{
+  return g_atomic_int_get (&self->clock_offset_s);
+}
+
+gint64
+globi_server_now_ms (GlobiServer *self)
+{
+  return g_get_real_time () / 1000 + clock_offset_s (self) * 1000;
+}
+
+gint64
+globi_server_now_s (GlobiServer *self)
+{
+  return g_get_real_time () / G_USEC_PER_SEC + clock_offset_s (self);
+}
+
+gint64
+globi_server_monotonic_us (GlobiServer *self)
+{
+  return g_get_monotonic_time () + clock_offset_s (self) * G_USEC_PER_SEC;
+}
+
+gboolean
+globi_server_is_shutting_down (GlobiServer *self)
+{
+  return self->shutting_down;
+}
+
+gboolean
+globi_server_device_is_active (GlobiServer *self, const char *device_id)
+{
+  return device_id && g_hash_table_contains (self->active_devices, device_id);
+}
+
+void
+globi_server_device_activate (GlobiServer *self, const char *device_id)
+{
+  g_hash_table_add (self->active_devices, g_strdup (device_id));
+}
+
+void
+globi_server_device_revoke (GlobiServer *self, const char *device_id)
+{
+  g_hash_table_remove (self->active_devices, device_id);
+}

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-store"
+
+#include "config.h"
+
+#include "globi-error.h"
+#include "globi-store.h"
+
+#define N_READERS       3
+#define MAX_BATCH       128
+#define BUSY_TIMEOUT_MS 5000
+
+typedef struct
+{
+  GlobiStoreFunc func;
+  gpointer data;
+  GDestroyNotify data_free;
+  GDestroyNotify result_free;
+  GTask *task;
+  /* Filled by the writer while the batch is open. */
+  gpointer result;
+  GError *error;
+} Job;
+
+struct _GlobiStore
+{
+  GObject parent_instance;
+
+  char *path;
+  sqlite3 *writer_db;
+  GThread *writer;
+  GAsyncQueue *write_queue;
+  /* Idle read connections; a reader thread pops one, uses it, pushes it back. */
+  GAsyncQueue *readers;
+  gboolean closed;
+};
+
+G_DEFINE_FINAL_TYPE (GlobiStore, globi_store, G_TYPE_OBJECT)
+
+/* A job with this func tells the writer to stop after the batch it is in. */
+static gpointer
+quit_func (sqlite3 *db, gpointer data, GError **error)
+{
+  return NULL;
+}
+
+/* Versioned schema: entry i migrates user_version i to i + 1. Never edit a shipped entry;
+ * append a new one. */
+static const char *const migrations[] = {
+  "CREATE TABLE users ("
+  "  id TEXT PRIMARY KEY,"
+  "  username TEXT NOT NULL UNIQUE,"
+  "  password_hash TEXT NOT NULL,"
+  "  display_name TEXT NOT NULL,"
+  "  bio TEXT NOT NULL DEFAULT '',"
+  "  region TEXT NOT NULL DEFAULT '',"
+  "  preferred_currency TEXT NOT NULL DEFAULT 'USD',"
+  "  language TEXT NOT NULL DEFAULT 'en',"
+  "  discoverable INTEGER NOT NULL DEFAULT 1,"
+  "  who_can_add TEXT NOT NULL DEFAULT 'everyone',"
+  "  avatar_hash TEXT,"
+  "  avatar_thumb_hash TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE devices ("
+  "  id TEXT PRIMARY KEY,"
+  "  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL,"
+  "  platform TEXT NOT NULL DEFAULT '',"
+  "  created_at INTEGER NOT NULL,"
+  "  last_seen_at INTEGER NOT NULL,"
+  "  revoked_at INTEGER"
+  ");"
+  "CREATE INDEX devices_user ON devices (user_id, created_at);"
+  "CREATE TABLE refresh_tokens ("
+  "  hash BLOB PRIMARY KEY,"
+  "  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"
+  "  created_at INTEGER NOT NULL,"
+  "  rotated_at INTEGER"
+  ");"
+  "CREATE INDEX refresh_tokens_device ON refresh_tokens (device_id);",
+};
+
+void
+globi_store_set_error (sqlite3 *db, GError **error)
+{
+  int code = sqlite3_extended_errcode (db);
+
+  /* The wire never carries SQLite's words; the log does. */
+  if ((code & 0xff) == SQLITE_CONSTRAINT)
+    {
+      g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_CONFLICT, "conflict");
+      return;
+    }
+  g_warning ("SQLite error %d: %s", code, sqlite3_errmsg (db));
+  g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "storage error");
+}
+
+gboolean
+globi_store_exec (sqlite3 *db, const char *sql, GError **error)
+{
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+sqlite3_stmt *
+globi_store_prepare (sqlite3 *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      globi_store_set_error (db, error);
+      return NULL;
+    }
+  return stmt;
+}
+
+gboolean
+globi_store_step_done (sqlite3 *db, sqlite3_stmt *stmt, GError **error)
+{
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static sqlite3 *
+open_connection (const char *path, gboolean readonly, GError **error)
+{
+  sqlite3 *db = NULL;
+  int flags = SQLITE_OPEN_NOMUTEX;
+
+  flags |= readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2 (path, &db, flags, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "cannot open database %s: %s", path,
+                   db ? sqlite3_errmsg (db) : "out of memory");
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  /* FULL: a reply is sent only after its commit is on disk; group commit pays for it. */
+  if (!globi_store_exec (db,
+                         "PRAGMA foreign_keys = ON;"
+                         "PRAGMA synchronous = FULL;",
+                         error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
+  return db;
+}
+
+static gboolean
+migrate (sqlite3 *db, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int version;
+
+  if (!globi_store_exec (db, "PRAGMA journal_mode = WAL;", error))
+    return FALSE;
+  if (!(stmt = globi_store_prepare (db, "PRAGMA user_version", error)))
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  version = sqlite3_column_int (stmt, 0);
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL,
+                   "database schema %d is newer than this server (%u)", version,
+                   (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+  for (guint i = version; i < G_N_ELEMENTS (migrations); i++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %u;", i + 1);
+
+      if (!globi_store_exec (db, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!globi_store_exec (db, migrations[i], error) || !globi_store_exec (db, bump, error) ||
+          !globi_store_exec (db, "COMMIT;", error))
+        {
+          sqlite3_exec (db, "ROLLBACK;", NULL, NULL, NULL);
+          return FALSE;
+        }
+      g_debug ("migrated the store to schema %u", i + 1);
+    }
+  return TRUE;
+}
+
+static void
+job_free (Job *job)
+{
+  if (job->data_free && job->data)
+    job->data_free (job->data);
+  if (job->result_free && job->result)
+    job->result_free (job->result);
+  g_clear_error (&job->error);
+  g_clear_object (&job->task);
+  g_free (job);
+}
+
+static void
+job_complete (Job *job)
+{
+  if (job->error)
+    g_task_return_error (job->task, g_steal_pointer (&job->error));
+  else
+    g_task_return_pointer (job->task, g_steal_pointer (&job->result), job->result_free);
+  job_free (job);
+}
+
+static void
+run_in_savepoint (sqlite3 *db, Job *job)
+{
+  if (!globi_store_exec (db, "SAVEPOINT job;", &job->error))
+    return;
+  job->result = job->func (db, job->data, &job->error);
+  if (job->error)
+    {
+      if (job->result && job->result_free)
+        job->result_free (job->result);
+      job->result = NULL;
+      sqlite3_exec (db, "ROLLBACK TO job;", NULL, NULL, NULL);
+    }
+  sqlite3_exec (db, "RELEASE job;", NULL, NULL, NULL);
+}
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  GlobiStore *self = user_data;
+  gboolean quit = FALSE;
+
+  while (!quit)
+    {
+      g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+      g_autoptr (GError) error = NULL;
+      Job *job = g_async_queue_pop (self->write_queue);
+
+      /* Everything already waiting joins this transaction: one fsync for the lot. */
+      do
+        {
+          if (job->func == quit_func)
+            {
+              quit = TRUE;
+              job_complete (job);
+            }
+          else
+            g_ptr_array_add (batch, job);
+        }
+      while (batch->len < MAX_BATCH && (job = g_async_queue_try_pop (self->write_queue)));
+
+      if (batch->len == 0)
+        continue;
+
+      if (globi_store_exec (self->writer_db, "BEGIN IMMEDIATE;", &error))
+        {
+          for (guint i = 0; i < batch->len; i++)
+            run_in_savepoint (self->writer_db, g_ptr_array_index (batch, i));
+          if (!globi_store_exec (self->writer_db, "COMMIT;", &error))
+            sqlite3_exec (self->writer_db, "ROLLBACK;", NULL, NULL, NULL);
+        }
+
+      for (guint i = 0; i < batch->len; i++)
+        {
+          job = g_ptr_array_index (batch, i);
+          if (error && !job->error)
+            {
+              if (job->result && job->result_free)
+                job->result_free (job->result);
+              job->result = NULL;
+              job->error = g_error_copy (error);
+            }
+          job_complete (job);
+        }
+    }
+  return NULL;
+}
+
+static void
+close_all (GlobiStore *self)
+{
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+
+  if (self->writer)
+    {
+      Job *job = g_new0 (Job, 1);
+
+      job->func = quit_func;
+      job->task = g_task_new (self, NULL, NULL, NULL);
+      g_async_queue_push (self->write_queue, job);
+      g_thread_join (g_steal_pointer (&self->writer));
+    }
+  g_clear_pointer (&self->writer_db, sqlite3_close);
+  if (self->readers)
+    {
+      /* Each pop waits for a reader still in use to come back. */
+      for (guint i = 0; i < N_READERS; i++)
+        sqlite3_close (g_async_queue_pop (self->readers));
+    }
+}
+
+static void
+globi_store_finalize (GObject *object)
+{
+  GlobiStore *self = GLOBI_STORE (object);
+
+  close_all (self);
+  g_clear_pointer (&self->write_queue, g_async_queue_unref);
+  g_clear_pointer (&self->readers, g_async_queue_unref);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (globi_store_parent_class)->finalize (object);
+}
+
+static void
+globi_store_class_init (GlobiStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = globi_store_finalize;
+}
+
+static void
+globi_store_init (GlobiStore *self)
+{
+  self->write_queue = g_async_queue_new ();
+  self->readers = g_async_queue_new ();
+}
+
+GlobiStore *
+globi_store_new (const char *path, GError **error)
+{
+  g_autoptr (GlobiStore) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (GLOBI_TYPE_STORE, NULL);
+  self->path = g_strdup (path);
+  if (!(self->writer_db = open_connection (path, FALSE, error)))
+    return NULL;
+  if (!migrate (self->writer_db, error))
+    return NULL;
+  for (guint i = 0; i < N_READERS; i++)
+    {
+      sqlite3 *db = open_connection (path, TRUE, error);
+
+      if (!db)
+        {
+          /* close_all pops N_READERS connections: hand it what exists. */
+          self->closed = TRUE;
+          while (g_async_queue_length (self->readers) > 0)
+            sqlite3_close (g_async_queue_pop (self->readers));
+          return NULL;
+        }
+      g_async_queue_push (self->readers, db);
+    }
+  self->writer = g_thread_new ("globi-store-writer", writer_thread, self);
+  return g_steal_pointer (&self);
+}
+
+static Job *
+job_new (GlobiStore *self,
+         GlobiStoreFunc func,
+         gpointer data,
+         GDestroyNotify data_free,
+         GDestroyNotify result_free,
+         GAsyncReadyCallback callback,
+         gpointer user_data)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->func = func;
+  job->data = data;
+  job->data_free = data_free;
+  job->result_free = result_free;
+  job->task = g_task_new (self, NULL, callback, user_data);
+  return job;
+}
+
+void
+globi_store_write_async (GlobiStore *self,
+                         GlobiStoreFunc func,
+                         gpointer data,
+                         GDestroyNotify data_free,
+                         GDestroyNotify result_free,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  Job *job;
+
+  g_return_if_fail (GLOBI_IS_STORE (self));
+  g_return_if_fail (func != NULL);
+
+  job = job_new (self, func, data, data_free, result_free, callback, user_data);
+  g_task_set_source_tag (job->task, globi_store_write_async);
+  if (self->closed)
+    {
+      job->error = g_error_new_literal (GLOBI_ERROR, GLOBI_ERROR_UNAVAILABLE, "store closed");
+      job_complete (job);
+      return;
+    }
+  g_async_queue_push (self->write_queue, job);
+}
+
+static gpointer
+run_read (GlobiStore *self, GlobiStoreFunc func, gpointer data, GError **error)
+{
+  sqlite3 *db = g_async_queue_pop (self->readers);
+  gpointer result;
+
+  /* A read is its own snapshot: several statements see one consistent state. */
+  sqlite3_exec (db, "BEGIN;", NULL, NULL, NULL);
+  result = func (db, data, error);
+  sqlite3_exec (db, "COMMIT;", NULL, NULL, NULL);
+  g_async_queue_push (self->readers, db);
+  return result;
+}
+
+static void
+read_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+
+  job->result = run_read (source, job->func, job->data, &job->error);
+  if (job->error)
+    {
+      if (job->result && job->result_free)
+        job->result_free (job->result);
+      job->result = NULL;
+      g_task_return_error (task, g_steal_pointer (&job->error));
+    }
+  else
+    g_task_return_pointer (task, g_steal_pointer (&job->result), job->result_free);
+}
+
+static void
+read_job_free (gpointer data)
+{
+  Job *job = data;
+
+  /* The task owns this job, not the other way round. */
+  job->task = NULL;
+  job_free (job);
+}
+
+void
+globi_store_read_async (GlobiStore *self,
+                        GlobiStoreFunc func,
+                        gpointer data,
+                        GDestroyNotify data_free,
+                        GDestroyNotify result_free,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (GLOBI_IS_STORE (self));
+  g_return_if_fail (func != NULL);
+
+  job = job_new (self, func, data, data_free, result_free, callback, user_data);
+  task = g_steal_pointer (&job->task);
+  g_task_set_source_tag (task, globi_store_read_async);
+  g_task_set_task_data (task, job, read_job_free);
+  if (self->closed)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_UNAVAILABLE, "store closed");
+      return;
+    }
+  g_task_run_in_thread (task, read_thread);
+}
+
+gpointer
+globi_store_finish (GlobiStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gpointer
+globi_store_read_sync (GlobiStore *self, GlobiStoreFunc func, gpointer data, GError **error)
+{
+  g_return_val_if_fail (GLOBI_IS_STORE (self), NULL);
+
+  return run_read (self, func, data, error);
+}
+
+static void
+close_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  close_all (source);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+globi_store_close_async (GlobiStore *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (GLOBI_IS_STORE (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, globi_store_close_async);
+  /* Joining the writer blocks until the queue is drained: not on the main loop. */
+  g_task_run_in_thread (task, close_thread);
+}
+
+gboolean
+globi_store_close_finish (GlobiStore *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+guint
+globi_store_get_queue_depth (GlobiStore *self)
+{
+  gint len;
+
+  g_return_val_if_fail (GLOBI_IS_STORE (self), 0);
+
+  len = g_async_queue_length (self->write_queue);
+  return len > 0 ? (guint) len : 0;
+}
