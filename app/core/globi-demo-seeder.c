@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-demo-seeder"
+
+#include "config.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "globi-error.h"
+#include "globi-client.h"
+#include "globi-demo-seeder.h"
+
+#define AVATAR_SIZE 256
+#define GLYPH_W     5
+#define GLYPH_H     7
+#define GLYPH_SCALE 14
+
+static const struct
+{
+  const char *username;
+  const char *display_name;
+  const char *initials;
+  const char *bio;
+  const char *region;
+  const char *currency;
+  const char *language;
+  guint32 colour; /* 0xRRGGBB */
+} demo_people[] = {
+  { "mei.chen", "陈美 Mei Chen", "MC", "Tea, hiking and street photography.", "Shanghai", "CNY",
+    "zh-CN", 0xe01b24 },
+  { "lucia.garcia", "Lucía García", "LG", "Diseñadora en Madrid. Café con leche, siempre.",
+    "Madrid", "EUR", "es", 0x2ec27e },
+  { "kenji.sato", "佐藤健二 Kenji Sato", "KS", "Ramen critic and weekend cyclist.", "Osaka", "JPY",
+    "ja", 0x3584e4 },
+  { "amara.okafor", "Amara Okafor", "AO", "Building fintech in Lagos. Ask me about jollof.",
+    "Lagos", "NGN", "en", 0xe66100 },
+  { "sam.taylor", "Sam Taylor", "ST", "Board games, bad puns, good coffee.", "Toronto", "CAD",
+    "en-CA", 0x9141ac },
+};
+
+/* A 5×7 bitmap font for the initials (rows top to bottom, bit 4 = leftmost pixel). */
+static const guint8 font[26][GLYPH_H] = {
+  { 0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11 }, /* A */
+  { 0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e }, /* B */
+  { 0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e }, /* C */
+  { 0x1e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1e }, /* D */
+  { 0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f }, /* E */
+  { 0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10 }, /* F */
+  { 0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f }, /* G */
+  { 0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11 }, /* H */
+  { 0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e }, /* I */
+  { 0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c }, /* J */
+  { 0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11 }, /* K */
+  { 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f }, /* L */
+  { 0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11 }, /* M */
+  { 0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11 }, /* N */
+  { 0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e }, /* O */
+  { 0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10 }, /* P */
+  { 0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d }, /* Q */
+  { 0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11 }, /* R */
+  { 0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e }, /* S */
+  { 0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04 }, /* T */
+  { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e }, /* U */
+  { 0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04 }, /* V */
+  { 0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a }, /* W */
+  { 0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11 }, /* X */
+  { 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04 }, /* Y */
+  { 0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f }, /* Z */
+};
+
+typedef enum
+{
+  STEP_REGISTER,
+  STEP_SIGN_IN,
+  STEP_PATCH,
+  STEP_AVATAR,
+  STEP_SIGN_OUT,
+} Step;
+
+typedef struct
+{
+  GlobiClient *client;
+  GBytes *avatars[G_N_ELEMENTS (demo_people)];
+  guint person;
+  Step step;
+} Seed;
+
+static void seed_next (GTask *task);
+
+static void
+seed_free (gpointer data)
+{
+  Seed *seed = data;
+
+  g_clear_object (&seed->client);
+  for (guint i = 0; i < G_N_ELEMENTS (seed->avatars); i++)
+    g_clear_pointer (&seed->avatars[i], g_bytes_unref);
+  g_free (seed);
+}
+
+static void
+fill_rect (GdkPixbuf *pixbuf, int x0, int y0, int w, int h, guint32 rgb)
+{
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+
+  for (int y = MAX (y0, 0); y < MIN (y0 + h, AVATAR_SIZE); y++)
+    for (int x = MAX (x0, 0); x < MIN (x0 + w, AVATAR_SIZE); x++)
+      {
+        guchar *p = pixels + y * stride + x * 3;
+
+        p[0] = (rgb >> 16) & 0xff;
+        p[1] = (rgb >> 8) & 0xff;
+        p[2] = rgb & 0xff;
+      }
+}
+
+/* A coloured square with white initials: drawn by hand, as the core has no GTK or cairo. */
+static GBytes *
+draw_avatar (const char *initials, guint32 colour, GError **error)
+{
+  g_autoptr (GdkPixbuf) pixbuf =
+      gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, AVATAR_SIZE, AVATAR_SIZE);
+  guint n = strlen (initials);
+  int glyph_w = GLYPH_W * GLYPH_SCALE;
+  int gap = GLYPH_SCALE * 2;
+  int total_w = n * glyph_w + (n - 1) * gap;
+  int left = (AVATAR_SIZE - total_w) / 2;
+  int top = (AVATAR_SIZE - GLYPH_H * GLYPH_SCALE) / 2;
+  g_autofree char *buffer = NULL;
+  gsize len = 0;
+
+  fill_rect (pixbuf, 0, 0, AVATAR_SIZE, AVATAR_SIZE, colour);
+  for (guint i = 0; i < n; i++)
+    {
+      int letter = g_ascii_toupper (initials[i]) - 'A';
+
+      if (letter < 0 || letter >= 26)
+        continue;
+      for (int row = 0; row < GLYPH_H; row++)
+        for (int col = 0; col < GLYPH_W; col++)
+          if (font[letter][row] & (1 << (GLYPH_W - 1 - col)))
+            fill_rect (pixbuf, left + i * (glyph_w + gap) + col * GLYPH_SCALE,
+                       top + row * GLYPH_SCALE, GLYPH_SCALE, GLYPH_SCALE, 0xffffff);
+    }
+
+  if (!gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", error, NULL))
+    return NULL;
+  return g_bytes_new_take (g_steal_pointer (&buffer), len);
+}
+
+static void
+draw_avatars_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Seed *seed = task_data;
+  GError *error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (demo_people); i++)
+    if ((seed->avatars[i] = draw_avatar (demo_people[i].initials, demo_people[i].colour, &error)) ==
+        NULL)
+      {
+        g_task_return_error (task, error);
+        return;
+      }
+  g_task_return_boolean (task, TRUE);
+}
+
+static JsonNode *
+build_object (const char *first_member, ...)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  const char *member = first_member;
+  va_list args;
+
+  va_start (args, first_member);
+  json_builder_begin_object (builder);
+  while (member != NULL)
+    {
+      json_builder_set_member_name (builder, member);
+      json_builder_add_string_value (builder, va_arg (args, const char *));
+      member = va_arg (args, const char *);
+    }
+  json_builder_end_object (builder);
+  va_end (args);
+  return json_builder_get_root (builder);
+}
+
+static JsonNode *
+build_sign_in (guint i)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "username");
+  json_builder_add_string_value (builder, demo_people[i].username);
+  json_builder_set_member_name (builder, "password");
+  json_builder_add_string_value (builder, GLOBI_DEMO_PASSWORD);
+  json_builder_set_member_name (builder, "device");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "Demo seeder");
+  json_builder_set_member_name (builder, "platform");
+  json_builder_add_string_value (builder, "Linux");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+on_step_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Seed *seed = g_task_get_task_data (task);
+  g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (seed->step == STEP_AVATAR)
+    reply = globi_client_upload_finish (seed->client, result, &error);
+  else
+    reply = globi_client_call_finish (seed->client, result, &error);
+
+  if (reply == NULL)
+    {
+      if (seed->step == STEP_REGISTER && g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_CONFLICT))
+        {
+          g_debug ("Demo user %s exists already", demo_people[seed->person].username);
+          seed->person++;
+          seed->step = STEP_REGISTER;
+          seed_next (g_steal_pointer (&task));
+          return;
+        }
+      g_prefix_error (&error, "%s: ", demo_people[seed->person].username);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (seed->step == STEP_SIGN_IN)
+    {
+      JsonObject *tokens = json_node_get_object (reply);
+
+      globi_client_set_tokens (
+          seed->client, json_object_get_string_member_with_default (tokens, "access_token", NULL),
+          json_object_get_string_member_with_default (tokens, "refresh_token", NULL));
+    }
+
+  if (seed->step == STEP_SIGN_OUT)
+    {
+      globi_client_clear_tokens (seed->client);
+      seed->person++;
+      seed->step = STEP_REGISTER;
+    }
+  else
+    seed->step++;
+  seed_next (g_steal_pointer (&task));
+}
+
+/* One API call per step, person after person. Takes the reference on task. */
+static void
+seed_next (GTask *task)
+{
+  Seed *seed = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr (JsonNode) body = NULL;
+  guint i = seed->person;
+
+  if (i >= G_N_ELEMENTS (demo_people))
+    {
+      g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+
+      for (guint k = 0; k < G_N_ELEMENTS (demo_people); k++)
+        g_strv_builder_add (names, demo_people[k].username);
+      g_task_return_pointer (task, g_strv_builder_end (names), (GDestroyNotify) g_strfreev);
+      g_object_unref (task);
+      return;
+    }
+
+  switch (seed->step)
+    {
+      case STEP_REGISTER:
+        body = build_object ("username", demo_people[i].username, "password", GLOBI_DEMO_PASSWORD,
+                             "display_name", demo_people[i].display_name, NULL);
+        globi_client_call_async (seed->client, "POST", "/v1/accounts", body, GLOBI_CALL_FLAGS_NONE,
+                                 cancellable, on_step_cb, task);
+        break;
+
+      case STEP_SIGN_IN:
+        body = build_sign_in (i);
+        globi_client_call_async (seed->client, "POST", "/v1/sessions", body, GLOBI_CALL_FLAGS_NONE,
+                                 cancellable, on_step_cb, task);
+        break;
+
+      case STEP_PATCH:
+        body = build_object ("bio", demo_people[i].bio, "region", demo_people[i].region,
+                             "preferred_currency", demo_people[i].currency, "language",
+                             demo_people[i].language, NULL);
+        globi_client_call_async (seed->client, "PATCH", "/v1/me", body, GLOBI_CALL_FLAGS_AUTH,
+                                 cancellable, on_step_cb, task);
+        break;
+
+      case STEP_AVATAR:
+        globi_client_upload_async (seed->client, "/v1/me/avatar", seed->avatars[i], "image/png",
+                                   cancellable, on_step_cb, task);
+        break;
+
+      case STEP_SIGN_OUT:
+      default:
+        /* Leaves no "Demo seeder" device behind. */
+        globi_client_call_async (seed->client, "DELETE", "/v1/sessions/current", NULL,
+                                 GLOBI_CALL_FLAGS_AUTH, cancellable, on_step_cb, task);
+        break;
+    }
+}
+
+static void
+on_avatars_drawn_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  seed_next (task);
+}
+
+void
+globi_demo_seed_async (const char *server_url,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  GTask *task;
+  GTask *draw;
+  Seed *seed;
+
+  g_return_if_fail (server_url != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, globi_demo_seed_async);
+  seed = g_new0 (Seed, 1);
+  seed->client = globi_client_new (server_url, NULL);
+  g_task_set_task_data (task, seed, seed_free);
+
+  /* PNG encoding stays off the main loop. */
+  draw = g_task_new (NULL, cancellable, on_avatars_drawn_cb, task);
+  g_task_set_task_data (draw, seed, NULL);
+  g_task_run_in_thread (draw, draw_avatars_thread);
+  g_object_unref (draw);
+}
+
+char **
+globi_demo_seed_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
