@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-ui-util"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "globi-error.h"
+#include "globi-ui-util.h"
+
+static const char *const sections[] = { "chats", "contacts", "moments", "wallet", "me", NULL };
+
+GlobiUriKind
+globi_uri_classify (const char *uri, char **section)
+{
+  g_autoptr (GUri) parsed = NULL;
+  const char *host = NULL;
+
+  if (section)
+    *section = NULL;
+  if (!uri)
+    return GLOBI_URI_INVALID;
+  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  if (!parsed || g_ascii_strcasecmp (g_uri_get_scheme (parsed), "globichat") != 0)
+    return GLOBI_URI_INVALID;
+
+  /* globichat://add?... puts the verb in the host; globichat:add?... in the path. */
+  host = g_uri_get_host (parsed);
+  if (!host || !*host)
+    host = g_uri_get_path (parsed);
+  if (host && g_strv_contains (sections, host))
+    {
+      if (section)
+        *section = g_strdup (host);
+      return GLOBI_URI_SECTION;
+    }
+  return GLOBI_URI_LATER;
+}
+
+gboolean
+globi_ui_set_str (char **dest, const char *value)
+{
+  char *copy = NULL;
+
+  if (*dest == value || g_strcmp0 (*dest, value) == 0)
+    return FALSE;
+  copy = g_strdup (value);
+  g_free (*dest);
+  *dest = copy;
+  return TRUE;
+}
+
+static const char *
+field_label (const char *field)
+{
+  static const struct
+  {
+    const char *wire;
+    const char *label;
+  } fields[] = {
+    { "username", N_ ("Username") },
+    { "password", N_ ("Password") },
+    { "new_password", N_ ("New password") },
+    { "display_name", N_ ("Display name") },
+    { "bio", N_ ("Bio") },
+    { "region", N_ ("Region") },
+    { "preferred_currency", N_ ("Currency") },
+    { "language", N_ ("Language") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    if (g_str_equal (fields[i].wire, field))
+      return _ (fields[i].label);
+  return NULL;
+}
+
+/* The server's invalid_field messages start with the wire name of the field: show the
+ * field's name from the form instead. */
+static char *
+describe_invalid_field (const char *message)
+{
+  const char *colon = strchr (message, ':');
+  g_autofree char *field = NULL;
+  const char *label = NULL;
+
+  if (!colon)
+    return g_strdup (message);
+  field = g_strndup (message, colon - message);
+  label = field_label (field);
+  if (!label)
+    return g_strdup (message);
+  return g_strdup_printf ("%s:%s", label, colon + 1);
+}
+
+char *
+globi_ui_describe_error (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return NULL;
+  if (error->domain != GLOBI_ERROR)
+    return g_strdup (error->message);
+
+  switch ((GlobiErrorCode) error->code)
+    {
+      case GLOBI_ERROR_NETWORK:
+        return g_strdup (_ ("Couldn’t reach the server. Check the address and your connection."));
+      case GLOBI_ERROR_CONFLICT:
+        return g_strdup (_ ("This username is taken. Try another one."));
+      case GLOBI_ERROR_INVALID_CREDENTIALS:
+        return g_strdup (_ ("Wrong username or password"));
+      case GLOBI_ERROR_UNAUTHORIZED:
+      case GLOBI_ERROR_TOKEN_REUSED:
+        return g_strdup (_ ("You were signed out. Sign in again."));
+      case GLOBI_ERROR_RATE_LIMITED:
+        /* The server's message says how long to wait. */
+        return g_strdup_printf (_ ("Too many attempts. %s"), error->message);
+      case GLOBI_ERROR_INVALID_FIELD:
+      case GLOBI_ERROR_BAD_REQUEST:
+        return describe_invalid_field (error->message);
+      case GLOBI_ERROR_TOO_LARGE:
+        return g_strdup (_ ("The picture is too large"));
+      case GLOBI_ERROR_UNSUPPORTED_MEDIA:
+        return g_strdup (_ ("This kind of picture isn’t supported. Try a PNG or JPEG."));
+      case GLOBI_ERROR_UNAVAILABLE:
+        return g_strdup (_ ("The server is busy or restarting. Try again in a moment."));
+      case GLOBI_ERROR_NOT_FOUND:
+        return g_strdup (_ ("Not found"));
+      case GLOBI_ERROR_FORBIDDEN:
+        return g_strdup (_ ("You aren’t allowed to do that"));
+      case GLOBI_ERROR_INTERNAL:
+      case GLOBI_ERROR_METHOD_NOT_ALLOWED:
+      default:
+        return g_strdup (_ ("The server had a problem. Try again later."));
+    }
+}
+
+char *
+globi_ui_format_time (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) utc = NULL;
+  g_autoptr (GDateTime) local = NULL;
+
+  if (unix_ms <= 0)
+    return g_strdup (_ ("Unknown"));
+  utc = g_date_time_new_from_unix_utc (unix_ms / 1000);
+  if (!utc)
+    return g_strdup (_ ("Unknown"));
+  local = g_date_time_to_local (utc);
+  /* %c: the locale's own date and time format. */
+  return g_date_time_format (local, "%c");
+}
+
+#define AVATAR_HASH_KEY "globi-avatar-hash"
+
+typedef struct
+{
+  AdwAvatar *avatar;
+  char *hash;
+} AvatarRequest;
+
+static void
+avatar_request_free (AvatarRequest *request)
+{
+  g_object_unref (request->avatar);
+  g_free (request->hash);
+  g_free (request);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AvatarRequest, avatar_request_free)
+
+static void
+on_avatar_blob_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (AvatarRequest) request = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = globi_client_fetch_blob_finish (GLOBI_CLIENT (object), result, &error);
+  g_autoptr (GdkTexture) texture = NULL;
+  const char *wanted = g_object_get_data (G_OBJECT (request->avatar), AVATAR_HASH_KEY);
+
+  if (!bytes)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Could not fetch an avatar: %s", error->message);
+      return;
+    }
+  /* A newer request replaced this one while it was in flight. */
+  if (g_strcmp0 (wanted, request->hash) != 0)
+    return;
+  texture = gdk_texture_new_from_bytes (bytes, &error);
+  if (!texture)
+    {
+      g_debug ("Could not decode an avatar: %s", error->message);
+      return;
+    }
+  adw_avatar_set_custom_image (request->avatar, GDK_PAINTABLE (texture));
+}
+
+void
+globi_ui_set_avatar_image (AdwAvatar *avatar, GlobiSession *session, const char *hash)
+{
+  AvatarRequest *request = NULL;
+
+  g_return_if_fail (ADW_IS_AVATAR (avatar));
+  g_return_if_fail (GLOBI_IS_SESSION (session));
+
+  if (g_strcmp0 (hash, g_object_get_data (G_OBJECT (avatar), AVATAR_HASH_KEY)) == 0)
+    return;
+  g_object_set_data_full (G_OBJECT (avatar), AVATAR_HASH_KEY, g_strdup (hash), g_free);
+  if (!hash)
+    {
+      adw_avatar_set_custom_image (avatar, NULL);
+      return;
+    }
+  request = g_new0 (AvatarRequest, 1);
+  request->avatar = g_object_ref (avatar);
+  request->hash = g_strdup (hash);
+  globi_client_fetch_blob_async (globi_session_get_client (session), hash, NULL, on_avatar_blob_cb,
+                                 request);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* What a globichat:// link asks for. */
+typedef enum
+{
+  GLOBI_URI_INVALID, /* not a globichat:// URI at all */
+  GLOBI_URI_SECTION, /* globichat://chats, contacts, moments, wallet, me: open a section */
+  GLOBI_URI_LATER,   /* a GlobiChat link this version does not understand yet */
+} GlobiUriKind;
+
+/* section: set to the section name for GLOBI_URI_SECTION. */
+GlobiUriKind globi_uri_classify (const char *uri, char **section);
+/* g_set_str () is GLib 2.76: the same for 2.74. */
+gboolean globi_ui_set_str (char **dest, const char *value);
+/* A plain-words sentence for an error from app/core, for toasts and inline errors;
+ * NULL for a cancellation (nothing to say). */
+char *globi_ui_describe_error (const GError *error);
+/* Unix milliseconds as the locale's date and time ("Yesterday"-style is for later). */
+char *globi_ui_format_time (gint64 unix_ms);
+
+G_END_DECLS
+
+#include <adwaita.h>
+
+#include "globi-core.h"
+
+G_BEGIN_DECLS
+
+/* Shows the image of a blob (from the client's cache or the server) on avatar; NULL hash
+ * clears it back to initials. Only the last request per avatar wins. */
+void globi_ui_set_avatar_image (AdwAvatar *avatar, GlobiSession *session, const char *hash);
+
+G_END_DECLS

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "globi-ui-util.h"
+#include "globi-window-private.h"
+
+G_DEFINE_FINAL_TYPE (GlobiWindow, globi_window, ADW_TYPE_APPLICATION_WINDOW)
+
+typedef struct
+{
+  const char *name;
+  const char *label;
+  const char *icon_name;
+  /* Sections not built yet say so on a status page. */
+  const char *later_title;
+  const char *later_description;
+} Section;
+
+static const Section sections[] = {
+  { "chats", N_ ("Chats"), "chat-message-new-symbolic", N_ ("Chats arrive in the next version"),
+    N_ ("Soon you can message friends and groups here, end-to-end encrypted.") },
+  { "contacts", N_ ("Contacts"), "x-office-address-book-symbolic",
+    N_ ("Contacts arrive in the next version"),
+    N_ ("Soon you can find friends by their username and add them here.") },
+  { "moments", N_ ("Moments"), "emblem-photos-symbolic", N_ ("Moments arrive in the next version"),
+    N_ ("Soon you can share photos and thoughts with your friends here.") },
+  { "wallet", N_ ("Wallet"), "auth-smartcard-symbolic",
+    N_ ("The wallet arrives in the next version"),
+    N_ ("Soon you can send play money to friends and split bills here.") },
+  { "me", N_ ("Me"), "avatar-default-symbolic", NULL, NULL },
+};
+
+static GtkWidget *
+build_later_page (GlobiWindow *self, const Section *section)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *menu_button = gtk_menu_button_new ();
+  GtkWidget *status = adw_status_page_new ();
+
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header),
+                                   adw_window_title_new (_ (section->label), NULL));
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "open-menu-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), self->primary_menu);
+  gtk_menu_button_set_primary (GTK_MENU_BUTTON (menu_button), TRUE);
+  gtk_widget_set_tooltip_text (menu_button, _ ("Main menu"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Main menu"), -1);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), menu_button);
+  gtk_box_append (GTK_BOX (box), header);
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), section->icon_name);
+  adw_status_page_set_title (ADW_STATUS_PAGE (status), _ (section->later_title));
+  adw_status_page_set_description (ADW_STATUS_PAGE (status), _ (section->later_description));
+  gtk_widget_set_vexpand (status, TRUE);
+  gtk_box_append (GTK_BOX (box), status);
+  return box;
+}
+
+static void
+on_section_toggled_cb (GtkToggleButton *button, GlobiWindow *self)
+{
+  if (gtk_toggle_button_get_active (button))
+    gtk_stack_set_visible_child_name (self->section_stack,
+                                      g_object_get_data (G_OBJECT (button), "section"));
+}
+
+static void
+build_sections (GlobiWindow *self)
+{
+  GtkToggleButton *group = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    {
+      const Section *section = &sections[i];
+      GtkWidget *button = gtk_toggle_button_new ();
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+      GtkWidget *label = gtk_label_new (_ (section->label));
+
+      gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name (section->icon_name));
+      gtk_widget_add_css_class (label, "caption");
+      gtk_box_append (GTK_BOX (box), label);
+      gtk_button_set_child (GTK_BUTTON (button), box);
+      gtk_widget_set_tooltip_text (button, _ (section->label));
+      gtk_widget_add_css_class (button, "flat");
+      gtk_widget_add_css_class (button, "section-button");
+      g_object_set_data (G_OBJECT (button), "section", (gpointer) section->name);
+      if (group)
+        gtk_toggle_button_set_group (GTK_TOGGLE_BUTTON (button), group);
+      else
+        group = GTK_TOGGLE_BUTTON (button);
+      g_signal_connect (button, "toggled", G_CALLBACK (on_section_toggled_cb), self);
+      gtk_box_append (self->section_bar, button);
+      g_hash_table_insert (self->section_buttons, (gpointer) section->name, button);
+
+      if (section->later_title)
+        gtk_stack_add_named (self->section_stack, build_later_page (self, section), section->name);
+    }
+}
+
+static void
+show_signed_out (GlobiWindow *self)
+{
+  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autofree char *url = globi_application_dup_suggested_server_url (app);
+  gboolean hosting = globi_application_get_embedded_url (app) != NULL;
+
+  globi_onboarding_reset (self->onboarding, url, hosting && !url);
+  gtk_stack_set_visible_child_name (self->main_stack, "onboarding");
+}
+
+/* A notice shown once per profile: where the sign-in is kept is worth knowing once. */
+static void
+maybe_show_credential_notice (GlobiWindow *self)
+{
+  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autofree char *marker = NULL;
+
+  if (globi_session_get_credential_backend (self->session) != GLOBI_CREDENTIAL_BACKEND_FILE)
+    return;
+  marker = g_build_filename (globi_application_get_profile_dir (app), "file-notice-shown", NULL);
+  if (g_file_test (marker, G_FILE_TEST_EXISTS))
+    return;
+  g_file_set_contents (marker, "", 0, NULL);
+  globi_window_add_toast (self, _ ("No keyring found; your sign-in is kept in a private file"));
+}
+
+static void
+sync_to_session (GlobiWindow *self)
+{
+  if (!self->started)
+    return;
+  switch (globi_session_get_state (self->session))
+    {
+      case GLOBI_SESSION_STATE_SIGNED_IN:
+        gtk_stack_set_visible_child_name (self->main_stack, "main");
+        maybe_show_credential_notice (self);
+        break;
+      case GLOBI_SESSION_STATE_SIGNED_OUT:
+        show_signed_out (self);
+        break;
+      case GLOBI_SESSION_STATE_RESTORING:
+      default:
+        break;
+    }
+}
+
+static void
+on_session_state_cb (GlobiWindow *self)
+{
+  sync_to_session (self);
+}
+
+static void
+on_signed_out_cb (GlobiWindow *self, GlobiSignOutReason reason)
+{
+  if (reason == GLOBI_SIGN_OUT_REASON_REVOKED)
+    globi_window_add_toast (self, _ ("This device was signed out from another device"));
+  else if (reason == GLOBI_SIGN_OUT_REASON_EXPIRED)
+    globi_window_add_toast (self, _ ("Your sign-in expired. Sign in again."));
+}
+
+static void
+finish_start (GlobiWindow *self, const GError *error)
+{
+  self->started = TRUE;
+  sync_to_session (self);
+  if (error)
+    {
+      g_autofree char *message = globi_ui_describe_error (error);
+      if (message)
+        {
+          g_autofree char *toast =
+              g_strdup_printf (_ ("Couldn’t restore your sign-in: %s"), message);
+          globi_window_add_toast (self, toast);
+        }
+    }
+}
+
+static void
+on_demo_sign_in_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error);
+  finish_start (self, error);
+}
+
+static void
+on_restore_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  if (!globi_session_restore_finish (GLOBI_SESSION (object), result, &error) &&
+      self->demo_username && app && globi_application_get_embedded_url (app))
+    {
+      /* A newcomer with --demo sees a living app: sign in as a demo person. */
+      globi_session_sign_in_async (self->session, globi_application_get_embedded_url (app),
+                                   self->demo_username, GLOBI_DEMO_PASSWORD, NULL,
+                                   self->cancellable, on_demo_sign_in_cb, g_object_ref (self));
+      return;
+    }
+  finish_start (self, error);
+}
+
+static void
+restore (GlobiWindow *self)
+{
+  globi_session_restore_async (self->session, self->cancellable, on_restore_cb,
+                               g_object_ref (self));
+}
+
+static void
+on_demo_seeded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) usernames = globi_demo_seed_finish (result, &error);
+
+  if (!usernames)
+    {
+      g_warning ("Could not create the demo people: %s", error->message);
+      globi_window_add_toast (self, _ ("Couldn’t create the demo people"));
+    }
+  else if (usernames[0])
+    globi_ui_set_str (&self->demo_username, usernames[0]);
+  restore (self);
+}
+
+static void
+on_server_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *url = NULL;
+
+  url = globi_application_start_server_finish (GLOBI_APPLICATION (object), result, &error);
+  if (!url)
+    {
+      g_autofree char *message =
+          g_strdup_printf (_ ("Couldn’t start the server on this computer: %s"), error->message);
+      globi_state_view_show_error (self->startup_state, message);
+      return;
+    }
+  if (self->demo)
+    globi_demo_seed_async (url, self->cancellable, on_demo_seeded_cb, g_object_ref (self));
+  else
+    restore (self);
+}
+
+static void
+boot (GlobiWindow *self)
+{
+  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autofree char *port_file = NULL;
+  gboolean host = self->demo || self->embedded;
+
+  gtk_stack_set_visible_child_name (self->main_stack, "starting");
+  globi_state_view_show_loading (self->startup_state);
+
+  /* A profile that hosted a server before hosts it again: its sign-in points there. */
+  port_file = g_build_filename (globi_application_get_profile_dir (app), "server", "port", NULL);
+  if (globi_application_can_host (app) && g_file_test (port_file, G_FILE_TEST_EXISTS))
+    host = TRUE;
+
+  if (host)
+    globi_application_start_server_async (app, self->cancellable, on_server_started_cb,
+                                          g_object_ref (self));
+  else
+    restore (self);
+}
+
+static void
+on_startup_retry_cb (GlobiWindow *self)
+{
+  boot (self);
+}
+
+static gboolean
+globi_window_close_request (GtkWindow *window)
+{
+  GlobiWindow *self = GLOBI_WINDOW (window);
+  int width = 0;
+  int height = 0;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_settings_apply (self->settings);
+
+  return GTK_WINDOW_CLASS (globi_window_parent_class)->close_request (window);
+}
+
+static void
+globi_window_constructed (GObject *object)
+{
+  GlobiWindow *self = GLOBI_WINDOW (object);
+  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  G_OBJECT_CLASS (globi_window_parent_class)->constructed (object);
+
+  g_assert (app != NULL);
+  self->settings = g_object_ref (globi_application_get_settings (app));
+  self->session = g_object_ref (globi_application_get_session (app));
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  g_signal_connect_object (self->session, "notify::state", G_CALLBACK (on_session_state_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "signed-out", G_CALLBACK (on_signed_out_cb), self,
+                           G_CONNECT_SWAPPED);
+  globi_me_view_set_session (self->me_view, self->session);
+}
+
+static void
+globi_window_dispose (GObject *object)
+{
+  GlobiWindow *self = GLOBI_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_WINDOW);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->session);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (globi_window_parent_class)->dispose (object);
+}
+
+static void
+globi_window_finalize (GObject *object)
+{
+  GlobiWindow *self = GLOBI_WINDOW (object);
+
+  g_clear_pointer (&self->section_buttons, g_hash_table_unref);
+  g_clear_pointer (&self->last_toast, g_free);
+  g_clear_pointer (&self->demo_username, g_free);
+
+  G_OBJECT_CLASS (globi_window_parent_class)->finalize (object);
+}
+
+static void
+globi_window_class_init (GlobiWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->constructed = globi_window_constructed;
+  object_class->dispose = globi_window_dispose;
+  object_class->finalize = globi_window_finalize;
+  window_class->close_request = globi_window_close_request;
+
+  g_type_ensure (GLOBI_TYPE_STATE_VIEW);
+  g_type_ensure (GLOBI_TYPE_ONBOARDING);
+  g_type_ensure (GLOBI_TYPE_ME_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/globichat/GlobiChat/globi-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, startup_state);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, onboarding);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, section_bar);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, section_stack);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, me_view);
+  gtk_widget_class_bind_template_child (widget_class, GlobiWindow, primary_menu);
+  gtk_widget_class_bind_template_callback (widget_class, on_startup_retry_cb);
+}
+
+static void
+globi_window_init (GlobiWindow *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->section_buttons = g_hash_table_new (g_str_hash, g_str_equal);
+  gtk_widget_init_template (GTK_WIDGET (self));
+  build_sections (self);
+  globi_window_show_section (self, "me");
+#if DEVELOPMENT_BUILD
+  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+#endif
+}
+
+GlobiWindow *
+globi_window_new (GlobiApplication *application)
+{
+  return g_object_new (GLOBI_TYPE_WINDOW, "application", application, NULL);
+}
+
+void
+globi_window_start (GlobiWindow *self, gboolean demo, gboolean embedded)
+{
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+
+  self->demo = demo;
+  self->embedded = embedded;
+  boot (self);
+}
+
+void
+globi_window_show_section (GlobiWindow *self, const char *name)
+{
+  GtkToggleButton *button = NULL;
+
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+
+  button = g_hash_table_lookup (self->section_buttons, name);
+  g_return_if_fail (button != NULL);
+  gtk_toggle_button_set_active (button, TRUE);
+  gtk_stack_set_visible_child_name (self->section_stack, name);
+}
+
+void
+globi_window_open_uri (GlobiWindow *self, const char *uri)
+{
+  g_autofree char *section = NULL;
+
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+
+  switch (globi_uri_classify (uri, &section))
+    {
+      case GLOBI_URI_SECTION:
+        globi_window_show_section (self, section);
+        if (globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN)
+          globi_window_add_toast (self, _ ("Sign in to open this link"));
+        break;
+      case GLOBI_URI_LATER:
+        globi_window_add_toast (self, _ ("Links like this arrive in a later version"));
+        break;
+      case GLOBI_URI_INVALID:
+      default:
+        globi_window_add_toast (self, _ ("This isn’t a GlobiChat link"));
+        break;
+    }
+}
+
+void
+globi_window_add_toast (GlobiWindow *self, const char *title)
+{
+  AdwToast *toast = NULL;
+  g_autofree char *markup = NULL;
+
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+  g_return_if_fail (title != NULL);
+
+  globi_ui_set_str (&self->last_toast, title);
+  /* Toast titles are markup; server messages and names are not. */
+  markup = g_markup_escape_text (title, -1);
+  toast = adw_toast_new (markup);
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}

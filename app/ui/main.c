@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globichat"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <sodium.h>
+
+#include "globi-application.h"
+
+/* The interface language is read before GTK starts, because gettext picks the catalogue
+ * from LANGUAGE once: that is why the setting applies after a restart. */
+static void
+apply_ui_language (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  g_autoptr (GSettings) settings = NULL;
+  g_autofree char *language = NULL;
+
+  if (source)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (!schema)
+    return;
+  settings = g_settings_new (APP_ID);
+  language = g_settings_get_string (settings, "ui-language");
+  if (language && *language)
+    g_setenv ("LANGUAGE", language, TRUE);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_autoptr (GlobiApplication) app = NULL;
+
+  if (sodium_init () < 0)
+    {
+      g_printerr ("Could not initialise libsodium\n");
+      return 1;
+    }
+
+  apply_ui_language ();
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  app = globi_application_new ();
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}
