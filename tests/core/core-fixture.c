@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sodium.h>
+
+#include "core-fixture.h"
+
+void
+remove_tree (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children && g_file_enumerator_iterate (children, &info, NULL, NULL, NULL) && info)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+void
+core_fixture_setup (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->data_dir = g_dir_make_tmp ("globi-core-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->tmp_dir = g_dir_make_tmp ("globi-core-client-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->data_dir);
+  /* libsodium's minimum: the real code path, at test speed. */
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->config->registrations_per_address = 1000;
+  f->config->signin_failures_per_address = 1000;
+
+  f->thread = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->thread);
+}
+
+void
+core_fixture_stop (CoreFixture *f)
+{
+  if (f->thread != NULL)
+    globi_server_thread_stop (f->thread);
+  g_clear_object (&f->thread);
+}
+
+void
+core_fixture_teardown (CoreFixture *f, gconstpointer data)
+{
+  core_fixture_stop (f);
+  /* Let finished tasks drop their references before the directories go. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  remove_tree (f->data_dir);
+  remove_tree (f->tmp_dir);
+  g_clear_pointer (&f->data_dir, g_free);
+  g_clear_pointer (&f->tmp_dir, g_free);
+}
+
+char *
+core_fixture_profile (CoreFixture *f, const char *name)
+{
+  return g_build_filename (f->tmp_dir, name, NULL);
+}
+
+void
+on_result_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+GAsyncResult *
+wait_result (GAsyncResult **result_out)
+{
+  while (*result_out == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return g_steal_pointer (result_out);
+}
+
+void
+session_register (GlobiSession *session,
+                  const char *base_url,
+                  const char *username,
+                  const char *password)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_session_register_async (session, base_url, username, password, username, NULL, on_result_cb,
+                                &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_session_register_finish (session, result, &error));
+  g_assert_no_error (error);
+}
+
+void
+session_sign_in (GlobiSession *session,
+                 const char *base_url,
+                 const char *username,
+                 const char *password)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_session_sign_in_async (session, base_url, username, password, "Test device", NULL,
+                               on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_session_sign_in_finish (session, result, &error));
+  g_assert_no_error (error);
+}
+
+void
+session_flush (GlobiSession *session)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_session_flush_async (session, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_session_flush_finish (session, result, NULL));
+}
