@@ -357,9 +357,13 @@ on_sign_in_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (user)
     flow->user_id = g_strdup (user->id);
   /* An unknown user still pays for a verification: timing must not tell who exists. */
-  globi_password_hasher_verify_async (globi_server_get_hasher (server), flow->password,
-                                      user ? user->password_hash : NULL, NULL,
-                                      on_sign_in_verified_cb, g_steal_pointer (&flow));
+  {
+    Flow *owned = g_steal_pointer (&flow);
+
+    globi_password_hasher_verify_async (globi_server_get_hasher (server), owned->password,
+                                        user ? user->password_hash : NULL, NULL,
+                                        on_sign_in_verified_cb, owned);
+  }
 }
 
 void
@@ -645,8 +649,12 @@ on_current_password_verified_cb (GObject *source, GAsyncResult *result, gpointer
                                       "current_password: wrong password");
       return;
     }
-  globi_password_hasher_hash_async (GLOBI_PASSWORD_HASHER (source), flow->new_password, NULL,
-                                    on_new_password_hashed_cb, g_steal_pointer (&flow));
+  {
+    Flow *owned = g_steal_pointer (&flow);
+
+    globi_password_hasher_hash_async (GLOBI_PASSWORD_HASHER (source), owned->new_password, NULL,
+                                      on_new_password_hashed_cb, owned);
+  }
 }
 
 static void
@@ -668,9 +676,13 @@ on_password_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   key = signin_key ("user", flow->username);
   if (!check_limited (flow->req, GLOBI_LIMIT_SIGNIN_ACCOUNT, key))
     return;
-  globi_password_hasher_verify_async (globi_server_get_hasher (server), flow->password,
-                                      user->password_hash, NULL, on_current_password_verified_cb,
-                                      g_steal_pointer (&flow));
+  {
+    Flow *owned = g_steal_pointer (&flow);
+
+    globi_password_hasher_verify_async (globi_server_get_hasher (server), owned->password,
+                                        user->password_hash, NULL, on_current_password_verified_cb,
+                                        owned);
+  }
 }
 
 void

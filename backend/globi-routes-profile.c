@@ -272,6 +272,7 @@ on_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   AvatarJob *job = g_task_get_task_data (G_TASK (result));
   GlobiAccountArgs *args;
+  GlobiStore *store;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -281,9 +282,9 @@ on_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   args = args_for_me (req);
   args->avatar_hash = g_strdup (job->hash);
   args->avatar_thumb_hash = g_strdup (job->thumb_hash);
-  globi_store_write_async (req_store (req), globi_store_accounts_set_avatar, args,
-                           globi_account_args_free, globi_user_row_free, on_me_cb,
-                           g_steal_pointer (&req));
+  store = req_store (req);
+  globi_store_write_async (store, globi_store_accounts_set_avatar, args, globi_account_args_free,
+                           globi_user_row_free, on_me_cb, g_steal_pointer (&req));
 }
 
 void

@@ -79,7 +79,7 @@ struct _GlobiServer
   GHashTable *connections;    /* GSocket, weakly referenced */
   gint clock_offset_s;        /* atomic; seconds */
 
-  guint in_flight;
+  gint in_flight; /* atomic: tests read it from their thread */
   gboolean shutting_down;
   gboolean closing_store;
   GTask *shutdown_task;
@@ -201,7 +201,7 @@ handler (SoupServer *server,
   gboolean path_known;
 
   info->dispatched = TRUE;
-  self->in_flight++;
+  g_atomic_int_inc (&self->in_flight);
 
   route = find_route (soup_server_message_get_method (msg), path, params, &path_known);
   if (route)
@@ -252,8 +252,8 @@ request_done (GlobiServer *self, SoupServerMessage *msg, gboolean aborted)
   if (info->dispatched)
     {
       info->dispatched = FALSE;
-      g_assert (self->in_flight > 0);
-      self->in_flight--;
+      g_assert (g_atomic_int_get (&self->in_flight) > 0);
+      g_atomic_int_add (&self->in_flight, -1);
       maybe_finish_shutdown (self);
     }
 }
@@ -515,7 +515,7 @@ finish_shutdown (GlobiServer *self)
   self->closing_store = TRUE;
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
   if (self->in_flight > 0)
-    g_warning ("shutdown timeout: %u requests still in flight", self->in_flight);
+    g_warning ("shutdown timeout: %d requests still in flight", self->in_flight);
   if (self->soup)
     soup_server_disconnect (self->soup);
   globi_store_close_async (self->store, on_store_closed_cb, g_object_ref (self));
@@ -524,7 +524,7 @@ finish_shutdown (GlobiServer *self)
 static void
 maybe_finish_shutdown (GlobiServer *self)
 {
-  if (self->shutting_down && self->in_flight == 0)
+  if (self->shutting_down && g_atomic_int_get (&self->in_flight) == 0)
     finish_shutdown (self);
 }
 
@@ -555,7 +555,7 @@ globi_server_shutdown_async (GlobiServer *self,
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING, "already shutting down");
       return;
     }
-  g_message ("shutting down: %u requests in flight", self->in_flight);
+  g_message ("shutting down: %d requests in flight", self->in_flight);
   self->shutting_down = TRUE;
   self->shutdown_task = g_steal_pointer (&task);
   self->shutdown_timeout_id = g_timeout_add_seconds (
@@ -647,6 +647,12 @@ gint64
 globi_server_monotonic_us (GlobiServer *self)
 {
   return g_get_monotonic_time () + clock_offset_s (self) * G_USEC_PER_SEC;
+}
+
+guint
+globi_server_get_in_flight (GlobiServer *self)
+{
+  return g_atomic_int_get (&self->in_flight);
 }
 
 gboolean
