@@ -32,6 +32,7 @@ struct _GlobiStore
   GAsyncQueue *write_queue;
   /* Idle read connections; a reader thread pops one, uses it, pushes it back. */
   GAsyncQueue *readers;
+  guint n_readers;
   gboolean closed;
 };
 
@@ -305,13 +306,14 @@ close_all (GlobiStore *self)
       g_async_queue_push (self->write_queue, job);
       g_thread_join (g_steal_pointer (&self->writer));
     }
-  g_clear_pointer (&self->writer_db, sqlite3_close);
   if (self->readers)
     {
       /* Each pop waits for a reader still in use to come back. */
-      for (guint i = 0; i < N_READERS; i++)
+      for (guint i = 0; i < self->n_readers; i++)
         sqlite3_close (g_async_queue_pop (self->readers));
     }
+  /* Last, so that the closing connection may checkpoint and remove the WAL. */
+  g_clear_pointer (&self->writer_db, sqlite3_close);
 }
 
 static void
@@ -360,14 +362,9 @@ globi_store_new (const char *path, GError **error)
       sqlite3 *db = open_connection (path, TRUE, error);
 
       if (!db)
-        {
-          /* close_all pops N_READERS connections: hand it what exists. */
-          self->closed = TRUE;
-          while (g_async_queue_length (self->readers) > 0)
-            sqlite3_close (g_async_queue_pop (self->readers));
-          return NULL;
-        }
+        return NULL;
       g_async_queue_push (self->readers, db);
+      self->n_readers++;
     }
   self->writer = g_thread_new ("globi-store-writer", writer_thread, self);
   return g_steal_pointer (&self);
