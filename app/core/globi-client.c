@@ -380,9 +380,10 @@ on_request_read_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   g_byte_array_append (req->reply, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
 
+  /* Arguments are evaluated in any order: no g_steal_pointer next to a use of task. */
   g_input_stream_read_bytes_async (req->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
                                    g_task_get_cancellable (task), on_request_read_cb,
-                                   g_steal_pointer (&task));
+                                   g_object_ref (task));
 }
 
 static void
@@ -414,7 +415,7 @@ on_request_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   req->reply = g_byte_array_new ();
   g_input_stream_read_bytes_async (req->stream, READ_CHUNK_BYTES, G_PRIORITY_DEFAULT,
                                    g_task_get_cancellable (task), on_request_read_cb,
-                                   g_steal_pointer (&task));
+                                   g_object_ref (task));
 }
 
 /* Takes the reference on task. */
@@ -883,9 +884,8 @@ on_blob_cache_looked_up_cb (GObject *object, GAsyncResult *result, gpointer user
     }
 
   path = g_strconcat ("/v1/blobs/", fetch->hash, NULL);
-  request =
-      request_new (self, "GET", path, NULL, NULL, GLOBI_CALL_FLAGS_AUTH, FALSE,
-                   g_task_get_cancellable (task), on_blob_downloaded_cb, g_steal_pointer (&task));
+  request = request_new (self, "GET", path, NULL, NULL, GLOBI_CALL_FLAGS_AUTH, FALSE,
+                         g_task_get_cancellable (task), on_blob_downloaded_cb, g_object_ref (task));
   request_send (request);
 }
 

@@ -55,7 +55,7 @@ G_DEFINE_FINAL_TYPE (GlobiSession, globi_session, G_TYPE_OBJECT)
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* What to do with a reply (or its error); it must return the task. */
+/* What to do with a reply (or its error); it must return the task, which it borrows. */
 typedef void (*ReplyHandler) (GlobiSession *self, GTask *task, JsonNode *reply, GError *error);
 
 /* State */
@@ -566,7 +566,8 @@ handle_tokens_reply (GlobiSession *self, GTask *task, JsonNode *reply, GError *e
       return;
     }
   creds = dup_credentials (self);
-  globi_credential_store_save_async (self->store, creds, NULL, on_signed_in_saved_cb, task);
+  globi_credential_store_save_async (self->store, creds, NULL, on_signed_in_saved_cb,
+                                     g_object_ref (task));
 }
 
 /* restore */
@@ -588,7 +589,7 @@ on_restore_refreshed_cb (GObject *object, GAsyncResult *result, gpointer user_da
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  handle_tokens_reply (self, g_steal_pointer (&task), reply, NULL);
+  handle_tokens_reply (self, task, reply, NULL);
 }
 
 static void
@@ -620,7 +621,7 @@ on_restore_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   globi_client_set_base_url (self->client, creds->server_url);
   globi_client_set_tokens (self->client, NULL, creds->refresh_token);
   globi_client_refresh_async (self->client, g_task_get_cancellable (task), on_restore_refreshed_cb,
-                              g_steal_pointer (&task));
+                              g_object_ref (task));
 }
 
 void
@@ -831,7 +832,8 @@ handle_sign_out_reply (GlobiSession *self, GTask *task, JsonNode *reply, GError 
   if (error != NULL)
     g_message ("Signing out locally only: %s", error->message);
   end_session (self, GLOBI_SIGN_OUT_REASON_USER, FALSE);
-  globi_credential_store_clear_async (self->store, NULL, on_signed_out_cleared_cb, task);
+  globi_credential_store_clear_async (self->store, NULL, on_signed_out_cleared_cb,
+                                      g_object_ref (task));
 }
 
 void
@@ -848,6 +850,7 @@ globi_session_sign_out_async (GlobiSession *self,
   if (!globi_client_has_tokens (self->client))
     {
       handle_sign_out_reply (self, task, NULL, NULL);
+      g_object_unref (task);
       return;
     }
   session_call (self, task, "DELETE", "/v1/sessions/current", NULL, GLOBI_CALL_FLAGS_AUTH,
