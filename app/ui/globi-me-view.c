@@ -178,6 +178,9 @@ globi_me_view_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->primary_menu);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_ME_VIEW);
+  /* The template's top widget is not a bound child: unparent it too. */
+  for (GtkWidget *child = NULL; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (globi_me_view_parent_class)->dispose (object);
 }

@@ -296,6 +296,9 @@ globi_onboarding_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_ONBOARDING);
+  /* The template's top widget is not a bound child: unparent it too. */
+  for (GtkWidget *child = NULL; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (globi_onboarding_parent_class)->dispose (object);
 }

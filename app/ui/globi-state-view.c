@@ -141,6 +141,9 @@ globi_state_view_dispose (GObject *object)
   g_clear_handle_id (&self->loading_source, g_source_remove);
   self->child = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_STATE_VIEW);
+  /* The template's top widget is not a bound child: unparent it too. */
+  for (GtkWidget *child = NULL; (child = gtk_widget_get_first_child (GTK_WIDGET (self)));)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (globi_state_view_parent_class)->dispose (object);
 }

@@ -300,15 +300,10 @@ globi_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (globi_window_parent_class)->close_request (window);
 }
 
+/* GtkWindow:application is set after constructed(), hence not done there. */
 static void
-globi_window_constructed (GObject *object)
+setup (GlobiWindow *self, GlobiApplication *app)
 {
-  GlobiWindow *self = GLOBI_WINDOW (object);
-  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-
-  G_OBJECT_CLASS (globi_window_parent_class)->constructed (object);
-
-  g_assert (app != NULL);
   self->settings = g_object_ref (globi_application_get_settings (app));
   self->session = g_object_ref (globi_application_get_session (app));
   gtk_window_set_default_size (GTK_WINDOW (self),
@@ -357,7 +352,6 @@ globi_window_class_init (GlobiWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
-  object_class->constructed = globi_window_constructed;
   object_class->dispose = globi_window_dispose;
   object_class->finalize = globi_window_finalize;
   window_class->close_request = globi_window_close_request;
@@ -395,7 +389,13 @@ globi_window_init (GlobiWindow *self)
 GlobiWindow *
 globi_window_new (GlobiApplication *application)
 {
-  return g_object_new (GLOBI_TYPE_WINDOW, "application", application, NULL);
+  GlobiWindow *self = NULL;
+
+  g_return_val_if_fail (GLOBI_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (GLOBI_TYPE_WINDOW, "application", application, NULL);
+  setup (self, application);
+  return self;
 }
 
 void

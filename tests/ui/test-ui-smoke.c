@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sodium.h>
+
+#include "globi-me-view-private.h"
+#include "globi-onboarding-private.h"
+#include "globi-preferences-window-private.h"
+#include "globi-profile-editor-private.h"
+#include "globi-server-thread.h"
+#include "globi-window-private.h"
+#include "ui-fixture.h"
+
+#define USERNAME "alice.smoke"
+#define PASSWORD "correct horse battery"
+
+/* A real server on a loopback ephemeral port, a real application and window on a temp
+ * profile, the real session (GLOBICHAT_CREDENTIALS=file): the widgets are driven as a
+ * person would, through their actions and fields. */
+typedef struct
+{
+  char *server_dir;
+  char *profile_dir;
+  char *other_profile_dir;
+  GlobiServerConfig *config;
+  GlobiServerThread *server;
+  char *base_url;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
+
+  f->server_dir = g_dir_make_tmp ("globi-ui-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->profile_dir = g_dir_make_tmp ("globi-ui-profile-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->other_profile_dir = g_dir_make_tmp ("globi-ui-other-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->server_dir);
+  /* libsodium's minimum: the real code path at test speed. */
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->server = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->server);
+
+  f->app = globi_application_new ();
+  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
+  g_application_set_flags (G_APPLICATION (f->app),
+                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (f->app), NULL, &error));
+  g_assert_no_error (error);
+  f->session = globi_application_get_session (f->app);
+
+  f->window = globi_window_new (f->app);
+  gtk_window_present (GTK_WINDOW (f->window));
+  globi_window_start (f->window, FALSE, FALSE);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  if (f->window)
+    gtk_window_destroy (GTK_WINDOW (f->window));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&f->app);
+  if (f->server)
+    globi_server_thread_stop (f->server);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->other_profile_dir, NULL }; *dir;
+       dir++)
+    ui_remove_tree (*dir);
+  g_clear_pointer (&f->server_dir, g_free);
+  g_clear_pointer (&f->profile_dir, g_free);
+  g_clear_pointer (&f->other_profile_dir, g_free);
+}
+
+static gboolean
+on_page (GlobiWindow *window, const char *page)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (window->main_stack), page) == 0;
+}
+
+static gboolean
+on_onboarding (gpointer data)
+{
+  return on_page (data, "onboarding");
+}
+
+static gboolean
+on_main (gpointer data)
+{
+  Fixture *f = data;
+  return on_page (f->window, "main") &&
+         globi_session_get_state (f->session) == GLOBI_SESSION_STATE_SIGNED_IN;
+}
+
+static gboolean
+label_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data) && *gtk_label_get_text (data);
+}
+
+static void
+set_text (gpointer editable, const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (editable), text);
+}
+
+static void
+activate (gpointer widget, const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (widget), action, NULL));
+}
+
+static void
+fill_register (GlobiOnboarding *o, const char *username, const char *display_name)
+{
+  set_text (o->register_username, username);
+  set_text (o->register_display_name, display_name);
+  set_text (o->register_password, PASSWORD);
+  set_text (o->register_confirm, PASSWORD);
+}
+
+typedef struct
+{
+  GlobiSession *session;
+  gboolean done;
+  gboolean ok;
+} SignIn;
+
+static void
+on_other_signed_in_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  SignIn *s = data;
+  g_autoptr (GError) error = NULL;
+
+  s->ok = globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  s->done = TRUE;
+}
+
+static gboolean
+sign_in_done (gpointer data)
+{
+  return ((SignIn *) data)->done;
+}
+
+/* What the server has, seen from another device. */
+static char *
+server_display_name (Fixture *f)
+{
+  SignIn s = { 0 };
+  g_autoptr (GlobiSession) other = globi_session_new (f->other_profile_dir);
+
+  s.session = other;
+  globi_session_sign_in_async (other, f->base_url, USERNAME, PASSWORD, "Checker", NULL,
+                               on_other_signed_in_cb, &s);
+  ui_wait_until (sign_in_done, &s, 30, "the second device to sign in");
+  g_assert_true (s.ok);
+  return g_strdup (globi_profile_get_display_name (globi_session_get_me (other)));
+}
+
+static gboolean
+toast_is (gpointer data)
+{
+  Fixture *f = data;
+  return g_strcmp0 (f->window->last_toast, "Profile saved") == 0;
+}
+
+static gboolean
+devices_loaded (gpointer data)
+{
+  GlobiPreferencesWindow *prefs = data;
+  return globi_state_view_get_state (prefs->devices_state) == GLOBI_STATE_VIEW_CONTENT;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  g_autoptr (GListModel) toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static void
+test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
+{
+  GlobiOnboarding *o = NULL;
+  GlobiMeView *me = NULL;
+  GlobiProfileEditor *editor = NULL;
+  GlobiPreferencesWindow *prefs = NULL;
+  AdwMessageDialog *dialog = NULL;
+  g_autofree char *name = NULL;
+
+  if (!f->window)
+    return;
+  o = f->window->onboarding;
+  me = f->window->me_view;
+
+  /* Signed out: the welcome page, with the server from --server filled in. */
+  ui_wait_until (on_onboarding, f->window, 30, "the welcome page");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (o->server_entry)), ==, f->base_url);
+
+  /* Register through the form. */
+  activate (o, "onboarding.show-register");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (o->pages), ==, "register");
+  fill_register (o, USERNAME, "Alice Smoke");
+  set_text (o->register_confirm, "something else");
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (o->register_button)));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (o->register_error)));
+  set_text (o->register_confirm, PASSWORD);
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (o->register_button)));
+  gtk_widget_activate (GTK_WIDGET (o->register_button));
+  ui_wait_until (on_main, f, 30, "the main window after registering");
+
+  /* The file credential backend is announced once. */
+  g_assert_cmpint (globi_session_get_credential_backend (f->session), ==,
+                   GLOBI_CREDENTIAL_BACKEND_FILE);
+  g_assert_cmpstr (f->window->last_toast, ==,
+                   "No keyring found; your sign-in is kept in a private file");
+
+  /* Me shows the profile. */
+  globi_window_show_section (f->window, "me");
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Smoke");
+  g_assert_cmpstr (gtk_label_get_text (me->username_label), ==, "@" USERNAME);
+
+  /* Edit the display name and save. */
+  activate (me, "me.edit");
+  editor = me->editor;
+  g_assert_nonnull (editor);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (editor->display_name_row)), ==,
+                   "Alice Smoke");
+  set_text (editor->display_name_row, "Alice Renamed");
+  set_text (editor->region_row, "Lisbon");
+  activate (editor, "editor.save");
+  /* Optimistic: the label changes before the server has answered. */
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
+  ui_wait_until (toast_is, f, 30, "the saved toast");
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
+  g_assert_cmpstr (adw_action_row_get_subtitle (me->region_row), ==, "Lisbon");
+  name = server_display_name (f);
+  g_assert_cmpstr (name, ==, "Alice Renamed");
+
+  /* Settings list both devices; sign out with the confirmation. */
+  prefs = globi_preferences_window_new (f->window);
+  gtk_window_present (GTK_WINDOW (prefs));
+  ui_wait_until (devices_loaded, prefs, 30, "the devices list");
+  g_assert_nonnull (gtk_list_box_get_row_at_index (prefs->devices_list, 1));
+  activate (prefs, "prefs.sign-out");
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "sign-out");
+  ui_wait_until (on_onboarding, f->window, 30, "the welcome page after signing out");
+  g_assert_cmpint (globi_session_get_state (f->session), ==, GLOBI_SESSION_STATE_SIGNED_OUT);
+
+  /* The taken username is said inline. */
+  activate (o, "onboarding.show-register");
+  fill_register (o, USERNAME, "Someone Else");
+  activate (o, "onboarding.register");
+  ui_wait_until (label_visible, o->register_error, 30, "the register error");
+  g_assert_cmpstr (gtk_label_get_text (o->register_error), ==,
+                   "This username is taken. Try another one.");
+
+  /* A wrong password, then the right one. */
+  activate (o, "onboarding.back");
+  activate (o, "onboarding.show-sign-in");
+  set_text (o->sign_in_username, USERNAME);
+  set_text (o->sign_in_password, "wrong password!");
+  activate (o, "onboarding.sign-in");
+  ui_wait_until (label_visible, o->sign_in_error, 30, "the sign-in error");
+  g_assert_cmpstr (gtk_label_get_text (o->sign_in_error), ==, "Wrong username or password");
+  set_text (o->sign_in_password, PASSWORD);
+  g_signal_emit_by_name (o->sign_in_password, "entry-activated");
+  ui_wait_until (on_main, f, 30, "the main window after signing in");
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (o->sign_in_error)) &&
+                  gtk_widget_get_mapped (GTK_WIDGET (o->sign_in_error)));
+}
+
+static void
+test_unreachable_server (Fixture *f, gconstpointer data)
+{
+  GlobiOnboarding *o = NULL;
+
+  if (!f->window)
+    return;
+  o = f->window->onboarding;
+  ui_wait_until (on_onboarding, f->window, 30, "the welcome page");
+  /* Port 1 on loopback: nothing listens there. */
+  set_text (o->server_entry, "http://127.0.0.1:1");
+  activate (o, "onboarding.show-sign-in");
+  set_text (o->sign_in_username, USERNAME);
+  set_text (o->sign_in_password, PASSWORD);
+  activate (o, "onboarding.sign-in");
+  ui_wait_until (label_visible, o->sign_in_error, 30, "the unreachable error");
+  g_assert_cmpstr (gtk_label_get_text (o->sign_in_error), ==,
+                   "Couldn’t reach the server. Check the address and your connection.");
+  g_assert_true (on_page (f->window, "onboarding"));
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_assert_cmpint (sodium_init (), >=, 0);
+  ui_test_init (&argc, &argv);
+
+  g_test_add ("/globi/ui/smoke/register-edit-sign-out-sign-in", Fixture, NULL, setup,
+              test_register_edit_sign_out_sign_in, teardown);
+  g_test_add ("/globi/ui/smoke/unreachable-server", Fixture, NULL, setup, test_unreachable_server,
+              teardown);
+  return g_test_run ();
+}

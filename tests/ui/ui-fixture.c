@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "ui-fixture.h"
+
+static gboolean have_display;
+
+gboolean
+ui_test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
+    return have_display = FALSE;
+  have_display = gtk_init_check ();
+  if (have_display)
+    adw_init ();
+  return have_display;
+}
+
+gboolean
+ui_test_have_display (void)
+{
+  if (!have_display)
+    g_test_skip ("No display (DISPLAY and WAYLAND_DISPLAY unset): run under xvfb-run");
+  return have_display;
+}
+
+static gboolean
+on_timeout_cb (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+ui_wait_until (gboolean (*check) (gpointer data), gpointer data, guint timeout_s, const char *what)
+{
+  gboolean timed_out = FALSE;
+  guint source = g_timeout_add_seconds (timeout_s, on_timeout_cb, &timed_out);
+
+  while (!check (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("Timed out waiting for %s", what);
+  g_source_remove (source);
+}
+
+void
+ui_remove_tree (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = NULL;
+  GFileInfo *info = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children && g_file_enumerator_iterate (children, &info, NULL, NULL, NULL) && info)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        ui_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+GtkWidget *
+ui_find_button (GtkWidget *widget, const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = ui_find_button (child, label);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
