@@ -454,9 +454,14 @@ globi_server_start (GlobiServer *self, GError **error)
   address = g_inet_socket_address_new_from_string (c->listen_address, c->port);
   if (!address)
     {
-      g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "invalid listen address %s",
-                   c->listen_address);
-      return FALSE;
+      /* A host name ("localhost"): resolved once, at startup, where blocking is fine. */
+      g_autoptr (GResolver) resolver = g_resolver_get_default ();
+      GList *found = g_resolver_lookup_by_name (resolver, c->listen_address, NULL, error);
+
+      if (!found)
+        return FALSE;
+      address = g_inet_socket_address_new (found->data, c->port);
+      g_resolver_free_addresses (found);
     }
   if (!soup_server_listen (self->soup, address, options, error))
     return FALSE;
