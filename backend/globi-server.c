@@ -235,6 +235,8 @@ request_done (GlobiServer *self, SoupServerMessage *msg, gboolean aborted)
   MessageInfo *info = g_object_get_qdata (G_OBJECT (msg), message_info_quark);
   const char *method = soup_server_message_get_method (msg);
   guint status = aborted ? 0 : soup_server_message_get_status (msg);
+  char status_text[16];
+  char duration_text[G_ASCII_DTOSTR_BUF_SIZE];
   double duration;
 
   if (!info)
@@ -243,11 +245,13 @@ request_done (GlobiServer *self, SoupServerMessage *msg, gboolean aborted)
   duration = (g_get_monotonic_time () - info->started_us) / (double) G_USEC_PER_SEC;
   if (!aborted)
     globi_metrics_observe_request (self->metrics, method, info->route, status, duration);
+  g_ascii_formatd (duration_text, sizeof duration_text, "%.1f", duration * 1000.0);
   /* Never the Authorization header, the query or a body: the route template only. */
+  g_snprintf (status_text, sizeof status_text, "%u", status);
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "HTTP_METHOD", method, "HTTP_ROUTE",
-                    info->route, "HTTP_STATUS", aborted ? "aborted" : "", "MESSAGE",
-                    "%s %s %u %.1f ms%s", method, info->route, status, duration * 1000.0,
-                    aborted ? " (aborted)" : "");
+                    info->route, "HTTP_STATUS", aborted ? "aborted" : status_text,
+                    "HTTP_DURATION_MS", duration_text, "MESSAGE", "%s %s %s %s ms", method,
+                    info->route, aborted ? "aborted" : status_text, duration_text);
 
   if (info->dispatched)
     {
@@ -429,7 +433,7 @@ globi_server_start (GlobiServer *self, GError **error)
   g_autoptr (GSocketAddress) address = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
   SoupServerListenOptions options = 0;
-  GSList *uris;
+  GSList *listeners;
 
   g_return_val_if_fail (GLOBI_IS_SERVER (self), FALSE);
   g_return_val_if_fail (self->soup == NULL, FALSE);
@@ -466,9 +470,17 @@ globi_server_start (GlobiServer *self, GError **error)
   if (!soup_server_listen (self->soup, address, options, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  self->port = uris ? g_uri_get_port (uris->data) : c->port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* The bound port, from the listening socket (port 0 asked for any). */
+  listeners = soup_server_get_listeners (self->soup);
+  self->port = c->port;
+  if (listeners)
+    {
+      g_autoptr (GSocketAddress) bound = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (bound))
+        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    }
+  g_slist_free (listeners);
   self->base_url = g_strdup_printf ("%s://%s%s%s:%u", certificate ? "https" : "http",
                                     strchr (c->listen_address, ':') ? "[" : "", c->listen_address,
                                     strchr (c->listen_address, ':') ? "]" : "", self->port);

@@ -267,7 +267,7 @@ test_rate_limit_account (void)
   f.config->signin_window_seconds = 600;
   fixture_start (&f);
   id = fixture_register (&f, "alice", PASSWORD);
-  fixture_register (&f, "bob", PASSWORD);
+  g_free (fixture_register (&f, "bob", PASSWORD));
 
   for (guint i = 0; i < 3; i++)
     {
