@@ -503,7 +503,10 @@ on_refresh_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   JsonNode *refresh;
 
   reply = g_task_propagate_pointer (G_TASK (result), &error);
-  if (reply != NULL && JSON_NODE_HOLDS_OBJECT (reply))
+  if (reply != NULL && !JSON_NODE_HOLDS_OBJECT (reply))
+    g_set_error (&error, GLOBI_ERROR, GLOBI_ERROR_BAD_REQUEST,
+                 _ ("The server's token reply is incomplete"));
+  else if (reply != NULL)
     {
       tokens = json_node_get_object (reply);
       access = json_object_get_member (tokens, "access_token");
