@@ -256,6 +256,7 @@ globi_server_config_load_file (GlobiServerConfig *config, const char *path, GErr
         {
           const KeyInfo *info = find_key (groups[g], names[k]);
           g_autofree char *value = NULL;
+          g_autoptr (GError) local_error = NULL;
 
           if (info == NULL)
             {
@@ -263,9 +264,14 @@ globi_server_config_load_file (GlobiServerConfig *config, const char *path, GErr
                            _ ("%s: unknown key “%s” in [%s]"), path, names[k], groups[g]);
               return FALSE;
             }
-          value = g_key_file_get_string (file, groups[g], names[k], error);
-          if (value == NULL)
-            return FALSE;
+          /* GLib returns a string for a bad escape ("\e") and sets the error as well, so
+           * the error, not the string, says whether this worked. */
+          value = g_key_file_get_string (file, groups[g], names[k], &local_error);
+          if (local_error != NULL)
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
+              return FALSE;
+            }
           g_strstrip (value);
           if (!set_value (config, info, value, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                           error))

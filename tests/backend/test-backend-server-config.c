@@ -224,6 +224,8 @@ test_config_file_bad_value (Fixture *fixture, gconstpointer user_data)
     { "[limits]\nmax-body-bytes=\n", "max-body-bytes" },
     { "[limits]\nmax-connections=99999999999999999999\n", "max-connections" },
     { "[limits]\nmax-image-side=1.5\n", "max-image-side" },
+    /* An invalid escape (found by fuzzing: GLib returns a string and an error). */
+    { "[server]\nlisten-address=\\s\\er\n", "listen-address" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
