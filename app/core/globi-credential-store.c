@@ -47,6 +47,7 @@ struct _GlobiCredentialStore
 
   /* Owned by whichever thread runs an operation (under op_lock). */
   GMutex op_lock;
+  gboolean secret_probed;
   gboolean secret_failed;
   gboolean force_file;
   gboolean force_secret;
@@ -229,10 +230,56 @@ secret_failed (GlobiCredentialStore *self, GError **secret_error, GError **error
   return FALSE;
 }
 
+/* Without a default keyring, storing would ask the user to create one through a system
+ * prompt; on a headless session (CI under Xvfb) nobody answers it and the call hangs. Such
+ * a setup has no keyring worth the name: use the file. A locked keyring still prompts,
+ * as on any desktop. */
+static gboolean
+secret_probe (GError **error)
+{
+  g_autoptr (SecretService) service = NULL;
+  g_autoptr (SecretCollection) collection = NULL;
+
+  service = secret_service_get_sync (SECRET_SERVICE_NONE, NULL, error);
+  if (service == NULL)
+    return FALSE;
+  collection = secret_collection_for_alias_sync (service, SECRET_COLLECTION_DEFAULT,
+                                                 SECRET_COLLECTION_NONE, NULL, error);
+  if (collection == NULL && error != NULL && *error == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no default keyring");
+  return collection != NULL;
+}
+
+typedef enum
+{
+  USE_SECRET,
+  USE_FILE,
+  USE_NONE, /* GLOBICHAT_CREDENTIALS=secret and no Secret Service: error set */
+} Backend;
+
+static Backend
+secret_ready (GlobiCredentialStore *self, GError **error)
+{
+  g_autoptr (GError) secret_error = NULL;
+
+  if (!use_secret_service (self))
+    return USE_FILE;
+  if (self->secret_probed)
+    return USE_SECRET;
+  if (!secret_probe (&secret_error))
+    return secret_failed (self, &secret_error, error) ? USE_NONE : USE_FILE;
+  self->secret_probed = TRUE;
+  return USE_SECRET;
+}
+
 static gboolean
 store_save_locked (GlobiCredentialStore *self, const GlobiCredentials *creds, GError **error)
 {
-  if (use_secret_service (self))
+  Backend backend = secret_ready (self, error);
+
+  if (backend == USE_NONE)
+    return FALSE;
+  if (backend == USE_SECRET)
     {
       g_autofree char *text = credentials_to_json (creds);
       g_autofree char *label =
@@ -252,7 +299,11 @@ store_save_locked (GlobiCredentialStore *self, const GlobiCredentials *creds, GE
 static GlobiCredentials *
 store_load_locked (GlobiCredentialStore *self, GError **error)
 {
-  if (use_secret_service (self))
+  Backend backend = secret_ready (self, error);
+
+  if (backend == USE_NONE)
+    return NULL;
+  if (backend == USE_SECRET)
     {
       g_autoptr (GError) secret_error = NULL;
       char *text = secret_password_lookup_sync (get_schema (), NULL, &secret_error, "profile",
@@ -275,7 +326,11 @@ store_load_locked (GlobiCredentialStore *self, GError **error)
 static gboolean
 store_clear_locked (GlobiCredentialStore *self, GError **error)
 {
-  if (use_secret_service (self))
+  Backend backend = secret_ready (self, error);
+
+  if (backend == USE_NONE)
+    return FALSE;
+  if (backend == USE_SECRET)
     {
       g_autoptr (GError) secret_error = NULL;
 
