@@ -38,6 +38,15 @@ empty_to_not_set (GBinding *binding, const GValue *from, GValue *to, gpointer us
 }
 
 static gboolean
+language_to_name (GBinding *binding, const GValue *from, GValue *to, gpointer user_data)
+{
+  const char *tag = g_value_get_string (from);
+
+  g_value_set_string (to, tag && *tag ? globi_ui_language_name_for (tag) : _ ("Not set"));
+  return TRUE;
+}
+
+static gboolean
 string_to_visible (GBinding *binding, const GValue *from, GValue *to, gpointer user_data)
 {
   const char *text = g_value_get_string (from);
@@ -254,7 +263,7 @@ globi_me_view_init (GlobiMeView *self)
   g_binding_group_bind_full (self->bindings, "preferred-currency", self->currency_row, "subtitle",
                              G_BINDING_SYNC_CREATE, empty_to_not_set, NULL, NULL, NULL);
   g_binding_group_bind_full (self->bindings, "language", self->language_row, "subtitle",
-                             G_BINDING_SYNC_CREATE, empty_to_not_set, NULL, NULL, NULL);
+                             G_BINDING_SYNC_CREATE, language_to_name, NULL, NULL, NULL);
 
   self->profile_signals = g_signal_group_new (GLOBI_TYPE_PROFILE);
   g_signal_group_connect_swapped (self->profile_signals, "notify::avatar-hash",

@@ -17,29 +17,6 @@ static const char *const currencies[] = {
   "SGD", "SEK", "NOK", "DKK", "PLN", "TRY", "ZAR", "AED", "THB", "IDR", "NZD", NULL,
 };
 
-/* Languages are named in themselves, so people find theirs whatever the interface says. */
-static const struct
-{
-  const char *tag;
-  const char *autonym;
-} languages[] = {
-  { "en", "English" },
-  { "zh-CN", "中文（简体）" },
-  { "zh-TW", "中文（繁體）" },
-  { "es", "Español" },
-  { "fr", "Français" },
-  { "de", "Deutsch" },
-  { "pt-BR", "Português (Brasil)" },
-  { "ja", "日本語" },
-  { "ko", "한국어" },
-  { "ru", "Русский" },
-  { "ar", "العربية" },
-  { "hi", "हिन्दी" },
-  { "it", "Italiano" },
-  { "tr", "Türkçe" },
-  { "vi", "Tiếng Việt" },
-};
-
 static GtkWindow *
 get_result_window (GlobiProfileEditor *self)
 {
@@ -89,8 +66,8 @@ selected_language (GlobiProfileEditor *self)
 {
   guint pos = adw_combo_row_get_selected (self->language_row);
 
-  if (pos < G_N_ELEMENTS (languages))
-    return languages[pos].tag;
+  if (pos < globi_ui_n_languages ())
+    return globi_ui_language_tag (pos);
   /* A tag the list does not know, appended when the form was filled. */
   return pos == GTK_INVALID_LIST_POSITION ? NULL
                                           : gtk_string_list_get_string (self->language_model, pos);
@@ -133,16 +110,16 @@ fill_form (GlobiProfileEditor *self)
   gtk_string_list_splice (self->language_model, 0,
                           g_list_model_get_n_items (G_LIST_MODEL (self->language_model)), NULL);
   pos = GTK_INVALID_LIST_POSITION;
-  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
+  for (guint i = 0; i < globi_ui_n_languages (); i++)
     {
-      gtk_string_list_append (self->language_model, languages[i].autonym);
-      if (g_strcmp0 (languages[i].tag, language) == 0)
+      gtk_string_list_append (self->language_model, globi_ui_language_name (i));
+      if (g_strcmp0 (globi_ui_language_tag (i), language) == 0)
         pos = i;
     }
   if (pos == GTK_INVALID_LIST_POSITION && language && *language)
     {
       gtk_string_list_append (self->language_model, language);
-      pos = G_N_ELEMENTS (languages);
+      pos = globi_ui_n_languages ();
     }
   adw_combo_row_set_selected (self->language_row, pos == GTK_INVALID_LIST_POSITION ? 0 : pos);
 

@@ -136,6 +136,58 @@ globi_ui_describe_error (const GError *error)
     }
 }
 
+/* Languages are named in themselves, so people find theirs whatever the interface says. */
+static const struct
+{
+  const char *tag;
+  const char *autonym;
+} languages[] = {
+  { "en", "English" },
+  { "zh-CN", "中文（简体）" },
+  { "zh-TW", "中文（繁體）" },
+  { "es", "Español" },
+  { "fr", "Français" },
+  { "de", "Deutsch" },
+  { "pt-BR", "Português (Brasil)" },
+  { "ja", "日本語" },
+  { "ko", "한국어" },
+  { "ru", "Русский" },
+  { "ar", "العربية" },
+  { "hi", "हिन्दी" },
+  { "it", "Italiano" },
+  { "tr", "Türkçe" },
+  { "vi", "Tiếng Việt" },
+};
+
+guint
+globi_ui_n_languages (void)
+{
+  return G_N_ELEMENTS (languages);
+}
+
+const char *
+globi_ui_language_tag (guint index)
+{
+  g_return_val_if_fail (index < G_N_ELEMENTS (languages), NULL);
+  return languages[index].tag;
+}
+
+const char *
+globi_ui_language_name (guint index)
+{
+  g_return_val_if_fail (index < G_N_ELEMENTS (languages), NULL);
+  return languages[index].autonym;
+}
+
+const char *
+globi_ui_language_name_for (const char *tag)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
+    if (tag && g_ascii_strcasecmp (languages[i].tag, tag) == 0)
+      return languages[i].autonym;
+  return tag;
+}
+
 char *
 globi_ui_format_time (gint64 unix_ms)
 {

@@ -20,6 +20,12 @@ gboolean globi_ui_set_str (char **dest, const char *value);
 /* A plain-words sentence for an error from app/core, for toasts and inline errors;
  * NULL for a cancellation (nothing to say). */
 char *globi_ui_describe_error (const GError *error);
+/* The languages offered for a profile (BCP 47 tags), named in themselves. */
+guint globi_ui_n_languages (void);
+const char *globi_ui_language_tag (guint index);
+const char *globi_ui_language_name (guint index);
+/* The name of a tag, or the tag itself when it is not in the list. */
+const char *globi_ui_language_name_for (const char *tag);
 /* Unix milliseconds as the locale's date and time ("Yesterday"-style is for later). */
 char *globi_ui_format_time (gint64 unix_ms);
 
