@@ -46,14 +46,18 @@ static gboolean
 parse (GlobiServerConfig *config, const char *const *args, char ***out_rest, GError **error)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto (GStrv) argv = NULL;
+  g_auto (GStrv) owned = NULL;
+  g_autofree char **argv = NULL;
   int argc;
   gboolean ok;
 
   g_strv_builder_add (builder, "globichat-server");
   g_strv_builder_addv (builder, (const char **) args);
-  argv = g_strv_builder_end (builder);
-  argc = g_strv_length (argv);
+  owned = g_strv_builder_end (builder);
+  /* GOption drops the options it consumed from argv without freeing them, as it does
+   * with a real main()'s argv: hand it a shallow copy and free the strings from owned. */
+  argc = g_strv_length (owned);
+  argv = g_memdup2 (owned, (argc + 1) * sizeof (char *));
   ok = globi_server_config_parse_args (config, &argc, &argv, error);
   g_assert_cmpint (argc, ==, g_strv_length (argv));
   if (out_rest != NULL)
