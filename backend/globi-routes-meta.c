@@ -25,6 +25,7 @@ globi_routes_metrics (GlobiRequest *req)
   g_autofree char *text = NULL;
   g_autoptr (GBytes) bytes = NULL;
 
+  globi_server_sweep_connections (server);
   globi_metrics_set_gauge (metrics, "globichat_store_queue_depth",
                            "Writes waiting for the store's writer thread",
                            globi_store_get_queue_depth (globi_server_get_store (server)));

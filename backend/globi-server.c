@@ -15,6 +15,7 @@
 #define JWT_AUDIENCE      "globichat"
 #define RATE_LIMIT_KEYS   100000
 #define REGISTER_WINDOW_S 3600
+#define SWEEP_INTERVAL_S  5
 
 typedef enum
 {
@@ -76,8 +77,9 @@ struct _GlobiServer
   guint port;
 
   GHashTable *active_devices; /* device id → itself */
-  GHashTable *connections;    /* GSocket, weakly referenced */
-  gint clock_offset_s;        /* atomic; seconds */
+  GHashTable *connections;    /* GSocket → Connection */
+  guint sweep_id;
+  gint clock_offset_s; /* atomic; seconds */
 
   gint in_flight; /* atomic: tests read it from their thread */
   gboolean shutting_down;
@@ -91,6 +93,7 @@ G_DEFINE_FINAL_TYPE (GlobiServer, globi_server, G_TYPE_OBJECT)
 static GQuark message_info_quark;
 
 static void maybe_finish_shutdown (GlobiServer *self);
+static void set_connection_busy (GlobiServer *self, SoupServerMessage *msg, gboolean busy);
 
 static MessageInfo *
 message_info (SoupServerMessage *msg)
@@ -239,8 +242,9 @@ request_done (GlobiServer *self, SoupServerMessage *msg, gboolean aborted)
   char duration_text[G_ASCII_DTOSTR_BUF_SIZE];
   double duration;
 
+  set_connection_busy (self, msg, FALSE);
   if (!info)
-    return; /* an idle keep-alive connection closing: no request was read */
+    return; /* no headers were read: nothing to count */
 
   duration = (g_get_monotonic_time () - info->started_us) / (double) G_USEC_PER_SEC;
   if (!aborted)
@@ -274,40 +278,98 @@ on_request_aborted_cb (SoupServer *server, SoupServerMessage *msg, gpointer user
   request_done (user_data, msg, TRUE);
 }
 
-static void
-on_socket_gone_cb (gpointer user_data, GObject *where_the_socket_was)
+/* libsoup 3.2 has no connection signals, and it keeps an idle keep-alive connection open
+ * after the client has gone (the descriptor leaks until shutdown). So the server tracks
+ * connections itself, by socket, and closes idle ones whose peer has hung up. */
+typedef struct
 {
-  GlobiServer *self = user_data;
+  GSocket *socket;
+  gboolean busy; /* a request is being read or answered */
+} Connection;
 
-  if (g_hash_table_remove (self->connections, where_the_socket_was))
-    globi_metrics_connection_closed (self->metrics);
+static void
+connection_free (gpointer data)
+{
+  Connection *conn = data;
+
+  g_clear_object (&conn->socket);
+  g_free (conn);
 }
 
-/* libsoup has no connection signal; a request's socket identifies its connection. */
+static gboolean
+peer_has_closed (GSocket *socket)
+{
+  g_autoptr (GError) error = NULL;
+  GIOCondition cond = g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  GInputVector vector;
+  gint flags = G_SOCKET_MSG_PEEK;
+  char byte;
+  gssize n;
+
+  if (cond & (G_IO_HUP | G_IO_ERR))
+    return TRUE;
+  if (!(cond & G_IO_IN))
+    return FALSE;
+  vector.buffer = &byte;
+  vector.size = 1;
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
+  return n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK));
+}
+
+static void
+sweep_connections (GlobiServer *self)
+{
+  GHashTableIter iter;
+  Connection *conn;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      if (!g_socket_is_closed (conn->socket))
+        {
+          if (conn->busy || !peer_has_closed (conn->socket))
+            continue;
+          g_socket_close (conn->socket, NULL);
+        }
+      g_hash_table_iter_remove (&iter);
+      globi_metrics_connection_closed (self->metrics);
+    }
+}
+
+static gboolean
+on_sweep_cb (gpointer user_data)
+{
+  sweep_connections (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_connection_busy (GlobiServer *self, SoupServerMessage *msg, gboolean busy)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  Connection *conn;
+
+  if (!socket)
+    return;
+  conn = g_hash_table_lookup (self->connections, socket);
+  if (!conn && busy)
+    {
+      conn = g_new0 (Connection, 1);
+      conn->socket = g_object_ref (socket);
+      g_hash_table_insert (self->connections, socket, conn);
+      globi_metrics_connection_opened (self->metrics);
+    }
+  if (conn)
+    conn->busy = busy;
+}
+
 static void
 on_request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
   GlobiServer *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
 
-  if (socket && !g_hash_table_contains (self->connections, socket))
-    {
-      g_hash_table_add (self->connections, socket);
-      g_object_weak_ref (G_OBJECT (socket), on_socket_gone_cb, self);
-      globi_metrics_connection_opened (self->metrics);
-    }
-}
-
-static void
-forget_connections (GlobiServer *self)
-{
-  GHashTableIter iter;
-  gpointer socket;
-
-  g_hash_table_iter_init (&iter, self->connections);
-  while (g_hash_table_iter_next (&iter, &socket, NULL))
-    g_object_weak_unref (socket, on_socket_gone_cb, self);
-  g_hash_table_remove_all (self->connections);
+  sweep_connections (self);
+  set_connection_busy (self, msg, TRUE);
 }
 
 static void
@@ -316,12 +378,13 @@ globi_server_dispose (GObject *object)
   GlobiServer *self = GLOBI_SERVER (object);
 
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
   if (self->soup)
     {
       g_signal_handlers_disconnect_by_data (self->soup, self);
       soup_server_disconnect (self->soup);
     }
-  forget_connections (self);
+  g_hash_table_remove_all (self->connections);
   g_clear_object (&self->soup);
   g_clear_object (&self->store);
   g_clear_object (&self->signer);
@@ -362,7 +425,7 @@ static void
 globi_server_init (GlobiServer *self)
 {
   self->active_devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->connections = g_hash_table_new (NULL, NULL);
+  self->connections = g_hash_table_new_full (NULL, NULL, NULL, connection_free);
 }
 
 static gboolean
@@ -488,6 +551,8 @@ globi_server_start (GlobiServer *self, GError **error)
   if (!self->signer && !load_signer (self, self->base_url, error))
     return FALSE;
 
+  self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep_cb, self);
+
   g_message ("listening on %s", self->base_url);
   return TRUE;
 }
@@ -531,6 +596,7 @@ finish_shutdown (GlobiServer *self)
     return;
   self->closing_store = TRUE;
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
   if (self->in_flight > 0)
     g_warning ("shutdown timeout: %d requests still in flight", self->in_flight);
   if (self->soup)
@@ -664,6 +730,12 @@ gint64
 globi_server_monotonic_us (GlobiServer *self)
 {
   return g_get_monotonic_time () + clock_offset_s (self) * G_USEC_PER_SEC;
+}
+
+void
+globi_server_sweep_connections (GlobiServer *self)
+{
+  sweep_connections (self);
 }
 
 guint
