@@ -890,13 +890,51 @@ globi_session_reload_me_finish (GlobiSession *self, GAsyncResult *result, GError
 
 /* update_profile */
 
+/* The current values of the fields patch touches: undoing only those keeps other edits
+ * made meanwhile (each switch in the settings page is its own update). */
+static JsonObject *
+build_undo (GlobiProfile *me, JsonObject *patch)
+{
+  g_autoptr (JsonNode) current = globi_profile_to_json (me);
+  JsonObject *now = json_node_get_object (current);
+  JsonObject *undo = json_object_new ();
+  g_autoptr (GList) members = json_object_get_members (patch);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *value = json_object_get_member (now, name);
+      JsonNode *wanted = json_object_get_member (patch, name);
+
+      if (value == NULL)
+        continue;
+      if (g_str_equal (name, "privacy") && JSON_NODE_HOLDS_OBJECT (wanted))
+        {
+          JsonObject *privacy = json_object_new ();
+          g_autoptr (GList) keys = json_object_get_members (json_node_get_object (wanted));
+
+          for (GList *k = keys; k != NULL; k = k->next)
+            {
+              JsonNode *old = json_object_get_member (json_node_get_object (value), k->data);
+
+              if (old != NULL)
+                json_object_set_member (privacy, k->data, json_node_copy (old));
+            }
+          json_object_set_object_member (undo, name, privacy);
+        }
+      else
+        json_object_set_member (undo, name, json_node_copy (value));
+    }
+  return undo;
+}
+
 static void
 handle_update_reply (GlobiSession *self, GTask *task, JsonNode *reply, GError *error)
 {
-  GlobiProfile *before = g_task_get_task_data (task);
+  JsonObject *undo = g_task_get_task_data (task);
 
-  if (error != NULL && self->me != NULL)
-    globi_profile_assign (self->me, before);
+  if (error != NULL && self->me != NULL && !globi_profile_update_from_json (self->me, undo, NULL))
+    g_warning ("Could not roll back a refused profile change");
   handle_me_reply (self, task, reply, error);
 }
 
@@ -920,7 +958,7 @@ globi_session_update_profile_async (GlobiSession *self,
     return;
 
   /* Optimistic: show the change now, keep what to roll back to. */
-  g_task_set_task_data (task, globi_profile_copy (self->me), g_object_unref);
+  g_task_set_task_data (task, build_undo (self->me, patch), (GDestroyNotify) json_object_unref);
   if (!globi_profile_update_from_json (self->me, patch, &error))
     {
       error->code = GLOBI_ERROR_INVALID_FIELD;

@@ -253,6 +253,30 @@ test_optimistic_update (CoreFixture *f, gconstpointer data)
   /* The server kept the earlier values. */
   g_assert_true (reload_me (session, NULL));
   g_assert_cmpstr (globi_profile_get_bio (me), ==, "Hello");
+
+  /* Two edits in flight: undoing the refused one keeps the other. */
+  {
+    g_autoptr (JsonNode) good = json_from_string ("{\"region\":\"Lyon\"}", NULL);
+    g_autoptr (JsonNode) bad = json_from_string ("{\"language\":\"not a tag!\"}", NULL);
+    g_autoptr (GAsyncResult) r1 = NULL;
+    g_autoptr (GAsyncResult) r2 = NULL;
+    g_autofree char *language = g_strdup (globi_profile_get_language (me));
+    GAsyncResult *p1 = NULL;
+    GAsyncResult *p2 = NULL;
+
+    g_clear_error (&error);
+    globi_session_update_profile_async (session, json_node_get_object (bad), NULL, on_result_cb,
+                                        &p1);
+    globi_session_update_profile_async (session, json_node_get_object (good), NULL, on_result_cb,
+                                        &p2);
+    r1 = wait_result (&p1);
+    r2 = wait_result (&p2);
+    g_assert_false (globi_session_update_profile_finish (session, r1, &error));
+    g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD);
+    g_assert_true (globi_session_update_profile_finish (session, r2, NULL));
+    g_assert_cmpstr (globi_profile_get_region (me), ==, "Lyon");
+    g_assert_cmpstr (globi_profile_get_language (me), ==, language);
+  }
 }
 
 static GBytes *
