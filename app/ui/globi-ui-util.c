@@ -92,6 +92,32 @@ describe_invalid_field (const char *message)
   return g_strdup_printf ("%s:%s", label, colon + 1);
 }
 
+/* The wait comes as a number of seconds in the message ("try again in 840 seconds"),
+ * when the server or the core says it. */
+static char *
+describe_rate_limit (const char *message)
+{
+  const char *digits = message;
+  guint64 seconds = 0;
+
+  while (*digits && !g_ascii_isdigit (*digits))
+    digits++;
+  if (*digits)
+    seconds = g_ascii_strtoull (digits, NULL, 10);
+  if (seconds == 0)
+    return g_strdup (_ ("Too many attempts. Wait a few minutes, then try again."));
+  if (seconds < 60)
+    return g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE, "Too many attempts. Try again in %u second.",
+                     "Too many attempts. Try again in %u seconds.", (gulong) seconds),
+        (guint) seconds);
+  seconds = (seconds + 59) / 60;
+  return g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "Too many attempts. Try again in %u minute.",
+                   "Too many attempts. Try again in %u minutes.", (gulong) seconds),
+      (guint) seconds);
+}
+
 char *
 globi_ui_describe_error (const GError *error)
 {
@@ -114,8 +140,7 @@ globi_ui_describe_error (const GError *error)
       case GLOBI_ERROR_TOKEN_REUSED:
         return g_strdup (_ ("You were signed out. Sign in again."));
       case GLOBI_ERROR_RATE_LIMITED:
-        /* The server's message says how long to wait. */
-        return g_strdup_printf (_ ("Too many attempts. %s"), error->message);
+        return describe_rate_limit (error->message);
       case GLOBI_ERROR_INVALID_FIELD:
       case GLOBI_ERROR_BAD_REQUEST:
         return describe_invalid_field (error->message);

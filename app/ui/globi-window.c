@@ -278,6 +278,12 @@ boot (GlobiWindow *self)
 }
 
 static void
+action_show_section (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  globi_window_show_section (GLOBI_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
 on_startup_retry_cb (GlobiWindow *self)
 {
   boot (self);
@@ -371,6 +377,12 @@ globi_window_class_init (GlobiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiWindow, me_view);
   gtk_widget_class_bind_template_child (widget_class, GlobiWindow, primary_menu);
   gtk_widget_class_bind_template_callback (widget_class, on_startup_retry_cb);
+
+  gtk_widget_class_install_action (widget_class, "main.show-section", "s", action_show_section);
+  /* Alt+1 to Alt+5 follow the order of the section column. */
+  for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_ALT_MASK,
+                                         "main.show-section", "s", sections[i].name);
 }
 
 static void

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "globi-error.h"
 #include "globi-ui-util.h"
 #include "globi-window-private.h"
 #include "ui-fixture.h"
@@ -69,10 +70,48 @@ test_window_opens_links (void)
   }
   g_assert_cmpstr (gtk_stack_get_visible_child_name (window->section_stack), ==, "me");
 
+  /* Alt+4's action: the section column follows. */
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (window), "main.show-section", "s", "wallet"));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (window->section_stack), ==, "wallet");
+  g_assert_true (
+      gtk_toggle_button_get_active (g_hash_table_lookup (window->section_buttons, "wallet")));
+
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
   ui_remove_tree (profile);
+}
+
+static void
+test_describe_errors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  error = g_error_new_literal (GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED,
+                               "too many attempts, try again in 840 seconds");
+  text = globi_ui_describe_error (error);
+  g_assert_cmpstr (text, ==, "Too many attempts. Try again in 14 minutes.");
+  g_clear_error (&error);
+  g_clear_pointer (&text, g_free);
+
+  error = g_error_new_literal (GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED, "too many attempts");
+  text = globi_ui_describe_error (error);
+  g_assert_cmpstr (text, ==, "Too many attempts. Wait a few minutes, then try again.");
+  g_clear_error (&error);
+  g_clear_pointer (&text, g_free);
+
+  /* The field's name from the form, not the wire name. */
+  error = g_error_new_literal (GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD,
+                               "display_name: at most 64 characters");
+  text = globi_ui_describe_error (error);
+  g_assert_cmpstr (text, ==, "Display name: at most 64 characters");
+  g_clear_error (&error);
+  g_clear_pointer (&text, g_free);
+
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+  g_assert_null (globi_ui_describe_error (error));
 }
 
 int
@@ -83,5 +122,6 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/globi/ui/uri/classify", test_classify);
   g_test_add_func ("/globi/ui/uri/window", test_window_opens_links);
+  g_test_add_func ("/globi/ui/errors/describe", test_describe_errors);
   return g_test_run ();
 }
