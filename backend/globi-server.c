@@ -145,7 +145,9 @@ find_route (const char *method, const char *path, GPtrArray *params, gboolean *p
       if (!route_matches (routes[i].path, path, NULL))
         continue;
       *path_known = TRUE;
-      if (g_str_equal (routes[i].method, method))
+      /* libsoup leaves the body out of a HEAD reply: a GET route answers it. */
+      if (g_str_equal (routes[i].method, method) ||
+          (g_str_equal (method, "HEAD") && g_str_equal (routes[i].method, "GET")))
         {
           route_matches (routes[i].path, path, params);
           return &routes[i];

@@ -17,8 +17,14 @@ test_healthz (Fixture *f, gconstpointer data)
 {
   g_autoptr (Reply) reply = fixture_request (f, "GET", "/healthz", NULL, NULL);
 
+  g_autoptr (SoupMessage) head = fixture_message (f, "HEAD", "/healthz", NULL, NULL, NULL);
+  g_autoptr (Reply) head_reply = NULL;
+
   g_assert_cmpuint (reply->status, ==, 200);
   g_assert_cmpstr (json_object_get_string_member (reply_object (reply), "status"), ==, "ok");
+  head_reply = fixture_send (f, head);
+  g_assert_cmpuint (head_reply->status, ==, 200);
+  g_assert_cmpuint (g_bytes_get_size (head_reply->body), ==, 0);
 }
 
 static void
