@@ -37,13 +37,12 @@ run_cli (const char *password, const char *new_password, const char *first_arg, 
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *cli =
-      g_test_build_filename (G_TEST_BUILT, "..", "app", "cli", "globichat-cli", NULL);
+  const char *cli = GLOBICHAT_CLI_PATH;
   Run *run = g_new0 (Run, 1);
   const char *arg;
   va_list args;
 
-  g_ptr_array_add (argv, cli);
+  g_ptr_array_add (argv, (char *) cli);
   va_start (args, first_arg);
   for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (char *) arg);
