@@ -215,37 +215,68 @@ count_users (const char *data_dir, const char *username)
 }
 
 static void
+on_shutdown_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (globi_server_shutdown_finish (GLOBI_SERVER (source), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+send_pending (Fixture *f, SoupMessage *msg, Pending *pending)
+{
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_pending_reply_cb,
+                                    pending);
+}
+
+/* The server runs on this thread's main context here, so the test can act while a
+ * shutdown is under way. */
+static void
 test_graceful_shutdown (void)
 {
   Fixture f;
-  Pending pending = { 0 };
+  Pending registration = { 0 };
+  Pending health = { 0 };
+  gboolean shut_down = FALSE;
   const char *body =
       "{\"username\": \"carol\", \"password\": \"" PASSWORD "\", \"display_name\": \"Carol\"}";
   g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
   g_autoptr (SoupMessage) msg = NULL;
-  GlobiServer *server;
+  g_autoptr (SoupMessage) healthz = NULL;
+  g_autoptr (GlobiServer) server = NULL;
+  g_autoptr (GError) error = NULL;
 
   fixture_init (&f);
   /* A costly hash keeps the registration in flight while shutdown begins. */
   f.config->argon2_opslimit = 3;
   f.config->argon2_memlimit = 64 * 1024 * 1024;
-  fixture_start (&f);
-  server = fixture_server (&f);
+  server = globi_server_new (f.config, &error);
+  g_assert_no_error (error);
+  g_assert_true (globi_server_start (server, &error));
+  g_assert_no_error (error);
+  f.base_url = globi_server_dup_base_url (server);
+  f.session = soup_session_new_with_options ("max-conns-per-host", 16, NULL);
 
   msg = fixture_message (&f, "POST", "/v1/accounts", NULL, "application/json", bytes);
-  soup_session_send_and_read_async (f.session, msg, G_PRIORITY_DEFAULT, NULL, on_pending_reply_cb,
-                                    &pending);
-  while (globi_server_get_in_flight (server) == 0 && !pending.done)
-    g_main_context_iteration (NULL, FALSE);
-  g_assert_false (pending.done);
-
-  /* Blocks until the server has answered, drained its store and closed it. */
-  fixture_stop (&f);
-  while (!pending.done)
+  send_pending (&f, msg, &registration);
+  while (globi_server_get_in_flight (server) == 0 && !registration.done)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (pending.status, ==, 201);
+  g_assert_false (registration.done);
+
+  globi_server_shutdown_async (server, NULL, on_shutdown_cb, &shut_down);
+  /* New work is turned away while the old finishes. */
+  healthz = fixture_message (&f, "GET", "/healthz", NULL, NULL, NULL);
+  send_pending (&f, healthz, &health);
+  while (!shut_down || !registration.done || !health.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (health.status, ==, 503);
+  g_assert_cmpuint (registration.status, ==, 201);
   /* What was acknowledged is on disk. */
   g_assert_cmpint (count_users (f.data_dir, "carol"), ==, 1);
+  g_clear_object (&server);
   fixture_clear (&f);
 }
 
