@@ -302,7 +302,8 @@ close_all (GlobiStore *self)
       Job *job = g_new0 (Job, 1);
 
       job->func = quit_func;
-      job->task = g_task_new (self, NULL, NULL, NULL);
+      /* No source object: this also runs from finalize. */
+      job->task = g_task_new (NULL, NULL, NULL, NULL);
       g_async_queue_push (self->write_queue, job);
       g_thread_join (g_steal_pointer (&self->writer));
     }
