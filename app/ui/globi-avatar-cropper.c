@@ -305,8 +305,14 @@ globi_avatar_cropper_render (
       int dx = (GLOBI_AVATAR_SIZE - dw) / 2;
       int dy = (GLOBI_AVATAR_SIZE - dh) / 2;
 
+      g_autoptr (GdkPixbuf) average = gdk_pixbuf_scale_simple (source, 1, 1, GDK_INTERP_BILINEAR);
+      const guchar *rgb = gdk_pixbuf_read_pixels (average);
+
+      /* Avatars are shown round: the bands around a fitted photo take its average
+       * colour rather than a hole. */
       square = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, GLOBI_AVATAR_SIZE, GLOBI_AVATAR_SIZE);
-      gdk_pixbuf_fill (square, 0x00000000);
+      gdk_pixbuf_fill (square, (guint32) rgb[0] << 24 | (guint32) rgb[1] << 16 |
+                                   (guint32) rgb[2] << 8 | 0xff);
       gdk_pixbuf_composite (source, square, dx, dy, dw, dh, dx, dy, f, f, GDK_INTERP_BILINEAR, 255);
     }
   else

@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 #define GLOBI_AVATAR_SIZE 512
 
 /* Turns a picked image into a square avatar: "Crop" drags a square selection over the
- * image, "Fit" centres the whole image on a transparent square. Emits cropped (GBytes,
+ * image, "Fit" centres the whole image on a square of its average colour. Emits cropped (GBytes,
  * a GLOBI_AVATAR_SIZE square PNG) and closes. */
 #define GLOBI_TYPE_AVATAR_CROPPER (globi_avatar_cropper_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiAvatarCropper, globi_avatar_cropper, GLOBI, AVATAR_CROPPER, AdwWindow)

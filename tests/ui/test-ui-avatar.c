@@ -84,9 +84,13 @@ test_fit (void)
   out = decode (png);
   g_assert_cmpint (gdk_pixbuf_get_width (out), ==, GLOBI_AVATAR_SIZE);
   g_assert_cmpint (gdk_pixbuf_get_height (out), ==, GLOBI_AVATAR_SIZE);
-  /* The whole image, centred: transparent above and below, all three stripes across. */
-  g_assert_cmpuint (pixel (out, 256, 10) & 0xff, ==, 0);
-  g_assert_cmpuint (pixel (out, 256, 500) & 0xff, ==, 0);
+  /* The whole image, centred: bands of one opaque average colour above and below (none of
+   * the stripes' own), all three stripes across. */
+  g_assert_cmphex (pixel (out, 256, 10), ==, pixel (out, 256, 500));
+  g_assert_cmphex (pixel (out, 256, 10) & 0xff, ==, 0xff);
+  g_assert_cmphex (pixel (out, 256, 10), !=, 0xff0000ff);
+  g_assert_cmphex (pixel (out, 256, 10), !=, 0x00ff00ff);
+  g_assert_cmphex (pixel (out, 256, 10), !=, 0x0000ffff);
   g_assert_cmphex (pixel (out, 40, 256), ==, 0xff0000ff);
   g_assert_cmphex (pixel (out, 256, 256), ==, 0x00ff00ff);
   g_assert_cmphex (pixel (out, 470, 256), ==, 0x0000ffff);
