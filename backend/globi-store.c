@@ -22,12 +22,20 @@ typedef struct
   GError *error;
 } Job;
 
+/* What the writer thread owns. Not the store itself: the last reference to the store may
+ * be dropped on the writer thread (a completed task), and the thread must outlive that. */
+typedef struct
+{
+  GAsyncQueue *queue;
+  sqlite3 *db;
+} Writer;
+
 struct _GlobiStore
 {
   GObject parent_instance;
 
   char *path;
-  sqlite3 *writer_db;
+  sqlite3 *writer_db; /* until the writer thread takes it */
   GThread *writer;
   GAsyncQueue *write_queue;
   /* Idle read connections; a reader thread pops one, uses it, pushes it back. */
@@ -241,14 +249,14 @@ run_in_savepoint (sqlite3 *db, Job *job)
 static gpointer
 writer_thread (gpointer user_data)
 {
-  GlobiStore *self = user_data;
+  Writer *writer = user_data;
   gboolean quit = FALSE;
 
   while (!quit)
     {
       g_autoptr (GPtrArray) batch = g_ptr_array_new ();
       g_autoptr (GError) error = NULL;
-      Job *job = g_async_queue_pop (self->write_queue);
+      Job *job = g_async_queue_pop (writer->queue);
 
       /* Everything already waiting joins this transaction: one fsync for the lot. */
       do
@@ -261,17 +269,17 @@ writer_thread (gpointer user_data)
           else
             g_ptr_array_add (batch, job);
         }
-      while (batch->len < MAX_BATCH && (job = g_async_queue_try_pop (self->write_queue)));
+      while (batch->len < MAX_BATCH && (job = g_async_queue_try_pop (writer->queue)));
 
       if (batch->len == 0)
         continue;
 
-      if (globi_store_exec (self->writer_db, "BEGIN IMMEDIATE;", &error))
+      if (globi_store_exec (writer->db, "BEGIN IMMEDIATE;", &error))
         {
           for (guint i = 0; i < batch->len; i++)
-            run_in_savepoint (self->writer_db, g_ptr_array_index (batch, i));
-          if (!globi_store_exec (self->writer_db, "COMMIT;", &error))
-            sqlite3_exec (self->writer_db, "ROLLBACK;", NULL, NULL, NULL);
+            run_in_savepoint (writer->db, g_ptr_array_index (batch, i));
+          if (!globi_store_exec (writer->db, "COMMIT;", &error))
+            sqlite3_exec (writer->db, "ROLLBACK;", NULL, NULL, NULL);
         }
 
       for (guint i = 0; i < batch->len; i++)
@@ -287,6 +295,10 @@ writer_thread (gpointer user_data)
           job_complete (job);
         }
     }
+  /* Closed last, after the readers, so that it may checkpoint and remove the WAL. */
+  sqlite3_close (writer->db);
+  g_async_queue_unref (writer->queue);
+  g_free (writer);
   return NULL;
 }
 
@@ -297,6 +309,10 @@ close_all (GlobiStore *self)
     return;
   self->closed = TRUE;
 
+  /* Each pop waits for a reader still in use to come back. */
+  for (guint i = 0; i < self->n_readers; i++)
+    sqlite3_close (g_async_queue_pop (self->readers));
+
   if (self->writer)
     {
       Job *job = g_new0 (Job, 1);
@@ -305,15 +321,14 @@ close_all (GlobiStore *self)
       /* No source object: this also runs from finalize. */
       job->task = g_task_new (NULL, NULL, NULL, NULL);
       g_async_queue_push (self->write_queue, job);
-      g_thread_join (g_steal_pointer (&self->writer));
+      /* On the writer thread itself (it dropped the last reference), the thread ends on
+       * its own once it reaches the quit job. */
+      if (g_thread_self () == self->writer)
+        g_thread_unref (g_steal_pointer (&self->writer));
+      else
+        g_thread_join (g_steal_pointer (&self->writer));
     }
-  if (self->readers)
-    {
-      /* Each pop waits for a reader still in use to come back. */
-      for (guint i = 0; i < self->n_readers; i++)
-        sqlite3_close (g_async_queue_pop (self->readers));
-    }
-  /* Last, so that the closing connection may checkpoint and remove the WAL. */
+  /* Never handed to a writer thread (startup failed). */
   g_clear_pointer (&self->writer_db, sqlite3_close);
 }
 
@@ -349,6 +364,7 @@ GlobiStore *
 globi_store_new (const char *path, GError **error)
 {
   g_autoptr (GlobiStore) self = NULL;
+  Writer *writer;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -367,7 +383,10 @@ globi_store_new (const char *path, GError **error)
       g_async_queue_push (self->readers, db);
       self->n_readers++;
     }
-  self->writer = g_thread_new ("globi-store-writer", writer_thread, self);
+  writer = g_new0 (Writer, 1);
+  writer->queue = g_async_queue_ref (self->write_queue);
+  writer->db = g_steal_pointer (&self->writer_db);
+  self->writer = g_thread_new ("globi-store-writer", writer_thread, writer);
   return g_steal_pointer (&self);
 }
 
