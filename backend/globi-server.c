@@ -369,8 +369,12 @@ static void
 on_request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
   GlobiServer *self = user_data;
+  GSocket *socket = soup_server_message_get_socket (msg);
 
-  sweep_connections (self);
+  /* A new connection is when old ones may have gone: sweep then (and on a timer), not on
+   * every request of a busy keep-alive connection. */
+  if (socket && !g_hash_table_contains (self->connections, socket))
+    sweep_connections (self);
   set_connection_busy (self, msg, TRUE);
 }
 
