@@ -697,8 +697,9 @@ static void
 prepare_server (GlobiSession *self, GTask *task, const char *server_url)
 {
   g_task_set_task_data (task, g_strdup (server_url), g_free);
-  /* A new sign-in replaces whatever this profile had. */
-  globi_client_clear_tokens (self->client);
+  /* A new sign-in replaces whatever this profile had; the stored one is overwritten once
+   * the new one succeeds. No signed-out signal: nobody was thrown out. */
+  end_session (self, -1, FALSE);
   globi_client_set_base_url (self->client, server_url);
 }
 
