@@ -348,6 +348,7 @@ on_sign_in_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiUserRow) user = globi_store_finish (GLOBI_STORE (source), result, &error);
   GlobiServer *server = flow_server (flow);
+  const char *password;
 
   if (error && !g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND))
     {
@@ -356,14 +357,13 @@ on_sign_in_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (user)
     flow->user_id = g_strdup (user->id);
-  /* An unknown user still pays for a verification: timing must not tell who exists. */
-  {
-    Flow *owned = g_steal_pointer (&flow);
-
-    globi_password_hasher_verify_async (globi_server_get_hasher (server), owned->password,
-                                        user ? user->password_hash : NULL, NULL,
-                                        on_sign_in_verified_cb, owned);
-  }
+  /* Read before the call: its arguments are evaluated in no set order, and one of them
+   * steals flow. An unknown user still pays for a verification: timing must not tell who
+   * exists. */
+  password = flow->password;
+  globi_password_hasher_verify_async (globi_server_get_hasher (server), password,
+                                      user ? user->password_hash : NULL, NULL,
+                                      on_sign_in_verified_cb, g_steal_pointer (&flow));
 }
 
 void
@@ -633,6 +633,7 @@ on_current_password_verified_cb (GObject *source, GAsyncResult *result, gpointer
   g_autoptr (GError) error = NULL;
   GlobiServer *server = flow_server (flow);
   gboolean ok;
+  const char *new_password;
 
   ok = globi_password_hasher_verify_finish (GLOBI_PASSWORD_HASHER (source), result, &error);
   if (error)
@@ -649,12 +650,9 @@ on_current_password_verified_cb (GObject *source, GAsyncResult *result, gpointer
                                       "current_password: wrong password");
       return;
     }
-  {
-    Flow *owned = g_steal_pointer (&flow);
-
-    globi_password_hasher_hash_async (GLOBI_PASSWORD_HASHER (source), owned->new_password, NULL,
-                                      on_new_password_hashed_cb, owned);
-  }
+  new_password = flow->new_password;
+  globi_password_hasher_hash_async (GLOBI_PASSWORD_HASHER (source), new_password, NULL,
+                                    on_new_password_hashed_cb, g_steal_pointer (&flow));
 }
 
 static void
@@ -665,6 +663,7 @@ on_password_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiUserRow) user = globi_store_finish (GLOBI_STORE (source), result, &error);
   GlobiServer *server = flow_server (flow);
   g_autofree char *key = NULL;
+  const char *password;
 
   if (error)
     {
@@ -676,13 +675,10 @@ on_password_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   key = signin_key ("user", flow->username);
   if (!check_limited (flow->req, GLOBI_LIMIT_SIGNIN_ACCOUNT, key))
     return;
-  {
-    Flow *owned = g_steal_pointer (&flow);
-
-    globi_password_hasher_verify_async (globi_server_get_hasher (server), owned->password,
-                                        user->password_hash, NULL, on_current_password_verified_cb,
-                                        owned);
-  }
+  password = flow->password;
+  globi_password_hasher_verify_async (globi_server_get_hasher (server), password,
+                                      user->password_hash, NULL, on_current_password_verified_cb,
+                                      g_steal_pointer (&flow));
 }
 
 void

@@ -34,7 +34,6 @@ gint64                   globi_server_now_ms          (GlobiServer *self);
 gint64                   globi_server_now_s           (GlobiServer *self);
 /* Monotonic time plus the offset, for rate-limit windows. */
 gint64                   globi_server_monotonic_us    (GlobiServer *self);
-gboolean                 globi_server_is_shutting_down (GlobiServer *self);
 /* Closes idle connections whose client has gone, so the gauge is current. */
 void                     globi_server_sweep_connections (GlobiServer *self);
 /* Requests dispatched and not yet answered; any thread (tests watch it). */

@@ -751,12 +751,6 @@ globi_server_get_in_flight (GlobiServer *self)
 }
 
 gboolean
-globi_server_is_shutting_down (GlobiServer *self)
-{
-  return self->shutting_down;
-}
-
-gboolean
 globi_server_device_is_active (GlobiServer *self, const char *device_id)
 {
   return device_id && g_hash_table_contains (self->active_devices, device_id);
