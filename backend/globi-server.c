@@ -57,7 +57,9 @@ typedef struct
 {
   gint64 started_us;
   const char *route;   /* a template from the table, or a fixed label */
-  gboolean too_large;  /* Content-Length over the limit: body discarded unread */
+  gsize limit;         /* body bytes this route accepts */
+  gsize received;      /* chunked bodies: bytes so far */
+  gboolean too_large;  /* over the limit: the rest of the body is discarded unkept */
   gboolean dispatched; /* counted in in_flight */
 } MessageInfo;
 
@@ -164,6 +166,20 @@ body_limit (GlobiServer *self, const Route *route)
   return self->config->max_body_bytes;
 }
 
+/* A chunked body has no length up front: stop keeping it once it passes the limit. */
+static void
+on_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  MessageInfo *info = user_data;
+
+  info->received += g_bytes_get_size (chunk);
+  if (info->received > info->limit && !info->too_large)
+    {
+      info->too_large = TRUE;
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+    }
+}
+
 /* Runs once the headers are in: a body announced over the limit is read and thrown
  * away instead of buffered, and the handler answers 413. Reading it (rather than
  * closing) lets the client see the reply instead of a reset connection. */
@@ -182,12 +198,15 @@ early_handler (SoupServer *server,
 
   info->started_us = g_get_monotonic_time ();
   route = find_route (soup_server_message_get_method (msg), path, NULL, &path_known);
+  info->limit = body_limit (self, route);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > (goffset) body_limit (self, route))
+      soup_message_headers_get_content_length (headers) > (goffset) info->limit)
     {
       info->too_large = TRUE;
       soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
     }
+  else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk_cb), info);
 }
 
 static void

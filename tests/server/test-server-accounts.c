@@ -179,6 +179,17 @@ test_body_too_large (Fixture *f, gconstpointer data)
   g_autoptr (Reply) after = NULL;
 
   assert_error (reply, 413, "too_large");
+  {
+    /* Chunked: no Content-Length to judge by up front. */
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    g_autoptr (GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
+    g_autoptr (SoupMessage) msg = fixture_message (f, "POST", "/v1/accounts", NULL, NULL, NULL);
+    g_autoptr (Reply) chunked = NULL;
+
+    soup_message_set_request_body (msg, "application/json", stream, -1);
+    chunked = fixture_send (f, msg);
+    assert_error (chunked, 413, "too_large");
+  }
   /* The server is still fine afterwards. */
   after = fixture_request (f, "GET", "/healthz", NULL, NULL);
   g_assert_cmpuint (after->status, ==, 200);
