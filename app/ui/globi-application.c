@@ -154,6 +154,16 @@ globi_application_handle_local_options (GApplication *app, GVariantDict *options
   return -1;
 }
 
+/* Preferences are about the account too: only while signed in. */
+static void
+on_session_state_cb (GlobiApplication *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "preferences");
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), globi_session_get_state (self->session) ==
+                                                             GLOBI_SESSION_STATE_SIGNED_IN);
+}
+
 static void
 globi_application_startup (GApplication *app)
 {
@@ -166,6 +176,9 @@ globi_application_startup (GApplication *app)
   if (g_mkdir_with_parents (self->profile_dir, 0700) != 0)
     g_warning ("Could not create %s: %s", self->profile_dir, g_strerror (errno));
   self->session = globi_session_new (self->profile_dir);
+  g_signal_connect_object (self->session, "notify::state", G_CALLBACK (on_session_state_cb), self,
+                           G_CONNECT_SWAPPED);
+  on_session_state_cb (self);
 
   self->settings = g_settings_new (APP_ID);
   g_signal_connect_object (self->settings, "changed::color-scheme", G_CALLBACK (apply_color_scheme),
@@ -180,12 +193,8 @@ globi_application_shutdown (GApplication *app)
 {
   GlobiApplication *self = GLOBI_APPLICATION (app);
 
-#ifdef HAVE_EMBEDDED_SERVER
-  if (self->server_thread)
-    globi_server_thread_stop (GLOBI_SERVER_THREAD (self->server_thread));
-#endif
+  globi_application_stop_server (self);
   G_APPLICATION_CLASS (globi_application_parent_class)->shutdown (app);
-  (void) self;
 }
 
 static void
@@ -531,4 +540,17 @@ globi_application_start_server_finish (GlobiApplication *self, GAsyncResult *res
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+globi_application_stop_server (GlobiApplication *self)
+{
+  g_return_if_fail (GLOBI_IS_APPLICATION (self));
+
+#ifdef HAVE_EMBEDDED_SERVER
+  if (self->server_thread)
+    globi_server_thread_stop (GLOBI_SERVER_THREAD (self->server_thread));
+#endif
+  g_clear_object (&self->server_thread);
+  g_clear_pointer (&self->embedded_url, g_free);
 }

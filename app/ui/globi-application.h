@@ -30,4 +30,7 @@ char *globi_application_start_server_finish (GlobiApplication *self,
                                              GAsyncResult *result,
                                              GError **error);
 
+/* Stops the embedded server, if one runs (done at shutdown). */
+void globi_application_stop_server (GlobiApplication *self);
+
 G_END_DECLS
