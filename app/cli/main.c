@@ -228,9 +228,9 @@ prompt_secret (const char *prompt)
   tcgetattr (fileno (tty), &old_attrs);
   attrs = old_attrs;
   attrs.c_lflag &= ~(tcflag_t) ECHO;
-  tcsetattr (fileno (tty), TCSAFLUSH, &attrs);
+  tcsetattr (fileno (tty), TCSANOW, &attrs);
   line = fgets (buf, sizeof buf, tty);
-  tcsetattr (fileno (tty), TCSAFLUSH, &old_attrs);
+  tcsetattr (fileno (tty), TCSANOW, &old_attrs);
   fprintf (tty, "\n");
   fclose (tty);
   if (line == NULL)

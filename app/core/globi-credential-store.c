@@ -222,8 +222,8 @@ secret_failed (GlobiCredentialStore *self, GError **secret_error, GError **error
       g_propagate_error (error, g_steal_pointer (secret_error));
       return TRUE;
     }
-  g_message ("No Secret Service (%s); keeping the sign-in in %s", (*secret_error)->message,
-             self->file_path);
+  g_info ("No Secret Service (%s); keeping the sign-in in %s", (*secret_error)->message,
+          self->file_path);
   g_clear_error (secret_error);
   self->secret_failed = TRUE;
   self->worker_backend = GLOBI_CREDENTIAL_BACKEND_FILE;

@@ -206,7 +206,7 @@ on_tokens_changed_cb (GlobiSession *self, GlobiClient *client)
 static void
 on_session_ended_cb (GlobiSession *self, guint code, GlobiClient *client)
 {
-  g_message ("The server ended this session (%s)", globi_error_code_to_string (code));
+  g_info ("The server ended this session (%s)", globi_error_code_to_string (code));
   end_session (self,
                code == GLOBI_ERROR_UNAUTHORIZED || code == GLOBI_ERROR_TOKEN_REUSED
                    ? GLOBI_SIGN_OUT_REASON_REVOKED
@@ -831,7 +831,7 @@ handle_sign_out_reply (GlobiSession *self, GTask *task, JsonNode *reply, GError 
   /* Whatever the server said (or if it could not be reached), this device forgets the
    * account: the user asked to sign out. */
   if (error != NULL)
-    g_message ("Signing out locally only: %s", error->message);
+    g_info ("Signing out locally only: %s", error->message);
   end_session (self, GLOBI_SIGN_OUT_REASON_USER, FALSE);
   globi_credential_store_clear_async (self->store, NULL, on_signed_out_cleared_cb,
                                       g_object_ref (task));
