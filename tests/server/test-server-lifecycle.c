@@ -44,6 +44,8 @@ test_metrics (Fixture *f, gconstpointer data)
 {
   g_autoptr (Reply) health = fixture_request (f, "GET", "/healthz", NULL, NULL);
   g_autoptr (Reply) missing = fixture_request (f, "GET", "/v1/me", NULL, NULL);
+  g_autoptr (Reply) device =
+      fixture_request (f, "DELETE", "/v1/devices/01900000-0000-7000-8000-000000000000", NULL, NULL);
   g_autoptr (Reply) metrics = fixture_request (f, "GET", "/metrics", NULL, NULL);
   g_autofree char *text =
       g_strndup (g_bytes_get_data (metrics->body, NULL), g_bytes_get_size (metrics->body));
@@ -56,6 +58,8 @@ test_metrics (Fixture *f, gconstpointer data)
   /* Label values are route templates, never raw paths. */
   g_assert_nonnull (strstr (text, "route=\"/healthz\""));
   g_assert_nonnull (strstr (text, "route=\"/v1/me\""));
+  g_assert_nonnull (strstr (text, "route=\"/v1/devices/{id}\""));
+  g_assert_null (strstr (text, "01900000-0000-7000-8000-000000000000"));
   g_assert_nonnull (strstr (text, "globichat_http_request_duration_seconds_bucket{"));
   g_assert_nonnull (strstr (text, "globichat_http_connections "));
   g_assert_nonnull (strstr (text, "globichat_errors_total{code=\"unauthorized\"}"));
@@ -351,11 +355,58 @@ test_tls (void)
   fixture_clear (&f);
 }
 
+static GMutex log_mutex;
+static GString *log_text;
+
+/* Keeps every line the server logs, so a test can read what an operator would. */
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  g_mutex_lock (&log_mutex);
+  for (gsize i = 0; i < n_fields; i++)
+    if (fields[i].length < 0)
+      g_string_append_printf (log_text, "%s=%s ", fields[i].key, (const char *) fields[i].value);
+  g_string_append_c (log_text, '\n');
+  g_mutex_unlock (&log_mutex);
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    return g_log_writer_default (level, fields, n_fields, user_data);
+  return G_LOG_WRITER_HANDLED;
+}
+
+static void
+test_request_log (Fixture *f, gconstpointer data)
+{
+  g_autofree char *id = fixture_register (f, "alice", PASSWORD);
+  g_autofree char *access = NULL;
+  g_autofree char *refresh = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (Reply) me = NULL;
+  g_autoptr (Reply) lookup = NULL;
+
+  fixture_sign_in (f, "alice", PASSWORD, &access, &refresh, NULL);
+  me = fixture_request (f, "GET", "/v1/me", access, NULL);
+  lookup = fixture_request (f, "GET", "/v1/users/lookup?q=secretquery", access, NULL);
+  /* The log line is written once the reply is: stop the server to be sure it is out. */
+  fixture_stop (f);
+
+  g_mutex_lock (&log_mutex);
+  text = g_strdup (log_text->str);
+  g_mutex_unlock (&log_mutex);
+  g_assert_nonnull (strstr (text, "HTTP_METHOD=POST HTTP_ROUTE=/v1/sessions HTTP_STATUS=200"));
+  g_assert_nonnull (strstr (text, "HTTP_ROUTE=/v1/users/lookup HTTP_STATUS=404"));
+  g_assert_null (strstr (text, PASSWORD));
+  g_assert_null (strstr (text, access));
+  g_assert_null (strstr (text, refresh));
+  g_assert_null (strstr (text, "secretquery"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_init (&argc, &argv, NULL);
+  log_text = g_string_new (NULL);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
 
 #define ADD(path, func) \
   g_test_add ("/globi/server/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -363,6 +414,7 @@ main (int argc, char **argv)
   ADD ("meta/not-found-and-method", test_not_found);
   ADD ("meta/metrics", test_metrics);
   ADD ("meta/jwks-verifies-tokens", test_jwks_verifies_tokens);
+  ADD ("meta/request-log", test_request_log);
 #undef ADD
   g_test_add_func ("/globi/server/lifecycle/restart-keeps-state", test_restart_keeps_state);
   g_test_add_func ("/globi/server/lifecycle/graceful-shutdown", test_graceful_shutdown);
