@@ -698,6 +698,52 @@ cmd_devices_revoke (Cli *cli, int argc, char **argv)
 }
 
 static int
+cmd_lookup (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiProfile) user = NULL;
+  int status;
+
+  if (argc != 1)
+    return usage_error (cli, _ ("lookup takes one USERNAME or user ID"));
+  if ((status = restore (cli)) != EXIT_OK)
+    return status;
+
+  globi_session_lookup_user_async (cli->session, argv[0], NULL, on_done_cb, cli);
+  result = await (cli);
+  user = globi_session_lookup_user_finish (cli->session, result, &error);
+  flush_session (cli);
+  if (user == NULL)
+    return fail_with_error (cli, error);
+
+  if (cli->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      JsonNode *node = globi_profile_to_json (user);
+      JsonObject *object = json_node_get_object (node);
+
+      /* A User, not a Me: what only the owner sees is not known here. */
+      json_object_remove_member (object, "privacy");
+      json_object_remove_member (object, "created_at");
+      json_object_remove_member (object, "preferred_currency");
+      json_object_remove_member (object, "language");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "user");
+      json_builder_add_value (builder, node);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+    }
+  else
+    g_print ("%s (%s) %s\n", globi_profile_get_username (user),
+             globi_profile_get_display_name (user), globi_profile_get_id (user));
+  return EXIT_OK;
+}
+
+static int
 cmd_password_change (Cli *cli, int argc, char **argv)
 {
   g_autoptr (CharPassword) current = NULL;
@@ -763,6 +809,8 @@ static const Command commands[] = {
     N_ ("List the devices signed in to your account; * marks this one."), cmd_devices_list },
   { "devices revoke", "devices revoke ID",
     N_ ("Sign out the device ID (see devices list) at once."), cmd_devices_revoke },
+  { "lookup", "lookup USERNAME|ID",
+    N_ ("Find a user by exact username (if they are discoverable) or by user ID."), cmd_lookup },
   { "password change", "password change",
     N_ ("Change your password. The current one comes from GLOBICHAT_PASSWORD, the new one\n"
         "from GLOBICHAT_NEW_PASSWORD (or prompts). Your other devices are signed out."),

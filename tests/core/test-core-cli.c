@@ -172,6 +172,20 @@ test_cli_end_to_end (CoreFixture *f, gconstpointer data)
   }
 
   {
+    g_autoptr (Run) run =
+        run_cli (NULL, NULL, "--profile", profile, "--json", "lookup", "carol", NULL);
+    g_assert_cmpint (run->status, ==, 0);
+    g_assert_cmpstr (json_path_string (run->json, "user.display_name"), ==, "Carol Smith");
+  }
+
+  {
+    g_autoptr (Run) run =
+        run_cli (NULL, NULL, "--profile", profile, "--json", "lookup", "nobody.here", NULL);
+    g_assert_cmpint (run->status, ==, 2);
+    g_assert_cmpstr (json_path_string (run->json, "error.code"), ==, "not_found");
+  }
+
+  {
     g_autoptr (Run) run = run_cli ("wrong password", NULL, "--server", f->base_url, "--profile",
                                    other, "--json", "login", "carol", NULL);
     g_assert_cmpint (run->status, ==, 2);
