@@ -16,6 +16,7 @@
 #define RATE_LIMIT_KEYS   100000
 #define REGISTER_WINDOW_S 3600
 #define SWEEP_INTERVAL_S  5
+#define LISTEN_BACKLOG    1024
 
 typedef enum
 {
@@ -514,6 +515,26 @@ globi_server_new (const GlobiServerConfig *config, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* soup_server_listen would leave GLib's backlog of 10: a burst of new connections (64
+ * clients at once) would then wait a second for SYN retries. */
+static gboolean
+listen_on (GlobiServer *self,
+           GSocketAddress *address,
+           SoupServerListenOptions options,
+           GError **error)
+{
+  g_autoptr (GSocket) socket = NULL;
+
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+  return soup_server_listen_socket (self->soup, socket, options, error);
+}
+
 gboolean
 globi_server_start (GlobiServer *self, GError **error)
 {
@@ -555,7 +576,7 @@ globi_server_start (GlobiServer *self, GError **error)
       address = g_inet_socket_address_new (found->data, c->port);
       g_resolver_free_addresses (found);
     }
-  if (!soup_server_listen (self->soup, address, options, error))
+  if (!listen_on (self, address, options, error))
     return FALSE;
 
   /* The bound port, from the listening socket (port 0 asked for any). */
