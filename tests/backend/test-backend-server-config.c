@@ -423,6 +423,34 @@ test_config_validate (void)
   g_assert_false (globi_server_config_validate (config, NULL));
 }
 
+/* The example in docs/deploy.md is what operators copy: it must parse and validate. */
+static void
+test_config_deploy_doc (Fixture *fixture, gconstpointer user_data)
+{
+  g_autofree char *doc_path = g_test_build_filename (G_TEST_DIST, "..", "docs", "deploy.md", NULL);
+  g_autofree char *doc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiServerConfig) config = globi_server_config_new ();
+  const char *start, *end;
+  g_autofree char *example = NULL;
+
+  g_assert_true (g_file_get_contents (doc_path, &doc, NULL, &error));
+  g_assert_no_error (error);
+  start = strstr (doc, "```ini\n");
+  g_assert_nonnull (start);
+  start += strlen ("```ini\n");
+  end = strstr (start, "```");
+  g_assert_nonnull (end);
+  example = g_strndup (start, end - start);
+
+  write_file (fixture, example);
+  g_assert_true (globi_server_config_load_file (config, fixture->path, &error));
+  g_assert_no_error (error);
+  g_assert_true (globi_server_config_validate (config, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->issuer, ==, "https://chat.example.org");
+}
+
 static void
 test_config_help (void)
 {
@@ -471,6 +499,8 @@ main (int argc, char *argv[])
   g_test_add ("/globi/backend/server-config/args-bad", Fixture, NULL, fixture_set_up,
               test_config_args_bad, fixture_tear_down);
   g_test_add_func ("/globi/backend/server-config/validate", test_config_validate);
+  g_test_add ("/globi/backend/server-config/deploy-doc", Fixture, NULL, fixture_set_up,
+              test_config_deploy_doc, fixture_tear_down);
   g_test_add_func ("/globi/backend/server-config/help", test_config_help);
   return g_test_run ();
 }
