@@ -26,6 +26,7 @@ typedef struct
   char *refresh_token; /* the new one, handed out once stored */
   char *device_id;
   char *user_id;
+  char *stored_hash; /* the user's password hash, as read at sign-in */
 } Flow;
 
 static void
@@ -60,6 +61,7 @@ flow_free (Flow *flow)
   free_secret (flow->refresh_token);
   g_free (flow->device_id);
   g_free (flow->user_id);
+  free_secret (flow->stored_hash);
   g_free (flow);
 }
 
@@ -299,6 +301,54 @@ signin_key (const char *kind, const char *value)
   return g_strconcat ("signin:", kind, ":", value, NULL);
 }
 
+/* A hash made at an older Argon2 cost is upgraded while the password is at hand. It runs
+ * after the reply and is best effort: it is tried again at the next sign-in. */
+
+static void
+on_rehash_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  globi_store_finish (GLOBI_STORE (source), result, &error);
+  if (error)
+    g_debug ("password hash upgrade not stored: %s", error->message);
+}
+
+typedef struct
+{
+  GlobiServer *server;
+  GlobiAccountArgs *args;
+} Rehash;
+
+static void
+on_rehashed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Rehash *rehash = user_data;
+  g_autoptr (GError) error = NULL;
+
+  rehash->args->password_hash =
+      globi_password_hasher_hash_finish (GLOBI_PASSWORD_HASHER (source), result, &error);
+  if (rehash->args->password_hash)
+    globi_store_write_async (globi_server_get_store (rehash->server), globi_store_accounts_rehash,
+                             g_steal_pointer (&rehash->args), globi_account_args_free, NULL,
+                             on_rehash_written_cb, NULL);
+  g_clear_pointer (&rehash->args, globi_account_args_free);
+  g_object_unref (rehash->server);
+  g_free (rehash);
+}
+
+static void
+start_rehash (Flow *flow)
+{
+  Rehash *rehash = g_new0 (Rehash, 1);
+
+  rehash->server = g_object_ref (flow_server (flow));
+  rehash->args = globi_account_args_new ();
+  rehash->args->user_id = g_strdup (flow->user_id);
+  globi_password_hasher_hash_async (globi_server_get_hasher (rehash->server), flow->password, NULL,
+                                    on_rehashed_cb, rehash);
+}
+
 static void
 on_sign_in_verified_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -326,6 +376,8 @@ on_sign_in_verified_cb (GObject *source, GAsyncResult *result, gpointer user_dat
     }
   globi_rate_limiter_reset (globi_server_get_limiter (server, GLOBI_LIMIT_SIGNIN_ACCOUNT),
                             account_key);
+  if (globi_password_hasher_needs_rehash (GLOBI_PASSWORD_HASHER (source), flow->stored_hash))
+    start_rehash (flow);
 
   flow->refresh_token = new_refresh_token ();
   args = globi_account_args_new ();
@@ -356,7 +408,10 @@ on_sign_in_user_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (user)
-    flow->user_id = g_strdup (user->id);
+    {
+      flow->user_id = g_strdup (user->id);
+      flow->stored_hash = g_strdup (user->password_hash);
+    }
   /* Read before the call: its arguments are evaluated in no set order, and one of them
    * steals flow. An unknown user still pays for a verification: timing must not tell who
    * exists. */

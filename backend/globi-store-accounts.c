@@ -477,6 +477,22 @@ globi_store_accounts_change_password (sqlite3 *db, gpointer data, GError **error
 }
 
 gpointer
+globi_store_accounts_rehash (sqlite3 *db, gpointer data, GError **error)
+{
+  GlobiAccountArgs *args = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  stmt = globi_store_prepare (db, "UPDATE users SET password_hash = ?2 WHERE id = ?1", error);
+  if (!stmt)
+    return NULL;
+  bind_text (stmt, 1, args->user_id);
+  bind_text (stmt, 2, args->password_hash);
+  if (!globi_store_step_done (db, stmt, error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
+gpointer
 globi_store_accounts_update_profile (sqlite3 *db, gpointer data, GError **error)
 {
   GlobiAccountArgs *args = data;

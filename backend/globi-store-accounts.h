@@ -101,6 +101,8 @@ gpointer globi_store_accounts_revoke_device      (sqlite3 *db, gpointer args, GE
 gpointer globi_store_accounts_list_devices       (sqlite3 *db, gpointer args, GError **error);
 /* user_id, device_id (kept), password_hash (new), now_ms → GPtrArray of revoked ids. */
 gpointer globi_store_accounts_change_password    (sqlite3 *db, gpointer args, GError **error);
+/* user_id, password_hash (the same password at the current cost), now_ms. */
+gpointer globi_store_accounts_rehash             (sqlite3 *db, gpointer args, GError **error);
 /* user_id, patch, now_ms → GlobiUserRow. */
 gpointer globi_store_accounts_update_profile     (sqlite3 *db, gpointer args, GError **error);
 /* user_id, avatar_hash and avatar_thumb_hash (both NULL: remove), now_ms → GlobiUserRow. */

@@ -178,6 +178,59 @@ test_restart_keeps_state (void)
   fixture_clear (&f);
 }
 
+static char *
+stored_hash (const char *data_dir, const char *username)
+{
+  g_autofree char *path = g_build_filename (data_dir, "globichat.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *hash = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT password_hash FROM users WHERE username = ?1",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, username, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    hash = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return hash;
+}
+
+/* A sign-in after the Argon2 cost was raised upgrades the stored hash. */
+static void
+test_rehash_on_cost_change (void)
+{
+  Fixture f;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  fixture_init (&f);
+  fixture_start (&f);
+  g_free (fixture_register (&f, "alice", PASSWORD));
+  fixture_stop (&f);
+  before = stored_hash (f.data_dir, "alice");
+  g_assert_nonnull (strstr (before, "t=1,"));
+
+  f.config->argon2_opslimit = 2;
+  fixture_start (&f);
+  fixture_sign_in (&f, "alice", PASSWORD, NULL, NULL, NULL);
+  /* The upgrade runs after the reply: wait for it (bounded), then sign in with it. */
+  for (guint i = 0; i < 500; i++)
+    {
+      g_free (after);
+      after = stored_hash (f.data_dir, "alice");
+      if (strstr (after, "t=2,"))
+        break;
+      g_usleep (10 * 1000);
+    }
+  g_assert_nonnull (strstr (after, "t=2,"));
+  fixture_sign_in (&f, "alice", PASSWORD, NULL, NULL, NULL);
+  fixture_clear (&f);
+}
+
 typedef struct
 {
   gboolean done;
@@ -417,6 +470,7 @@ main (int argc, char **argv)
   ADD ("meta/request-log", test_request_log);
 #undef ADD
   g_test_add_func ("/globi/server/lifecycle/restart-keeps-state", test_restart_keeps_state);
+  g_test_add_func ("/globi/server/lifecycle/rehash-on-cost-change", test_rehash_on_cost_change);
   g_test_add_func ("/globi/server/lifecycle/graceful-shutdown", test_graceful_shutdown);
   g_test_add_func ("/globi/server/lifecycle/tls", test_tls);
 
