@@ -8,6 +8,13 @@
 #include "globi-base64url.h"
 #include "globi-token-signer.h"
 
+#ifdef GLOBI_HAVE_SERVER
+#include <libsoup/soup.h>
+
+#include "globi-server-config.h"
+#include "globi-server-thread.h"
+#endif
+
 /* Any standard JWT library must verify our tokens with our JWKS: this runs jose (Node)
  * on them, an implementation we did not write. */
 
@@ -64,22 +71,33 @@ fixture_tear_down (Fixture *fixture, gconstpointer user_data)
   g_free (fixture->dir);
 }
 
-/* Runs jose on token with the signer's current JWKS. Returns the parsed stdout on success,
- * NULL when jose rejected the token (with its complaint in *out_stderr). */
+/* Runs jose on token with the given JWKS (NULL: the fixture signer's) and issuer. Returns
+ * the parsed stdout on success, NULL when jose rejected the token (with its complaint in
+ * *out_stderr). */
 static JsonObject *
-run_jose (Fixture *fixture, const char *token, const char *audience, char **out_stderr)
+run_jose_with (Fixture *fixture,
+               const char *jwks_json,
+               const char *issuer,
+               const char *token,
+               const char *audience,
+               char **out_stderr)
 {
-  g_autoptr (JsonNode) jwks = globi_token_signer_dup_jwks (fixture->signer);
-  g_autofree char *jwks_json = json_to_string (jwks, FALSE);
+  g_autofree char *own_jwks_json = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   int status = 0;
   const char *argv[] = {
-    "node", script_path (), fixture->jwks_path, fixture->token_path, ISSUER, audience, NULL
+    "node", script_path (), fixture->jwks_path, fixture->token_path, issuer, audience, NULL
   };
 
+  if (jwks_json == NULL)
+    {
+      g_autoptr (JsonNode) jwks = globi_token_signer_dup_jwks (fixture->signer);
+
+      jwks_json = own_jwks_json = json_to_string (jwks, FALSE);
+    }
   g_assert_true (g_file_set_contents (fixture->jwks_path, jwks_json, -1, &error));
   g_assert_true (g_file_set_contents (fixture->token_path, token, -1, &error));
   g_assert_no_error (error);
@@ -101,6 +119,12 @@ run_jose (Fixture *fixture, const char *token, const char *audience, char **out_
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   g_assert_no_error (error);
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static JsonObject *
+run_jose (Fixture *fixture, const char *token, const char *audience, char **out_stderr)
+{
+  return run_jose_with (fixture, NULL, ISSUER, token, audience, out_stderr);
 }
 
 static void
@@ -201,6 +225,137 @@ test_interop_rotation (Fixture *fixture, gconstpointer user_data)
       ==, "u-new");
 }
 
+
+#ifdef GLOBI_HAVE_SERVER
+static GBytes *
+http (SoupSession *session,
+      const char *method,
+      const char *url,
+      const char *json,
+      guint expected_status)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GError) error = NULL;
+  GBytes *reply;
+
+  if (json != NULL)
+    {
+      g_autoptr (GBytes) body = g_bytes_new (json, strlen (json));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    }
+  reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, expected_status);
+  return reply;
+}
+
+static JsonObject *
+parse_object (GBytes *bytes)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                              &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+/* The whole path a third party takes: a token from POST /v1/sessions of a real server,
+ * verified with the JWKS that server publishes at /.well-known/jwks.json. */
+static void
+test_interop_real_server (Fixture *fixture, gconstpointer user_data)
+{
+  g_autoptr (GlobiServerConfig) config = globi_server_config_new ();
+  g_autoptr (GlobiServerThread) server = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data_dir = g_dir_make_tmp ("globi-interop-server-XXXXXX", &error);
+  g_autofree char *base = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *jwks_json = NULL;
+  g_autofree char *complaint = NULL;
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (JsonObject) tokens = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  JsonObject *payload;
+  const char *token;
+
+  g_assert_no_error (error);
+  g_free (config->data_dir);
+  config->data_dir = g_strdup (data_dir);
+  config->port = 0;
+  config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  server = globi_server_thread_new (config, &error);
+  g_assert_no_error (error);
+  base = globi_server_thread_dup_base_url (server);
+
+  url = g_strconcat (base, "/v1/accounts", NULL);
+  g_clear_pointer (&reply, g_bytes_unref);
+  reply = http (session, "POST", url,
+                "{\"username\":\"interop\",\"password\":\"correct horse battery staple\","
+                "\"display_name\":\"Interop\"}",
+                201);
+  g_clear_pointer (&url, g_free);
+  g_clear_pointer (&reply, g_bytes_unref);
+
+  url = g_strconcat (base, "/v1/sessions", NULL);
+  reply = http (session, "POST", url,
+                "{\"username\":\"interop\",\"password\":\"correct horse battery staple\","
+                "\"device_name\":\"jose\"}",
+                200);
+  tokens = parse_object (reply);
+  g_clear_pointer (&url, g_free);
+  g_clear_pointer (&reply, g_bytes_unref);
+  token = json_object_get_string_member (tokens, "access_token");
+
+  url = g_strconcat (base, "/.well-known/jwks.json", NULL);
+  reply = http (session, "GET", url, NULL, 200);
+  jwks_json = g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+
+  /* Without a configured issuer the server's base URL is the issuer. */
+  result = run_jose_with (fixture, jwks_json, base, token, AUDIENCE, NULL);
+  g_assert_nonnull (result);
+  payload = json_object_get_object_member (result, "payload");
+  g_assert_cmpstr (json_object_get_string_member (payload, "sub"), ==,
+                   json_object_get_string_member (tokens, "user_id"));
+  g_assert_cmpstr (json_object_get_string_member (payload, "did"), ==,
+                   json_object_get_string_member (tokens, "device_id"));
+  g_assert_cmpstr (json_object_get_string_member (payload, "iss"), ==, base);
+
+  /* And jose refuses it for another issuer. */
+  g_assert_null (
+      run_jose_with (fixture, jwks_json, "https://elsewhere.example", token, AUDIENCE, &complaint));
+  g_assert_nonnull (strstr (complaint, "ERR_JWT_CLAIM_VALIDATION_FAILED"));
+
+  globi_server_thread_stop (server);
+  g_clear_object (&server);
+  remove_tree (data_dir);
+}
+#endif
+
 int
 main (int argc, char *argv[])
 {
@@ -215,5 +370,9 @@ main (int argc, char *argv[])
               test_interop_rejections, fixture_tear_down);
   g_test_add ("/globi/backend/jwt-interop/jose-after-rotation", Fixture, NULL, fixture_set_up,
               test_interop_rotation, fixture_tear_down);
+#ifdef GLOBI_HAVE_SERVER
+  g_test_add ("/globi/backend/jwt-interop/jose-real-server", Fixture, NULL, fixture_set_up,
+              test_interop_real_server, fixture_tear_down);
+#endif
   return g_test_run ();
 }
