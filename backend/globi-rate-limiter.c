@@ -5,13 +5,17 @@
 
 #include "globi-rate-limiter.h"
 
-/* The last max_events event times of one key, oldest at head: an exact sliding window
- * whose memory per key is fixed by the limit, whatever the event rate. */
+/* The last (up to) max_events event times of one key, oldest at head: an exact sliding
+ * window. The ring grows with use, so the thousands of keys that see one event each cost
+ * a few bytes, and only busy keys reach max_events slots. */
 typedef struct
 {
+  char *key;
+  GList link; /* in the limiter's lru queue; data points back here */
   guint head;
   guint count;
-  gint64 times[]; /* max_events slots, monotonic microseconds */
+  guint capacity;
+  gint64 *times; /* monotonic microseconds */
 } Window;
 
 struct _GlobiRateLimiter
@@ -19,13 +23,24 @@ struct _GlobiRateLimiter
   GObject parent_instance;
 
   GMutex mutex;
-  GHashTable *windows; /* key -> Window* */
+  GHashTable *windows; /* key -> Window* (owned) */
+  GQueue lru;          /* Window links, most recently hit first */
   guint max_events;
   gint64 window_us;
   guint max_keys;
 };
 
 G_DEFINE_FINAL_TYPE (GlobiRateLimiter, globi_rate_limiter, G_TYPE_OBJECT)
+
+static void
+window_free (gpointer data)
+{
+  Window *window = data;
+
+  g_free (window->times);
+  g_free (window->key);
+  g_free (window);
+}
 
 static void
 globi_rate_limiter_finalize (GObject *object)
@@ -50,13 +65,9 @@ static void
 globi_rate_limiter_init (GlobiRateLimiter *self)
 {
   g_mutex_init (&self->mutex);
-  self->windows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
-static gint64
-window_newest (GlobiRateLimiter *self, Window *window)
-{
-  return window->times[(window->head + window->count - 1) % self->max_events];
+  /* The Window owns its key string; the table borrows it. */
+  self->windows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, window_free);
+  g_queue_init (&self->lru);
 }
 
 /* Drops the events that have slid out of the window. */
@@ -65,9 +76,29 @@ window_expire (GlobiRateLimiter *self, Window *window, gint64 now_us)
 {
   while (window->count > 0 && window->times[window->head] <= now_us - self->window_us)
     {
-      window->head = (window->head + 1) % self->max_events;
+      window->head = (window->head + 1) % window->capacity;
       window->count--;
     }
+}
+
+static void
+window_push (GlobiRateLimiter *self, Window *window, gint64 now_us)
+{
+  if (window->count == window->capacity)
+    {
+      guint capacity = MIN (MAX (4, window->capacity * 2), self->max_events);
+      gint64 *times = g_new (gint64, capacity);
+
+      /* Unroll the ring so the oldest event is at 0 again. */
+      for (guint i = 0; i < window->count; i++)
+        times[i] = window->times[(window->head + i) % window->capacity];
+      g_free (window->times);
+      window->times = times;
+      window->capacity = capacity;
+      window->head = 0;
+    }
+  window->times[(window->head + window->count) % window->capacity] = now_us;
+  window->count++;
 }
 
 /* Whole seconds until the oldest event leaves the window, at least 1. */
@@ -79,42 +110,23 @@ window_retry_after (GlobiRateLimiter *self, Window *window, gint64 now_us)
   return (guint) MAX (1, (wait_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
-/* Makes room for a new key: first forget keys with nothing left in their window, then, if
- * still full, the key that has been quiet the longest. */
 static void
-make_room (GlobiRateLimiter *self, gint64 now_us)
+remove_window (GlobiRateLimiter *self, Window *window)
 {
-  GHashTableIter iter;
-  gpointer key, value;
-  const char *quietest = NULL;
-  gint64 quietest_time = G_MAXINT64;
+  g_queue_unlink (&self->lru, &window->link);
+  g_hash_table_remove (self->windows, window->key);
+}
 
-  g_hash_table_iter_init (&iter, self->windows);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      Window *window = value;
+/* Makes room for a new key by forgetting the one hit least recently, in constant time.
+ * That is the key whose window emptied first, if any has; a key under attack keeps being
+ * hit (even refused hits count here), so a flood of fresh keys does not push it out. */
+static void
+make_room (GlobiRateLimiter *self)
+{
+  GList *tail = g_queue_peek_tail_link (&self->lru);
 
-      window_expire (self, window, now_us);
-      if (window->count == 0)
-        g_hash_table_iter_remove (&iter);
-    }
-
-  if (g_hash_table_size (self->windows) < self->max_keys)
-    return;
-
-  g_hash_table_iter_init (&iter, self->windows);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      gint64 newest = window_newest (self, value);
-
-      if (newest < quietest_time)
-        {
-          quietest_time = newest;
-          quietest = key;
-        }
-    }
-  if (quietest != NULL)
-    g_hash_table_remove (self->windows, quietest);
+  if (tail != NULL)
+    remove_window (self, tail->data);
 }
 
 GlobiRateLimiter *
@@ -185,10 +197,15 @@ globi_rate_limiter_hit (GlobiRateLimiter *self,
   if (window == NULL)
     {
       if (g_hash_table_size (self->windows) >= self->max_keys)
-        make_room (self, now_us);
-      window = g_malloc0 (sizeof (Window) + self->max_events * sizeof (gint64));
-      g_hash_table_insert (self->windows, g_strdup (key), window);
+        make_room (self);
+      window = g_new0 (Window, 1);
+      window->key = g_strdup (key);
+      window->link.data = window;
+      g_hash_table_insert (self->windows, window->key, window);
     }
+  else
+    g_queue_unlink (&self->lru, &window->link);
+  g_queue_push_head_link (&self->lru, &window->link);
 
   window_expire (self, window, now_us);
   if (window->count >= self->max_events)
@@ -200,10 +217,7 @@ globi_rate_limiter_hit (GlobiRateLimiter *self,
         *retry_after_s = window_retry_after (self, window, now_us);
     }
   else
-    {
-      window->times[(window->head + window->count) % self->max_events] = now_us;
-      window->count++;
-    }
+    window_push (self, window, now_us);
   g_mutex_unlock (&self->mutex);
 
   return allowed;
@@ -212,10 +226,14 @@ globi_rate_limiter_hit (GlobiRateLimiter *self,
 void
 globi_rate_limiter_reset (GlobiRateLimiter *self, const char *key)
 {
+  Window *window;
+
   g_return_if_fail (GLOBI_IS_RATE_LIMITER (self));
   g_return_if_fail (key != NULL);
 
   g_mutex_lock (&self->mutex);
-  g_hash_table_remove (self->windows, key);
+  window = g_hash_table_lookup (self->windows, key);
+  if (window != NULL)
+    remove_window (self, window);
   g_mutex_unlock (&self->mutex);
 }

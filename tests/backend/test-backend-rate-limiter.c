@@ -42,6 +42,30 @@ test_rate_limiter_window (void)
 }
 
 static void
+test_rate_limiter_many_events (void)
+{
+  /* More events than the first ring holds, then wrapping around in it. */
+  g_autoptr (GlobiRateLimiter) limiter = globi_rate_limiter_new (50, 10, 100);
+  const gint64 step = SECOND / 10;
+  guint retry = 0;
+
+  for (guint i = 0; i < 50; i++)
+    g_assert_true (globi_rate_limiter_hit (limiter, "k", T0 + i * step, &retry));
+  g_assert_false (globi_rate_limiter_hit (limiter, "k", T0 + 50 * step, &retry));
+  g_assert_cmpuint (retry, ==, 5);
+
+  /* At T0+10.25 s the events at 0, 0.1 and 0.2 s have left: three more fit. */
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (globi_rate_limiter_hit (limiter, "k", T0 + 10 * SECOND + SECOND / 4, &retry));
+  g_assert_false (globi_rate_limiter_hit (limiter, "k", T0 + 10 * SECOND + SECOND / 4, &retry));
+  g_assert_cmpuint (retry, ==, 1);
+  for (guint i = 0; i < 47; i++)
+    g_assert_true (globi_rate_limiter_hit (limiter, "k", T0 + 15 * SECOND + i, &retry));
+  g_assert_false (globi_rate_limiter_hit (limiter, "k", T0 + 15 * SECOND + 47, &retry));
+  g_assert_cmpuint (retry, ==, 6);
+}
+
+static void
 test_rate_limiter_keys_independent (void)
 {
   g_autoptr (GlobiRateLimiter) limiter = globi_rate_limiter_new (1, 10, 100);
@@ -152,6 +176,7 @@ main (int argc, char *argv[])
   g_assert_cmpint (sodium_init (), >=, 0);
 
   g_test_add_func ("/globi/backend/rate-limiter/window", test_rate_limiter_window);
+  g_test_add_func ("/globi/backend/rate-limiter/many-events", test_rate_limiter_many_events);
   g_test_add_func ("/globi/backend/rate-limiter/keys-independent",
                    test_rate_limiter_keys_independent);
   g_test_add_func ("/globi/backend/rate-limiter/reset", test_rate_limiter_reset);
