@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "globi-error.h"
 #include "globi-me-view-private.h"
 #include "globi-onboarding-private.h"
 #include "globi-preferences-window-private.h"
@@ -28,6 +29,7 @@ typedef struct
   GlobiApplication *app;
   GlobiWindow *window;
   GlobiSession *session;
+  GlobiSession *other; /* a second device of the same account */
 } Fixture;
 
 static void
@@ -84,6 +86,7 @@ teardown (Fixture *f, gconstpointer data)
     }
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  g_clear_object (&f->other);
   g_clear_object (&f->app);
   if (f->server)
     globi_server_thread_stop (f->server);
@@ -174,14 +177,15 @@ static char *
 server_display_name (Fixture *f)
 {
   SignIn s = { 0 };
-  g_autoptr (GlobiSession) other = globi_session_new (f->other_profile_dir);
 
-  s.session = other;
-  globi_session_sign_in_async (other, f->base_url, USERNAME, PASSWORD, "Checker", NULL,
+  g_clear_object (&f->other);
+  f->other = globi_session_new (f->other_profile_dir);
+  s.session = f->other;
+  globi_session_sign_in_async (f->other, f->base_url, USERNAME, PASSWORD, "Checker", NULL,
                                on_other_signed_in_cb, &s);
   ui_wait_until (sign_in_done, &s, 30, "the second device to sign in");
   g_assert_true (s.ok);
-  return g_strdup (globi_profile_get_display_name (globi_session_get_me (other)));
+  return g_strdup (globi_profile_get_display_name (globi_session_get_me (f->other)));
 }
 
 static gboolean
@@ -192,6 +196,53 @@ toast_is (gpointer data)
 }
 
 static gboolean
+toast_starts_couldnt_save (gpointer data)
+{
+  Fixture *f = data;
+  return f->window->last_toast && g_str_has_prefix (f->window->last_toast, "Couldn’t save: ");
+}
+
+typedef struct
+{
+  GlobiSession *session;
+  gboolean in_flight;
+  gboolean not_found;
+} Lookup;
+
+static void
+on_lookup_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Lookup *l = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiProfile) profile =
+      globi_session_lookup_user_finish (GLOBI_SESSION (object), result, &error);
+
+  l->in_flight = FALSE;
+  l->not_found = g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND);
+}
+
+/* Asks the server again until the username search no longer finds the user. */
+static gboolean
+hidden_from_search (gpointer data)
+{
+  Lookup *l = data;
+
+  if (!l->in_flight && !l->not_found)
+    {
+      l->in_flight = TRUE;
+      globi_session_lookup_user_async (l->session, USERNAME, NULL, on_lookup_cb, l);
+    }
+  return l->not_found;
+}
+
+static gboolean
+prefs_toast_is_revoked (gpointer data)
+{
+  GlobiPreferencesWindow *prefs = data;
+  return g_strcmp0 (prefs->last_toast, "The device was signed out") == 0;
+}
+
+static gboolean
 devices_loaded (gpointer data)
 {
   GlobiPreferencesWindow *prefs = data;
@@ -199,14 +250,15 @@ devices_loaded (gpointer data)
 }
 
 static AdwMessageDialog *
-find_message_dialog (void)
+find_message_dialog (const char *heading)
 {
   GListModel *toplevels = gtk_window_get_toplevels ();
 
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
       g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)) &&
+          g_strcmp0 (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (window)), heading) == 0)
         return ADW_MESSAGE_DIALOG (window);
     }
   return NULL;
@@ -293,13 +345,56 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
   name = server_display_name (f);
   g_assert_cmpstr (name, ==, "Alice Renamed");
 
+  /* A name the server refuses: shown at once, rolled back, and the toast says why. */
+  activate (me, "me.edit");
+  editor = me->editor;
+  set_text (editor->display_name_row,
+            "An extremely long display name that is well over the limit of 64 characters");
+  activate (editor, "editor.save");
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==,
+                   "An extremely long display name that is well over the limit of 64 characters");
+  ui_wait_until (toast_starts_couldnt_save, f, 30, "the failure toast");
+  g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
+  g_assert_nonnull (strstr (f->window->last_toast, "Display name"));
+
   /* Settings list both devices; sign out with the confirmation. */
   prefs = globi_preferences_window_new (f->window);
   gtk_window_present (GTK_WINDOW (prefs));
   ui_wait_until (devices_loaded, prefs, 30, "the devices list");
   g_assert_nonnull (gtk_list_box_get_row_at_index (prefs->devices_list, 1));
+
+  /* Privacy is saved to the account: the other device stops finding me by username. */
+  g_assert_true (gtk_switch_get_active (prefs->discoverable_switch));
+  gtk_switch_set_active (prefs->discoverable_switch, FALSE);
+  {
+    Lookup l = { f->other, FALSE, FALSE };
+    ui_wait_until (hidden_from_search, &l, 30, "the username to be hidden from search");
+    /* Nothing may still be in flight when l goes out of scope. */
+    while (l.in_flight)
+      g_main_context_iteration (NULL, TRUE);
+  }
+
+  /* Revoke the other device (newest first: it is the first row) after the confirmation. */
+  {
+    GtkListBoxRow *row = gtk_list_box_get_row_at_index (prefs->devices_list, 0);
+    g_autofree char *label = g_strdup_printf ("Sign out “%s”", "Checker");
+    GtkWidget *revoke = NULL;
+
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Checker");
+    /* The current device has no revoke button. */
+    g_assert_null (
+        ui_find_button (GTK_WIDGET (gtk_list_box_get_row_at_index (prefs->devices_list, 1)), NULL));
+    revoke = ui_find_button (GTK_WIDGET (row), NULL);
+    g_assert_nonnull (revoke);
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (revoke), ==, label);
+    g_signal_emit_by_name (revoke, "clicked");
+    dialog = find_message_dialog ("Sign out this device?");
+    g_assert_nonnull (dialog);
+    adw_message_dialog_response (dialog, "revoke");
+    ui_wait_until (prefs_toast_is_revoked, prefs, 30, "the revoked toast");
+  }
   activate (prefs, "prefs.sign-out");
-  dialog = find_message_dialog ();
+  dialog = find_message_dialog ("Sign out?");
   g_assert_nonnull (dialog);
   adw_message_dialog_response (dialog, "sign-out");
   ui_wait_until (on_onboarding, f->window, 30, "the welcome page after signing out");

@@ -15,7 +15,7 @@ void
 ui_wait_until (gboolean (*check) (gpointer data), gpointer data, guint timeout_s, const char *what);
 void ui_remove_tree (const char *path);
 /* Finds the first GtkButton under widget whose label is label (mnemonic underscores
- * included as written in the .ui). */
+ * included as written in the .ui); NULL finds an icon-only button. */
 GtkWidget *ui_find_button (GtkWidget *widget, const char *label);
 
 G_END_DECLS
