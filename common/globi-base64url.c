@@ -9,8 +9,7 @@
 #include "globi-error.h"
 
 char *
-globi_base64url_encode (const guint8 *data,
-                        gsize         len)
+globi_base64url_encode (const guint8 *data, gsize len)
 {
   gsize out_len = sodium_base64_encoded_len (len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   char *out = g_malloc (out_len);
@@ -20,9 +19,7 @@ globi_base64url_encode (const guint8 *data,
 }
 
 GBytes *
-globi_base64url_decode (const char  *text,
-                        gsize        text_len,
-                        GError     **error)
+globi_base64url_decode (const char *text, gsize text_len, GError **error)
 {
   gsize max_len = text_len / 4 * 3 + 3;
   g_autofree guint8 *bin = g_malloc (max_len + 1);
@@ -30,8 +27,8 @@ globi_base64url_decode (const char  *text,
   const char *end = NULL;
 
   if (sodium_base642bin (bin, max_len, text, text_len, NULL, &bin_len, &end,
-                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0
-      || end != text + text_len)
+                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text + text_len)
     {
       g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_BAD_REQUEST, "Invalid base64url text");
       return NULL;

@@ -5,7 +5,9 @@
 
 #include "globi-error.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (globi-error-quark, globi_error)
+/* clang-format on */
 
 static const struct
 {
@@ -64,18 +66,29 @@ globi_error_code_from_status (guint status)
 {
   switch (status)
     {
-      case 400: return GLOBI_ERROR_BAD_REQUEST;
-      case 401: return GLOBI_ERROR_UNAUTHORIZED;
-      case 403: return GLOBI_ERROR_FORBIDDEN;
-      case 404: return GLOBI_ERROR_NOT_FOUND;
-      case 405: return GLOBI_ERROR_METHOD_NOT_ALLOWED;
-      case 409: return GLOBI_ERROR_CONFLICT;
-      case 413: return GLOBI_ERROR_TOO_LARGE;
-      case 415: return GLOBI_ERROR_UNSUPPORTED_MEDIA;
-      case 429: return GLOBI_ERROR_RATE_LIMITED;
+      case 400:
+        return GLOBI_ERROR_BAD_REQUEST;
+      case 401:
+        return GLOBI_ERROR_UNAUTHORIZED;
+      case 403:
+        return GLOBI_ERROR_FORBIDDEN;
+      case 404:
+        return GLOBI_ERROR_NOT_FOUND;
+      case 405:
+        return GLOBI_ERROR_METHOD_NOT_ALLOWED;
+      case 409:
+        return GLOBI_ERROR_CONFLICT;
+      case 413:
+        return GLOBI_ERROR_TOO_LARGE;
+      case 415:
+        return GLOBI_ERROR_UNSUPPORTED_MEDIA;
+      case 429:
+        return GLOBI_ERROR_RATE_LIMITED;
       case 502:
       case 503:
-      case 504: return GLOBI_ERROR_UNAVAILABLE;
-      default: return GLOBI_ERROR_INTERNAL;
+      case 504:
+        return GLOBI_ERROR_UNAVAILABLE;
+      default:
+        return GLOBI_ERROR_INTERNAL;
     }
 }

@@ -54,8 +54,8 @@ globi_id_new (void)
 
   return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
                           bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6],
-                          bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12],
-                          bytes[13], bytes[14], bytes[15]);
+                          bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13],
+                          bytes[14], bytes[15]);
 }
 
 /* Accepts any lowercase RFC 9562 UUID string; clients may send v4 idempotency keys too. */

@@ -47,8 +47,12 @@ static void
 test_id_rejects_malformed (void)
 {
   const char *bad[] = {
-    "", "x", "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f101",  "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f10111",
-    "0190A0B0-C0D0-7E0F-8A0B-0C0D0E0F1011", "0190a0b0_c0d0-7e0f-8a0b-0c0d0e0f1011",
+    "",
+    "x",
+    "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f101",
+    "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f10111",
+    "0190A0B0-C0D0-7E0F-8A0B-0C0D0E0F1011",
+    "0190a0b0_c0d0-7e0f-8a0b-0c0d0e0f1011",
     "0190a0b0-c0d0-7e0f-8a0b-0c0d0e0f101g",
   };
 
