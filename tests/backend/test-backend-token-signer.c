@@ -301,6 +301,19 @@ test_token_wrong_aud_iss (void)
   assert_rejected (signer, iss_token, NOW);
   assert_rejected (signer, aud_token, NOW);
   assert_accepted (other_iss, iss_token, NOW, "u", "d");
+
+  {
+    g_autoptr (GDir) dir = g_dir_open (key_dir, 0, &error);
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (key_dir, name, NULL);
+
+        g_assert_cmpint (g_unlink (path), ==, 0);
+      }
+  }
+  g_assert_cmpint (g_rmdir (key_dir), ==, 0);
 }
 
 static void
