@@ -156,17 +156,26 @@ on_who_can_add_changed_cb (GlobiPreferencesWindow *self)
 }
 
 static void
-on_password_changed_cb (GlobiPreferencesWindow *self)
+update_password_action (GlobiPreferencesWindow *self, gboolean *mismatch)
 {
   const char *current = gtk_editable_get_text (GTK_EDITABLE (self->current_password_row));
   const char *new_password = gtk_editable_get_text (GTK_EDITABLE (self->new_password_row));
   const char *confirm = gtk_editable_get_text (GTK_EDITABLE (self->confirm_password_row));
-  gboolean mismatch = *confirm && g_strcmp0 (new_password, confirm) != 0;
 
+  *mismatch = *confirm && g_strcmp0 (new_password, confirm) != 0;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.change-password",
+                                 *current && *new_password && *confirm && !*mismatch);
+}
+
+static void
+on_password_changed_cb (GlobiPreferencesWindow *self)
+{
+  gboolean mismatch = FALSE;
+
+  /* Typing replaces whatever the last attempt said. */
+  update_password_action (self, &mismatch);
   gtk_label_set_text (self->password_error, mismatch ? _ ("The new passwords don’t match") : "");
   gtk_widget_set_visible (GTK_WIDGET (self->password_error), mismatch);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.change-password",
-                                 *current && *new_password && *confirm && !mismatch);
 }
 
 static void
@@ -174,6 +183,7 @@ on_password_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiPreferencesWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean mismatch = FALSE;
 
   if (!globi_session_change_password_finish (GLOBI_SESSION (object), result, &error))
     {
@@ -182,7 +192,7 @@ on_password_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
         globi_ui_set_str (&message, _ ("The current password is wrong"));
       gtk_label_set_text (self->password_error, message ? message : "");
       gtk_widget_set_visible (GTK_WIDGET (self->password_error), message != NULL);
-      on_password_changed_cb (self);
+      update_password_action (self, &mismatch);
       return;
     }
   gtk_editable_set_text (GTK_EDITABLE (self->current_password_row), "");

@@ -12,8 +12,9 @@
 #include "globi-window-private.h"
 #include "ui-fixture.h"
 
-#define USERNAME "alice.smoke"
-#define PASSWORD "correct horse battery"
+#define USERNAME     "alice.smoke"
+#define PASSWORD     "correct horse battery"
+#define NEW_PASSWORD "staple battery horse"
 
 /* A real server on a loopback ephemeral port, a real application and window on a temp
  * profile, the real session (GLOBICHAT_CREDENTIALS=file): the widgets are driven as a
@@ -236,6 +237,14 @@ hidden_from_search (gpointer data)
 }
 
 static gboolean
+prefs_toast_is_password_changed (gpointer data)
+{
+  GlobiPreferencesWindow *prefs = data;
+  return g_strcmp0 (prefs->last_toast, "Password changed. Your other devices were signed out.") ==
+         0;
+}
+
+static gboolean
 prefs_toast_is_revoked (gpointer data)
 {
   GlobiPreferencesWindow *prefs = data;
@@ -393,6 +402,21 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
     adw_message_dialog_response (dialog, "revoke");
     ui_wait_until (prefs_toast_is_revoked, prefs, 30, "the revoked toast");
   }
+
+  /* Change the password: a wrong current one is said inline, then it works. */
+  set_text (prefs->current_password_row, "not my password");
+  set_text (prefs->new_password_row, NEW_PASSWORD);
+  set_text (prefs->confirm_password_row, NEW_PASSWORD "?");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (prefs->password_error)));
+  set_text (prefs->confirm_password_row, NEW_PASSWORD);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (prefs->password_error)));
+  activate (prefs, "prefs.change-password");
+  ui_wait_until (label_visible, prefs->password_error, 30, "the wrong password error");
+  g_assert_cmpstr (gtk_label_get_text (prefs->password_error), ==, "The current password is wrong");
+  set_text (prefs->current_password_row, PASSWORD);
+  activate (prefs, "prefs.change-password");
+  ui_wait_until (prefs_toast_is_password_changed, prefs, 30, "the password toast");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (prefs->new_password_row)), ==, "");
   activate (prefs, "prefs.sign-out");
   dialog = find_message_dialog ("Sign out?");
   g_assert_nonnull (dialog);
@@ -416,7 +440,7 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
   activate (o, "onboarding.sign-in");
   ui_wait_until (label_visible, o->sign_in_error, 30, "the sign-in error");
   g_assert_cmpstr (gtk_label_get_text (o->sign_in_error), ==, "Wrong username or password");
-  set_text (o->sign_in_password, PASSWORD);
+  set_text (o->sign_in_password, NEW_PASSWORD);
   g_signal_emit_by_name (o->sign_in_password, "entry-activated");
   ui_wait_until (on_main, f, 30, "the main window after signing in");
   g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
