@@ -30,6 +30,7 @@ struct _GlobiPasswordHasher
   GObject parent_instance;
 
   GThreadPool *pool;
+  int pending; /* atomic: pushed and not yet finished */
   guint64 opslimit;
   gsize memlimit;
 
@@ -96,29 +97,17 @@ get_dummy_hash (GlobiPasswordHasher *self)
   return hash;
 }
 
-static void
-run_job (gpointer data, gpointer user_data)
+/* The work of one job; FALSE with error set only for a failure, not for a wrong password. */
+static gboolean
+do_job (GlobiPasswordHasher *self, Job *job, char **out_hash, gboolean *out_ok, GError **error)
 {
-  Job *job = data;
-  GlobiPasswordHasher *self = user_data;
-  GError *error = NULL;
-
-  if (g_task_return_error_if_cancelled (job->task))
-    {
-      job_free (job);
-      return;
-    }
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (job->task), error))
+    return FALSE;
 
   if (job->kind == JOB_HASH)
-    {
-      char *hash = hash_password (self, job->password, &error);
+    return (*out_hash = hash_password (self, job->password, error)) != NULL;
 
-      if (hash != NULL)
-        g_task_return_pointer (job->task, hash, g_free);
-      else
-        g_task_return_error (job->task, error);
-    }
-  else if (job->hash == NULL)
+  if (job->hash == NULL)
     {
       const char *dummy = get_dummy_hash (self);
 
@@ -128,23 +117,44 @@ run_job (gpointer data, gpointer user_data)
 
           (void) ignored;
         }
-      g_task_return_boolean (job->task, FALSE);
+      *out_ok = FALSE;
+      return TRUE;
     }
-  else if (!g_str_has_prefix (job->hash, "$argon2"))
+
+  if (!g_str_has_prefix (job->hash, "$argon2"))
     {
-      g_task_return_new_error (job->task, GLOBI_ERROR, GLOBI_ERROR_INTERNAL,
-                               "Stored password hash is not an Argon2 hash");
+      g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL,
+                           "Stored password hash is not an Argon2 hash");
+      return FALSE;
     }
+
+  /* libsodium returns -1 both for a mismatch and for a damaged hash string; both mean the
+   * password is not accepted. */
+  *out_ok = crypto_pwhash_str_verify (job->hash, job->password, strlen (job->password)) == 0;
+  return TRUE;
+}
+
+static void
+run_job (gpointer data, gpointer user_data)
+{
+  Job *job = data;
+  GlobiPasswordHasher *self = user_data;
+  g_autoptr (GError) error = NULL;
+  char *hash = NULL;
+  gboolean ok = FALSE;
+
+  do_job (self, job, &hash, &ok, &error);
+
+  /* Counted down before the result is handed over, so a caller seeing the result also
+   * sees the job gone. */
+  g_atomic_int_dec_and_test (&self->pending);
+
+  if (error != NULL)
+    g_task_return_error (job->task, g_steal_pointer (&error));
+  else if (job->kind == JOB_HASH)
+    g_task_return_pointer (job->task, hash, g_free);
   else
-    {
-      /* libsodium returns -1 both for a mismatch and for a damaged hash string; both mean
-       * the password is not accepted. */
-      gboolean ok =
-          crypto_pwhash_str_verify (job->hash, job->password, strlen (job->password)) == 0;
-
-      g_task_return_boolean (job->task, ok);
-    }
-
+    g_task_return_boolean (job->task, ok);
   job_free (job);
 }
 
@@ -213,6 +223,7 @@ push_job (GlobiPasswordHasher *self,
   job->password = g_strdup (password);
   job->hash = g_strdup (hash);
 
+  g_atomic_int_inc (&self->pending);
   g_thread_pool_push (self->pool, job, NULL);
 }
 
@@ -282,4 +293,12 @@ globi_password_hasher_needs_rehash (GlobiPasswordHasher *self, const char *hash)
   if (!g_str_has_prefix (hash, ARGON2ID_PREFIX))
     return TRUE;
   return crypto_pwhash_str_needs_rehash (hash, self->opslimit, self->memlimit) != 0;
+}
+
+guint
+globi_password_hasher_get_pending (GlobiPasswordHasher *self)
+{
+  g_return_val_if_fail (GLOBI_IS_PASSWORD_HASHER (self), 0);
+
+  return (guint) g_atomic_int_get (&self->pending);
 }

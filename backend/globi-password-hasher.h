@@ -36,5 +36,8 @@ gboolean             globi_password_hasher_verify_finish (GlobiPasswordHasher *s
                                                           GError             **error);
 gboolean             globi_password_hasher_needs_rehash (GlobiPasswordHasher  *self,
                                                          const char           *hash);
+/* Jobs queued or running: a server under a sign-in flood can answer 503 past a bound
+ * instead of queueing without end, and export it as a gauge. */
+guint                globi_password_hasher_get_pending  (GlobiPasswordHasher  *self);
 
 G_END_DECLS

@@ -169,6 +169,7 @@ test_hasher_concurrent (void)
 
       globi_password_hasher_hash_async (hasher, password, NULL, on_result_cb, &results[i]);
     }
+  g_assert_cmpuint (globi_password_hasher_get_pending (hasher), <=, G_N_ELEMENTS (results));
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     {
       g_autofree char *password = g_strdup_printf ("password-%u", i);
@@ -183,6 +184,8 @@ test_hasher_concurrent (void)
       g_assert_no_error (error);
       g_object_unref (results[i]);
     }
+  /* Every result is in, and each job was counted out before its result was delivered. */
+  g_assert_cmpuint (globi_password_hasher_get_pending (hasher), ==, 0);
 }
 
 int
