@@ -14,6 +14,7 @@ struct _GlobiOnboarding
 
   AdwWindowTitle *window_title;
   GtkButton *back_button;
+  GtkMenuButton *menu_button;
   GtkStack *pages;
   AdwEntryRow *server_entry;
   GtkSwitch *host_switch;

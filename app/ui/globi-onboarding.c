@@ -9,7 +9,16 @@
 #include "globi-onboarding-private.h"
 #include "globi-ui-util.h"
 
+enum
+{
+  PROP_0,
+  PROP_PRIMARY_MENU,
+  N_PROPS
+};
+
 G_DEFINE_FINAL_TYPE (GlobiOnboarding, globi_onboarding, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties[N_PROPS];
 
 static GlobiApplication *
 get_application (GlobiOnboarding *self)
@@ -289,6 +298,43 @@ action_submit (GtkWidget *widget, const char *action_name, GVariant *param)
 }
 
 static void
+globi_onboarding_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GlobiOnboarding *self = GLOBI_ONBOARDING (object);
+
+  switch (prop_id)
+    {
+      case PROP_PRIMARY_MENU:
+        g_value_set_object (value, gtk_menu_button_get_menu_model (self->menu_button));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+globi_onboarding_set_property (GObject *object,
+                               guint prop_id,
+                               const GValue *value,
+                               GParamSpec *pspec)
+{
+  GlobiOnboarding *self = GLOBI_ONBOARDING (object);
+
+  switch (prop_id)
+    {
+      case PROP_PRIMARY_MENU:
+        if (gtk_menu_button_get_menu_model (self->menu_button) != g_value_get_object (value))
+          {
+            gtk_menu_button_set_menu_model (self->menu_button, g_value_get_object (value));
+            g_object_notify_by_pspec (object, pspec);
+          }
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 globi_onboarding_dispose (GObject *object)
 {
   GlobiOnboarding *self = GLOBI_ONBOARDING (object);
@@ -309,12 +355,20 @@ globi_onboarding_class_init (GlobiOnboardingClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->get_property = globi_onboarding_get_property;
+  object_class->set_property = globi_onboarding_set_property;
   object_class->dispose = globi_onboarding_dispose;
+
+  properties[PROP_PRIMARY_MENU] =
+      g_param_spec_object ("primary-menu", NULL, NULL, G_TYPE_MENU_MODEL,
+                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/globichat/GlobiChat/globi-onboarding.ui");
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, window_title);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, back_button);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, menu_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, pages);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, server_entry);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, host_switch);
