@@ -219,9 +219,9 @@ on_signed_out_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiPreferencesWindow) self = user_data;
 
-  /* Never fails for the user: offline, it still signs out here. */
+  /* Never fails for the user: offline, it still signs out here. The state change closes
+   * this window. */
   globi_session_sign_out_finish (GLOBI_SESSION (object), result, NULL);
-  gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
@@ -438,6 +438,14 @@ globi_preferences_window_init (GlobiPreferencesWindow *self)
   on_password_changed_cb (self);
 }
 
+/* Signed out (here or from another device): nothing here applies any more. */
+static void
+on_session_state_cb (GlobiPreferencesWindow *self)
+{
+  if (globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN)
+    gtk_window_close (GTK_WINDOW (self));
+}
+
 GlobiPreferencesWindow *
 globi_preferences_window_new (GlobiWindow *parent)
 {
@@ -450,6 +458,8 @@ globi_preferences_window_new (GlobiWindow *parent)
   self = g_object_new (GLOBI_TYPE_PREFERENCES_WINDOW, "transient-for", parent, NULL);
   self->session = g_object_ref (globi_application_get_session (app));
   self->settings = g_object_ref (globi_application_get_settings (app));
+  g_signal_connect_object (self->session, "notify::state", G_CALLBACK (on_session_state_cb), self,
+                           G_CONNECT_SWAPPED);
 
   g_settings_bind_with_mapping (self->settings, "color-scheme", self->appearance_row, "selected",
                                 G_SETTINGS_BIND_DEFAULT, scheme_to_selected, selected_to_scheme,

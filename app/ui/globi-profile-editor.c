@@ -309,6 +309,14 @@ globi_profile_editor_init (GlobiProfileEditor *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
+/* Signed out (here or from another device): there is no profile to edit any more. */
+static void
+on_session_state_cb (GlobiProfileEditor *self)
+{
+  if (globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN)
+    gtk_window_close (GTK_WINDOW (self));
+}
+
 GlobiProfileEditor *
 globi_profile_editor_new (GtkWindow *parent, GlobiSession *session)
 {
@@ -320,6 +328,8 @@ globi_profile_editor_new (GtkWindow *parent, GlobiSession *session)
   self = g_object_new (GLOBI_TYPE_PROFILE_EDITOR, "transient-for", parent, NULL);
   self->session = g_object_ref (session);
   g_set_weak_pointer (&self->parent, parent);
+  g_signal_connect_object (session, "notify::state", G_CALLBACK (on_session_state_cb), self,
+                           G_CONNECT_SWAPPED);
   fill_form (self);
   on_changed_cb (self);
   return self;

@@ -190,6 +190,12 @@ server_display_name (Fixture *f)
 }
 
 static gboolean
+is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+static gboolean
 toast_is (gpointer data)
 {
   Fixture *f = data;
@@ -420,8 +426,11 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
   activate (prefs, "prefs.sign-out");
   dialog = find_message_dialog ("Sign out?");
   g_assert_nonnull (dialog);
+  g_object_add_weak_pointer (G_OBJECT (prefs), (gpointer *) &prefs);
   adw_message_dialog_response (dialog, "sign-out");
   ui_wait_until (on_onboarding, f->window, 30, "the welcome page after signing out");
+  /* Settings of an account that is gone close with it. */
+  ui_wait_until (is_null, &prefs, 30, "the settings window to close");
   g_assert_cmpint (globi_session_get_state (f->session), ==, GLOBI_SESSION_STATE_SIGNED_OUT);
 
   /* The taken username is said inline. */
