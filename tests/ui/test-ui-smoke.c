@@ -173,16 +173,38 @@ sign_in_done (gpointer data)
   return ((SignIn *) data)->done;
 }
 
-/* What the server has, seen from another device. */
+typedef struct
+{
+  gboolean done;
+} Op;
+
+static void
+on_revoked_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Op *op = data;
+  g_autoptr (GError) error = NULL;
+
+  globi_session_revoke_device_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  op->done = TRUE;
+}
+
+static gboolean
+op_done (gpointer data)
+{
+  return ((Op *) data)->done;
+}
+
+/* What the server has, seen from another device (signed in afresh). */
 static char *
-server_display_name (Fixture *f)
+server_display_name_with (Fixture *f, const char *password)
 {
   SignIn s = { 0 };
 
   g_clear_object (&f->other);
   f->other = globi_session_new (f->other_profile_dir);
   s.session = f->other;
-  globi_session_sign_in_async (f->other, f->base_url, USERNAME, PASSWORD, "Checker", NULL,
+  globi_session_sign_in_async (f->other, f->base_url, USERNAME, password, "Checker", NULL,
                                on_other_signed_in_cb, &s);
   ui_wait_until (sign_in_done, &s, 30, "the second device to sign in");
   g_assert_true (s.ok);
@@ -357,7 +379,7 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
   ui_wait_until (toast_is, f, 30, "the saved toast");
   g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
   g_assert_cmpstr (adw_action_row_get_subtitle (me->region_row), ==, "Lisbon");
-  name = server_display_name (f);
+  name = server_display_name_with (f, PASSWORD);
   g_assert_cmpstr (name, ==, "Alice Renamed");
 
   /* A name the server refuses: shown at once, rolled back, and the toast says why. */
@@ -455,6 +477,19 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
   g_assert_cmpstr (gtk_label_get_text (me->display_name_label), ==, "Alice Renamed");
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (o->sign_in_error)) &&
                   gtk_widget_get_mapped (GTK_WIDGET (o->sign_in_error)));
+
+  /* Another device revokes this one: the app notices on its next call and says so. */
+  {
+    Op op = { 0 };
+
+    g_free (server_display_name_with (f, NEW_PASSWORD));
+    globi_session_revoke_device_async (f->other, globi_session_get_device_id (f->session), NULL,
+                                       on_revoked_cb, &op);
+    ui_wait_until (op_done, &op, 30, "the other device to revoke this one");
+    globi_session_reload_me_async (f->session, NULL, NULL, NULL);
+    ui_wait_until (on_onboarding, f->window, 30, "the welcome page after being revoked");
+    g_assert_cmpstr (f->window->last_toast, ==, "This device was signed out from another device");
+  }
 }
 
 int
