@@ -28,6 +28,7 @@ struct _GlobiAvatarCropper
 
   GCancellable *cancellable;
   GdkPixbuf *pixbuf;
+  GdkRGBA average; /* what surrounds a fitted photo */
   /* The crop square in image pixels. */
   int sel_x;
   int sel_y;
@@ -39,6 +40,17 @@ struct _GlobiAvatarCropper
 G_DEFINE_FINAL_TYPE (GlobiAvatarCropper, globi_avatar_cropper, ADW_TYPE_WINDOW)
 
 static guint signals[N_SIGNALS];
+
+/* Avatars are shown round: the bands around a fitted photo take its average colour (as
+ * 0xRRGGBBAA, opaque) rather than leaving a hole. */
+static guint32
+average_colour (GdkPixbuf *pixbuf)
+{
+  g_autoptr (GdkPixbuf) one = gdk_pixbuf_scale_simple (pixbuf, 1, 1, GDK_INTERP_BILINEAR);
+  const guchar *rgb = gdk_pixbuf_read_pixels (one);
+
+  return (guint32) rgb[0] << 24 | (guint32) rgb[1] << 16 | (guint32) rgb[2] << 8 | 0xff;
+}
 
 static gboolean
 is_fit (GlobiAvatarCropper *self)
@@ -77,7 +89,7 @@ draw_cb (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user
       double f = side / MAX (w, h);
       double sx = (width - side) / 2, sy = (height - side) / 2;
 
-      cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.25);
+      gdk_cairo_set_source_rgba (cr, &self->average);
       cairo_rectangle (cr, sx, sy, side, side);
       cairo_fill (cr);
       cairo_save (cr);
@@ -185,6 +197,12 @@ on_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_set_object (&self->pixbuf, pixbuf);
+  {
+    guint32 rgba = average_colour (pixbuf);
+
+    self->average = (GdkRGBA){ (rgba >> 24) / 255.0, ((rgba >> 16) & 0xff) / 255.0,
+                               ((rgba >> 8) & 0xff) / 255.0, 1.0 };
+  }
   w = gdk_pixbuf_get_width (pixbuf);
   h = gdk_pixbuf_get_height (pixbuf);
   self->sel_side = MIN (w, h);
@@ -305,14 +323,8 @@ globi_avatar_cropper_render (
       int dx = (GLOBI_AVATAR_SIZE - dw) / 2;
       int dy = (GLOBI_AVATAR_SIZE - dh) / 2;
 
-      g_autoptr (GdkPixbuf) average = gdk_pixbuf_scale_simple (source, 1, 1, GDK_INTERP_BILINEAR);
-      const guchar *rgb = gdk_pixbuf_read_pixels (average);
-
-      /* Avatars are shown round: the bands around a fitted photo take its average
-       * colour rather than a hole. */
       square = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, GLOBI_AVATAR_SIZE, GLOBI_AVATAR_SIZE);
-      gdk_pixbuf_fill (square, (guint32) rgb[0] << 24 | (guint32) rgb[1] << 16 |
-                                   (guint32) rgb[2] << 8 | 0xff);
+      gdk_pixbuf_fill (square, average_colour (source));
       gdk_pixbuf_composite (source, square, dx, dy, dw, dh, dx, dy, f, f, GDK_INTERP_BILINEAR, 255);
     }
   else
