@@ -151,6 +151,24 @@ on_drag_update_cb (GtkGestureDrag *gesture, double dx, double dy, GlobiAvatarCro
   gtk_widget_queue_draw (GTK_WIDGET (self->area));
 }
 
+/* Arrow keys move the square too: the crop works without a pointer. */
+static void
+action_move (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GlobiAvatarCropper *self = GLOBI_AVATAR_CROPPER (widget);
+  int dx = 0, dy = 0, step = 0;
+
+  if (!self->pixbuf || is_fit (self))
+    return;
+  g_variant_get (param, "(ii)", &dx, &dy);
+  step = MAX (1, self->sel_side / 20);
+  self->sel_x =
+      CLAMP (self->sel_x + dx * step, 0, gdk_pixbuf_get_width (self->pixbuf) - self->sel_side);
+  self->sel_y =
+      CLAMP (self->sel_y + dy * step, 0, gdk_pixbuf_get_height (self->pixbuf) - self->sel_side);
+  gtk_widget_queue_draw (GTK_WIDGET (self->area));
+}
+
 static void
 on_mode_toggled_cb (GlobiAvatarCropper *self)
 {
@@ -268,7 +286,14 @@ globi_avatar_cropper_class_init (GlobiAvatarCropperClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_mode_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "cropper.apply", NULL, action_apply);
+  gtk_widget_class_install_action (widget_class, "cropper.move", "(ii)", action_move);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "cropper.move", "(ii)", -1,
+                                       0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "cropper.move", "(ii)", 1,
+                                       0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "cropper.move", "(ii)", 0, -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "cropper.move", "(ii)", 0, 1);
 }
 
 static void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 
 #include "globi-avatar-cropper.h"
@@ -96,13 +97,76 @@ test_fit (void)
   g_assert_cmphex (pixel (out, 470, 256), ==, 0x0000ffff);
 }
 
+/* The Use photo button turns sensitive once the photo is loaded. */
+static gboolean
+photo_loaded (gpointer data)
+{
+  GtkWidget *apply = ui_find_button (data, "_Use photo");
+  return apply && gtk_widget_is_sensitive (apply);
+}
+
+static void
+on_cropped_cb (GlobiAvatarCropper *cropper, GBytes *png, GBytes **out)
+{
+  *out = g_bytes_ref (png);
+}
+
+static gboolean
+have_bytes (gpointer data)
+{
+  return *(GBytes **) data != NULL;
+}
+
+/* The dialog itself: loads the file on a worker thread, starts centred, moves with the
+ * keyboard's action, and hands over a square PNG. */
+static void
+test_cropper_dialog (void)
+{
+  g_autoptr (GdkPixbuf) source = make_stripes ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GdkPixbuf) out = NULL;
+  GlobiAvatarCropper *cropper = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  dir = g_dir_make_tmp ("globi-ui-avatar-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "stripes.png", NULL);
+  gdk_pixbuf_save (source, path, "png", &error, NULL);
+  g_assert_no_error (error);
+  file = g_file_new_for_path (path);
+
+  cropper = globi_avatar_cropper_new (NULL, file);
+  g_signal_connect (cropper, "cropped", G_CALLBACK (on_cropped_cb), &png);
+  gtk_window_present (GTK_WINDOW (cropper));
+  /* From the centre (green) twenty steps of a twentieth of the square to the right: blue. */
+  ui_wait_until (photo_loaded, cropper, 30, "the photo to load");
+  for (int i = 0; i < 20; i++)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (cropper), "cropper.move", "(ii)", 1, 0));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (cropper), "cropper.apply", NULL));
+  ui_wait_until (have_bytes, &png, 30, "the cropped photo");
+  out = decode (png);
+  g_assert_cmpint (gdk_pixbuf_get_width (out), ==, GLOBI_AVATAR_SIZE);
+  g_assert_cmphex (pixel (out, 256, 256), ==, 0x0000ffff);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_assert_cmpint (sodium_init (), >=, 0);
-  g_test_init (&argc, &argv, NULL);
+  ui_test_init (&argc, &argv);
 
   g_test_add_func ("/globi/ui/avatar/crop", test_crop);
   g_test_add_func ("/globi/ui/avatar/fit", test_fit);
+  g_test_add_func ("/globi/ui/avatar/cropper-dialog", test_cropper_dialog);
   return g_test_run ();
 }
