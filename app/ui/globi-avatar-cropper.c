@@ -169,6 +169,40 @@ action_move (GtkWidget *widget, const char *action_name, GVariant *param)
   gtk_widget_queue_draw (GTK_WIDGET (self->area));
 }
 
+static gboolean
+on_area_key_pressed_cb (GtkEventControllerKey *controller,
+                        guint keyval,
+                        guint keycode,
+                        GdkModifierType state,
+                        GlobiAvatarCropper *self)
+{
+  int dx = 0, dy = 0;
+
+  switch (keyval)
+    {
+      case GDK_KEY_Left:
+      case GDK_KEY_KP_Left:
+        dx = -1;
+        break;
+      case GDK_KEY_Right:
+      case GDK_KEY_KP_Right:
+        dx = 1;
+        break;
+      case GDK_KEY_Up:
+      case GDK_KEY_KP_Up:
+        dy = -1;
+        break;
+      case GDK_KEY_Down:
+      case GDK_KEY_KP_Down:
+        dy = 1;
+        break;
+      default:
+        return GDK_EVENT_PROPAGATE;
+    }
+  gtk_widget_activate_action (GTK_WIDGET (self), "cropper.move", "(ii)", dx, dy);
+  return GDK_EVENT_STOP;
+}
+
 static void
 on_mode_toggled_cb (GlobiAvatarCropper *self)
 {
@@ -228,6 +262,7 @@ on_loaded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   self->sel_y = (h - self->sel_side) / 2;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "cropper.apply", TRUE);
   globi_state_view_show_content (self->state);
+  gtk_widget_grab_focus (GTK_WIDGET (self->area));
   gtk_widget_queue_draw (GTK_WIDGET (self->area));
 }
 
@@ -288,18 +323,13 @@ globi_avatar_cropper_class_init (GlobiAvatarCropperClass *klass)
   gtk_widget_class_install_action (widget_class, "cropper.apply", NULL, action_apply);
   gtk_widget_class_install_action (widget_class, "cropper.move", "(ii)", action_move);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "cropper.move", "(ii)", -1,
-                                       0);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "cropper.move", "(ii)", 1,
-                                       0);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "cropper.move", "(ii)", 0, -1);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "cropper.move", "(ii)", 0, 1);
 }
 
 static void
 globi_avatar_cropper_init (GlobiAvatarCropper *self)
 {
   GtkGesture *drag = gtk_gesture_drag_new ();
+  GtkEventController *key = NULL;
 
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -307,6 +337,11 @@ globi_avatar_cropper_init (GlobiAvatarCropper *self)
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin_cb), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->area), GTK_EVENT_CONTROLLER (drag));
+  /* The photo takes the keyboard focus: arrows move the square, Tab moves on. */
+  key = gtk_event_controller_key_new ();
+  g_signal_connect (key, "key-pressed", G_CALLBACK (on_area_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->area), key);
+  gtk_widget_set_focusable (GTK_WIDGET (self->area), TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "cropper.apply", FALSE);
 }
 
