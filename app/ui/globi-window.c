@@ -187,7 +187,13 @@ on_demo_sign_in_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error);
+  if (globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error))
+    {
+      GlobiProfile *me = globi_session_get_me (GLOBI_SESSION (object));
+      g_autofree char *title = g_strdup_printf (_ ("You are %s, one of the demo people"),
+                                                globi_profile_get_display_name (me));
+      globi_window_add_toast (self, title);
+    }
   finish_start (self, error);
 }
 
