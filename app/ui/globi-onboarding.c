@@ -143,6 +143,9 @@ on_session_done (GlobiOnboarding *self,
   GlobiApplication *app = get_application (self);
   g_autofree char *message = NULL;
 
+  /* Cancelled: the widget is going away. */
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   set_busy (self, FALSE);
   if (!ok)
     {
@@ -222,6 +225,8 @@ on_server_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autofree char *url = NULL;
 
   url = globi_application_start_server_finish (GLOBI_APPLICATION (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (!url)
     {
       g_autofree char *message =

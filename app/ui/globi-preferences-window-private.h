@@ -16,6 +16,7 @@ struct _GlobiPreferencesWindow
   GCancellable *cancellable;
   GBindingGroup *privacy_bindings;
   char *last_toast;
+  gboolean disposed; /* replies that arrive after closing find nothing to update */
 
   AdwComboRow *appearance_row;
   AdwComboRow *ui_language_row;

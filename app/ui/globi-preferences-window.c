@@ -108,6 +108,9 @@ on_privacy_saved_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiPreferencesWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
+  if (self->disposed)
+    return;
+
   /* On failure the session rolls `me` back, and the bindings move the controls back. */
   if (!globi_session_update_profile_finish (GLOBI_SESSION (object), result, &error))
     toast_error (self, _ ("Couldn’t save"), error);
@@ -185,6 +188,9 @@ on_password_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gboolean mismatch = FALSE;
 
+  if (self->disposed)
+    return;
+
   if (!globi_session_change_password_finish (GLOBI_SESSION (object), result, &error))
     {
       g_autofree char *message = globi_ui_describe_error (error);
@@ -255,6 +261,9 @@ on_device_revoked_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiPreferencesWindow) self = user_data;
   g_autoptr (GError) error = NULL;
+
+  if (self->disposed)
+    return;
 
   if (!globi_session_revoke_device_finish (GLOBI_SESSION (object), result, &error))
     toast_error (self, _ ("Couldn’t sign out the device"), error);
@@ -341,6 +350,8 @@ on_devices_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GListModel) devices =
       globi_session_list_devices_finish (GLOBI_SESSION (object), result, &error);
+  if (self->disposed)
+    return;
 
   if (!devices)
     {
@@ -368,6 +379,7 @@ globi_preferences_window_dispose (GObject *object)
 {
   GlobiPreferencesWindow *self = GLOBI_PREFERENCES_WINDOW (object);
 
+  self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   if (self->privacy_bindings)

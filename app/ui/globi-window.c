@@ -34,6 +34,21 @@ static const Section sections[] = {
   { "me", N_ ("Me"), "avatar-default-symbolic", NULL, NULL },
 };
 
+/* NULL once the window is destroyed: late async replies find nothing to update. */
+static GlobiApplication *
+get_application (GlobiWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  return GLOBI_IS_APPLICATION (app) ? GLOBI_APPLICATION (app) : NULL;
+}
+
+static gboolean
+cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static GtkWidget *
 build_later_page (GlobiWindow *self, const Section *section)
 {
@@ -105,7 +120,7 @@ build_sections (GlobiWindow *self)
 static void
 show_signed_out (GlobiWindow *self)
 {
-  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GlobiApplication *app = get_application (self);
   g_autofree char *url = globi_application_dup_suggested_server_url (app);
   gboolean hosting = globi_application_get_embedded_url (app) != NULL;
 
@@ -117,7 +132,7 @@ show_signed_out (GlobiWindow *self)
 static void
 maybe_show_credential_notice (GlobiWindow *self)
 {
-  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GlobiApplication *app = get_application (self);
   g_autofree char *marker = NULL;
 
   if (globi_session_get_credential_backend (self->session) != GLOBI_CREDENTIAL_BACKEND_FILE)
@@ -132,7 +147,7 @@ maybe_show_credential_notice (GlobiWindow *self)
 static void
 sync_to_session (GlobiWindow *self)
 {
-  if (!self->started)
+  if (!self->started || !get_application (self))
     return;
   switch (globi_session_get_state (self->session))
     {
@@ -187,7 +202,9 @@ on_demo_sign_in_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiWindow) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error))
+  if (!globi_session_sign_in_finish (GLOBI_SESSION (object), result, &error) && cancelled (error))
+    return;
+  if (!error)
     {
       GlobiProfile *me = globi_session_get_me (GLOBI_SESSION (object));
       g_autofree char *title = g_strdup_printf (_ ("You are %s, one of the demo people"),
@@ -202,10 +219,12 @@ on_restore_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiWindow) self = user_data;
   g_autoptr (GError) error = NULL;
-  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GlobiApplication *app = get_application (self);
+  gboolean restored = globi_session_restore_finish (GLOBI_SESSION (object), result, &error);
 
-  if (!globi_session_restore_finish (GLOBI_SESSION (object), result, &error) &&
-      self->demo_username && app && globi_application_get_embedded_url (app))
+  if (cancelled (error) || !app)
+    return;
+  if (!restored && self->demo_username && globi_application_get_embedded_url (app))
     {
       /* A newcomer with --demo sees a living app: sign in as a demo person. */
       globi_session_sign_in_async (self->session, globi_application_get_embedded_url (app),
@@ -230,6 +249,8 @@ on_demo_seeded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) usernames = globi_demo_seed_finish (result, &error);
 
+  if (cancelled (error))
+    return;
   if (!usernames)
     {
       g_warning ("Could not create the demo people: %s", error->message);
@@ -248,6 +269,8 @@ on_server_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   g_autofree char *url = NULL;
 
   url = globi_application_start_server_finish (GLOBI_APPLICATION (object), result, &error);
+  if (cancelled (error))
+    return;
   if (!url)
     {
       g_autofree char *message =
@@ -264,7 +287,7 @@ on_server_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 static void
 boot (GlobiWindow *self)
 {
-  GlobiApplication *app = GLOBI_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GlobiApplication *app = get_application (self);
   g_autofree char *port_file = NULL;
   gboolean host = self->demo || self->embedded;
 
