@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 #define GLOBI_TYPE_ME_VIEW (globi_me_view_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiMeView, globi_me_view, GLOBI, ME_VIEW, GtkWidget)
 
-void globi_me_view_set_session (GlobiMeView *self, GlobiSession *session);
+void globi_me_view_set_session (GlobiMeView  *self,
+                                GlobiSession *session);
 /* Opens the profile editor, as the Edit button does. */
-void globi_me_view_edit (GlobiMeView *self);
+void globi_me_view_edit        (GlobiMeView  *self);
 
 G_END_DECLS

@@ -12,6 +12,8 @@ G_DECLARE_FINAL_TYPE (GlobiOnboarding, globi_onboarding, GLOBI, ONBOARDING, GtkW
 
 /* Back to the welcome page with empty password fields; server_url prefills the address,
  * hosting turns on "Host a server on this computer". */
-void globi_onboarding_reset (GlobiOnboarding *self, const char *server_url, gboolean hosting);
+void globi_onboarding_reset (GlobiOnboarding *self,
+                             const char      *server_url,
+                             gboolean         hosting);
 
 G_END_DECLS

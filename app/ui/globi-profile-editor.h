@@ -13,8 +13,9 @@ G_BEGIN_DECLS
 #define GLOBI_TYPE_PROFILE_EDITOR (globi_profile_editor_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiProfileEditor, globi_profile_editor, GLOBI, PROFILE_EDITOR, AdwWindow)
 
-GlobiProfileEditor *globi_profile_editor_new (GtkWindow *parent, GlobiSession *session);
+GlobiProfileEditor *globi_profile_editor_new        (GtkWindow    *parent,
+                                                     GlobiSession *session);
 /* Common ISO 4217 codes offered in the currency list (NULL-terminated). */
-const char *const *globi_profile_editor_currencies (void);
+const char *const  *globi_profile_editor_currencies (void);
 
 G_END_DECLS

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
+
+#include "globi-core.h"
 
 G_BEGIN_DECLS
 
@@ -14,31 +16,27 @@ typedef enum
 } GlobiUriKind;
 
 /* section: set to the section name for GLOBI_URI_SECTION. */
-GlobiUriKind globi_uri_classify (const char *uri, char **section);
+GlobiUriKind  globi_uri_classify         (const char    *uri,
+                                          char         **section);
 /* g_set_str () is GLib 2.76: the same for 2.74. */
-gboolean globi_ui_set_str (char **dest, const char *value);
+gboolean      globi_ui_set_str           (char         **dest,
+                                          const char    *value);
 /* A plain-words sentence for an error from app/core, for toasts and inline errors;
  * NULL for a cancellation (nothing to say). */
-char *globi_ui_describe_error (const GError *error);
+char         *globi_ui_describe_error    (const GError  *error);
 /* The languages offered for a profile (BCP 47 tags), named in themselves. */
-guint globi_ui_n_languages (void);
-const char *globi_ui_language_tag (guint index);
-const char *globi_ui_language_name (guint index);
+guint         globi_ui_n_languages       (void);
+const char   *globi_ui_language_tag      (guint          index);
+const char   *globi_ui_language_name     (guint          index);
 /* The name of a tag, or the tag itself when it is not in the list. */
-const char *globi_ui_language_name_for (const char *tag);
+const char   *globi_ui_language_name_for (const char    *tag);
 /* Unix milliseconds as the locale's date and time ("Yesterday"-style is for later). */
-char *globi_ui_format_time (gint64 unix_ms);
-
-G_END_DECLS
-
-#include <adwaita.h>
-
-#include "globi-core.h"
-
-G_BEGIN_DECLS
+char         *globi_ui_format_time       (gint64         unix_ms);
 
 /* Shows the image of a blob (from the client's cache or the server) on avatar; NULL hash
  * clears it back to initials. Only the last request per avatar wins. */
-void globi_ui_set_avatar_image (AdwAvatar *avatar, GlobiSession *session, const char *hash);
+void          globi_ui_set_avatar_image  (AdwAvatar     *avatar,
+                                          GlobiSession  *session,
+                                          const char    *hash);
 
 G_END_DECLS

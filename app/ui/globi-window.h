@@ -10,12 +10,17 @@ G_BEGIN_DECLS
 #define GLOBI_TYPE_WINDOW (globi_window_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiWindow, globi_window, GLOBI, WINDOW, AdwApplicationWindow)
 
-GlobiWindow *globi_window_new (GlobiApplication *application);
+GlobiWindow *globi_window_new          (GlobiApplication *application);
 /* Starts the embedded server when asked to (or when this profile hosted one before),
  * seeds demo people with demo, then restores the stored sign-in. */
-void globi_window_start (GlobiWindow *self, gboolean demo, gboolean embedded);
-void globi_window_open_uri (GlobiWindow *self, const char *uri);
-void globi_window_show_section (GlobiWindow *self, const char *name);
-void globi_window_add_toast (GlobiWindow *self, const char *title);
+void         globi_window_start        (GlobiWindow      *self,
+                                        gboolean          demo,
+                                        gboolean          embedded);
+void         globi_window_open_uri     (GlobiWindow      *self,
+                                        const char       *uri);
+void         globi_window_show_section (GlobiWindow      *self,
+                                        const char       *name);
+void         globi_window_add_toast    (GlobiWindow      *self,
+                                        const char       *title);
 
 G_END_DECLS

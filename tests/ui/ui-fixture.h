@@ -7,15 +7,19 @@ G_BEGIN_DECLS
 
 /* GTK needs a display; CI runs the suite under xvfb-run. FALSE (and the test is skipped
  * with the reason) when there is none. */
-gboolean ui_test_init (int *argc, char ***argv);
-gboolean ui_test_have_display (void);
+gboolean   ui_test_init         (int          *argc,
+                                 char       ***argv);
+gboolean   ui_test_have_display (void);
 /* Iterates the default main context until check returns TRUE; fails the test after
  * timeout_s seconds (a guard against hangs, not a speed assertion). */
-void
-ui_wait_until (gboolean (*check) (gpointer data), gpointer data, guint timeout_s, const char *what);
-void ui_remove_tree (const char *path);
+void       ui_wait_until        (gboolean (*check) (gpointer data),
+                                 gpointer      data,
+                                 guint         timeout_s,
+                                 const char   *what);
+void       ui_remove_tree       (const char   *path);
 /* Finds the first GtkButton under widget whose label is label (mnemonic underscores
  * included as written in the .ui); NULL finds an icon-only button. */
-GtkWidget *ui_find_button (GtkWidget *widget, const char *label);
+GtkWidget *ui_find_button       (GtkWidget    *widget,
+                                 const char   *label);
 
 G_END_DECLS
