@@ -29,24 +29,17 @@ static const struct
 static void
 add_toast (GlobiPreferencesWindow *self, const char *title)
 {
-  g_autofree char *markup = g_markup_escape_text (title, -1);
-
   globi_ui_set_str (&self->last_toast, title);
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (markup));
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), globi_ui_toast_new (title));
 }
 
-/* what: "Couldn't save"; the toast reads "Couldn't save: REASON". */
 static void
 toast_error (GlobiPreferencesWindow *self, const char *what, const GError *error)
 {
-  g_autofree char *reason = globi_ui_describe_error (error);
-  g_autofree char *title = NULL;
+  g_autofree char *title = globi_ui_describe_failure (what, error);
 
-  if (!reason)
-    return;
-  /* Translators: a failed action, then why: "Couldn't save: the server can't be reached" */
-  title = g_strdup_printf (_ ("%s: %s"), what, reason);
-  add_toast (self, title);
+  if (title)
+    add_toast (self, title);
 }
 
 static gboolean

@@ -33,13 +33,10 @@ toast (GtkWindow *window, const char *title)
 static void
 toast_error (GtkWindow *window, const GError *error)
 {
-  g_autofree char *reason = globi_ui_describe_error (error);
-  g_autofree char *title = NULL;
+  g_autofree char *title = globi_ui_describe_failure (_ ("Couldn’t save"), error);
 
-  if (!reason)
-    return;
-  title = g_strdup_printf (_ ("Couldn’t save: %s"), reason);
-  toast (window, title);
+  if (title)
+    toast (window, title);
 }
 
 static void

@@ -214,6 +214,27 @@ globi_ui_language_name_for (const char *tag)
 }
 
 char *
+globi_ui_describe_failure (const char *what, const GError *error)
+{
+  g_autofree char *reason = globi_ui_describe_error (error);
+
+  if (!reason)
+    return NULL;
+  /* Translators: a failed action, then why: "Couldn't save: the server can't be reached" */
+  return g_strdup_printf (_ ("%s: %s"), what, reason);
+}
+
+AdwToast *
+globi_ui_toast_new (const char *title)
+{
+  g_autofree char *markup = g_markup_escape_text (title, -1);
+  AdwToast *toast = adw_toast_new (markup);
+
+  adw_toast_set_timeout (toast, 4);
+  return toast;
+}
+
+char *
 globi_ui_format_time (gint64 unix_ms)
 {
   g_autoptr (GDateTime) utc = NULL;

@@ -24,6 +24,13 @@ gboolean      globi_ui_set_str           (char         **dest,
 /* A plain-words sentence for an error from app/core, for toasts and inline errors;
  * NULL for a cancellation (nothing to say). */
 char         *globi_ui_describe_error    (const GError  *error);
+/* "WHAT: REASON" for a toast about a failed action ("Couldn't save: …"); NULL for a
+ * cancellation. */
+char         *globi_ui_describe_failure  (const char    *what,
+                                          const GError  *error);
+/* A toast showing title as plain text (toast titles are markup; names and server
+ * messages are not). */
+AdwToast     *globi_ui_toast_new         (const char    *title);
 /* The languages offered for a profile (BCP 47 tags), named in themselves. */
 guint         globi_ui_n_languages       (void);
 const char   *globi_ui_language_tag      (guint          index);

@@ -489,16 +489,9 @@ globi_window_open_uri (GlobiWindow *self, const char *uri)
 void
 globi_window_add_toast (GlobiWindow *self, const char *title)
 {
-  AdwToast *toast = NULL;
-  g_autofree char *markup = NULL;
-
   g_return_if_fail (GLOBI_IS_WINDOW (self));
   g_return_if_fail (title != NULL);
 
   globi_ui_set_str (&self->last_toast, title);
-  /* Toast titles are markup; server messages and names are not. */
-  markup = g_markup_escape_text (title, -1);
-  toast = adw_toast_new (markup);
-  adw_toast_set_timeout (toast, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, globi_ui_toast_new (title));
 }
