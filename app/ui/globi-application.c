@@ -207,6 +207,10 @@ on_preferences_action_cb (GSimpleAction *action, GVariant *param, gpointer user_
   if (!window || globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN)
     return;
   prefs = GTK_WINDOW (globi_preferences_window_new (window));
+  /* app.preferences-page('privacy') opens a page directly. */
+  if (param)
+    adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (prefs),
+                                                  g_variant_get_string (param, NULL));
   gtk_window_present (prefs);
 }
 
@@ -238,6 +242,7 @@ on_quit_action_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
 
 static const GActionEntry app_actions[] = {
   { "preferences", on_preferences_action_cb },
+  { "preferences-page", on_preferences_action_cb, "s" },
   { "about", on_about_action_cb },
   { "quit", on_quit_action_cb },
 };

@@ -120,9 +120,10 @@ on_retry_cb (GlobiMeView *self)
 static void
 on_nav_row_activated_cb (GlobiMeView *self, GtkListBoxRow *row)
 {
+  /* Privacy and Devices carry their own action (a page of Settings). */
   if (row == GTK_LIST_BOX_ROW (self->settings_row))
     gtk_widget_activate_action (GTK_WIDGET (self), "app.preferences", NULL);
-  else
+  else if (row == GTK_LIST_BOX_ROW (self->card_row))
     adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
 }
 
