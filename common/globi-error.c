@@ -30,6 +30,9 @@ static const struct
   { GLOBI_ERROR_RATE_LIMITED, 429, "rate_limited" },
   { GLOBI_ERROR_UNAVAILABLE, 503, "unavailable" },
   { GLOBI_ERROR_NETWORK, 0, "network" },
+  { GLOBI_ERROR_GROUP_FULL, 409, "group_full" },
+  { GLOBI_ERROR_STALE_DEVICES, 409, "stale_devices" },
+  { GLOBI_ERROR_BLOCKED, 403, "blocked" },
 };
 
 guint

@@ -27,6 +27,9 @@ typedef enum
   GLOBI_ERROR_RATE_LIMITED,        /* 429 rate_limited */
   GLOBI_ERROR_UNAVAILABLE,         /* 503 unavailable: shutting down or overloaded */
   GLOBI_ERROR_NETWORK,             /* client side only: the server could not be reached */
+  GLOBI_ERROR_GROUP_FULL,          /* 409 group_full: a group already has its 500 members */
+  GLOBI_ERROR_STALE_DEVICES,       /* 409 stale_devices: a message's device list is out of date */
+  GLOBI_ERROR_BLOCKED,             /* 403 blocked: the other side blocked this user (or vice versa) */
 } GlobiErrorCode;
 
 GQuark         globi_error_quark           (void);
