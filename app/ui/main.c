@@ -53,7 +53,9 @@ main (int argc, char *argv[])
   skip_unused_gl ();
   apply_ui_language ();
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* GLOBICHAT_LOCALEDIR lets an uninstalled build use the catalogues in the build tree. */
+  bindtextdomain (GETTEXT_PACKAGE,
+                  g_getenv ("GLOBICHAT_LOCALEDIR") ? g_getenv ("GLOBICHAT_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
