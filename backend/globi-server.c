@@ -51,6 +51,10 @@ static const Route routes[] = {
   { "GET", "/v1/blobs/{hash}", globi_routes_get_blob, ROUTE_AUTH },
   { "GET", "/v1/users/lookup", globi_routes_lookup_user, ROUTE_AUTH },
   { "GET", "/v1/users/{id}", globi_routes_get_user, ROUTE_AUTH },
+  /* friends, blocks, groups (globi-routes-social.c, globi-routes-groups.c) */
+  /* end of social routes */
+  /* prekeys, messages, events, attachments (globi-routes-messaging.c) */
+  /* end of messaging routes */
 };
 
 /* Per-message bookkeeping, attached to the SoupServerMessage. */

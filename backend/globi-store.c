@@ -89,6 +89,11 @@ static const char *const migrations[] = {
   "  rotated_at INTEGER"
   ");"
   "CREATE INDEX refresh_tokens_device ON refresh_tokens (device_id);",
+  /* v2: friends, friend requests, blocks, groups, members, invites (globi-store-social.c) */
+  "SELECT 'v2 social';",
+  /* v3: device keys, prekeys, per-device event streams, messages, sender-key records,
+   * attachments (globi-store-messaging.c) */
+  "SELECT 'v3 messaging';",
 };
 
 void
