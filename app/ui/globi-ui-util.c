@@ -250,6 +250,86 @@ globi_ui_format_time (gint64 unix_ms)
   return g_date_time_format (local, "%c");
 }
 
+static GDateTime *
+local_time (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (unix_ms / 1000);
+
+  return utc ? g_date_time_to_local (utc) : NULL;
+}
+
+/* Days between the local dates of then and now (0 today, 1 yesterday). */
+static int
+days_ago (GDateTime *then)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) today = NULL;
+  g_autoptr (GDateTime) day = NULL;
+
+  today = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
+                                 g_date_time_get_day_of_month (now), 0, 0, 0);
+  day = g_date_time_new_local (g_date_time_get_year (then), g_date_time_get_month (then),
+                               g_date_time_get_day_of_month (then), 0, 0, 0);
+  /* Rounded: a day with a daylight-saving change is 23 or 25 hours long. */
+  return (int) ((g_date_time_difference (today, day) + G_TIME_SPAN_HOUR * 12) / G_TIME_SPAN_DAY);
+}
+
+char *
+globi_ui_format_clock (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) local = local_time (unix_ms);
+
+  /* %X would add seconds; %H:%M (or %l:%M %p) is what clocks show. */
+  return local ? g_date_time_format (local, _ ("%H:%M")) : g_strdup ("");
+}
+
+char *
+globi_ui_format_list_time (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) local = local_time (unix_ms);
+  int days = 0;
+
+  if (!local)
+    return g_strdup ("");
+  days = days_ago (local);
+  if (days <= 0)
+    return globi_ui_format_clock (unix_ms);
+  if (days == 1)
+    return g_strdup (_ ("Yesterday"));
+  if (days < 7)
+    return g_date_time_format (local, "%A");
+  return g_date_time_format (local, "%x");
+}
+
+char *
+globi_ui_format_day (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) local = local_time (unix_ms);
+  int days = 0;
+
+  if (!local)
+    return g_strdup ("");
+  days = days_ago (local);
+  if (days <= 0)
+    return g_strdup (_ ("Today"));
+  if (days == 1)
+    return g_strdup (_ ("Yesterday"));
+  /* The weekday with the locale's date, e.g. "Monday 23/11/2026". */
+  return g_date_time_format (local, _ ("%A %x"));
+}
+
+gboolean
+globi_ui_same_day (gint64 a_ms, gint64 b_ms)
+{
+  g_autoptr (GDateTime) a = local_time (a_ms);
+  g_autoptr (GDateTime) b = local_time (b_ms);
+
+  if (!a || !b)
+    return FALSE;
+  return g_date_time_get_year (a) == g_date_time_get_year (b) &&
+         g_date_time_get_day_of_year (a) == g_date_time_get_day_of_year (b);
+}
+
 #define AVATAR_HASH_KEY "globi-avatar-hash"
 
 typedef struct
