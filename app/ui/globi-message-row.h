@@ -23,26 +23,41 @@ typedef enum
 #define GLOBI_TYPE_MESSAGE_ROW (globi_message_row_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiMessageRow, globi_message_row, GLOBI, MESSAGE_ROW, GtkWidget)
 
-GtkWidget *globi_message_row_new (void);
-void globi_message_row_set_mine (GlobiMessageRow *self, gboolean mine);
+GtkWidget     *globi_message_row_new           (void);
+void           globi_message_row_set_mine      (GlobiMessageRow  *self,
+                                                gboolean          mine);
 /* sender NULL hides the name (1:1 chats); the avatar shows its initials. */
-void globi_message_row_set_sender (GlobiMessageRow *self, const char *sender, gboolean show_name);
-void globi_message_row_set_text (GlobiMessageRow *self, const char *text);
-const char *globi_message_row_get_text (GlobiMessageRow *self);
-void globi_message_row_set_deleted (GlobiMessageRow *self, gboolean deleted);
-void globi_message_row_set_edited (GlobiMessageRow *self, gboolean edited);
-void globi_message_row_set_time (GlobiMessageRow *self, gint64 unix_ms);
+void           globi_message_row_set_sender    (GlobiMessageRow  *self,
+                                                const char       *sender,
+                                                gboolean          show_name);
+void           globi_message_row_set_text      (GlobiMessageRow  *self,
+                                                const char       *text);
+const char    *globi_message_row_get_text      (GlobiMessageRow  *self);
+void           globi_message_row_set_deleted   (GlobiMessageRow  *self,
+                                                gboolean          deleted);
+void           globi_message_row_set_edited    (GlobiMessageRow  *self,
+                                                gboolean          edited);
+void           globi_message_row_set_time      (GlobiMessageRow  *self,
+                                                gint64            unix_ms);
 /* day_ms > 0 shows a day separator for that day above the bubble. */
-void globi_message_row_set_day (GlobiMessageRow *self, gint64 day_ms);
-void globi_message_row_set_delivery (GlobiMessageRow *self, GlobiDelivery delivery);
-GlobiDelivery globi_message_row_get_delivery (GlobiMessageRow *self);
+void           globi_message_row_set_day       (GlobiMessageRow  *self,
+                                                gint64            day_ms);
+void           globi_message_row_set_delivery  (GlobiMessageRow  *self,
+                                                GlobiDelivery     delivery);
+GlobiDelivery  globi_message_row_get_delivery  (GlobiMessageRow  *self);
 /* e.g. "👍 2  ❤️ 1"; NULL or "" hides them. */
-void globi_message_row_set_reactions (GlobiMessageRow *self, const char *reactions);
+void           globi_message_row_set_reactions (GlobiMessageRow  *self,
+                                                const char       *reactions);
 /* The quoted message of a reply; NULL hides the quote. */
-void globi_message_row_set_quote (GlobiMessageRow *self, const char *sender, const char *text);
+void           globi_message_row_set_quote     (GlobiMessageRow  *self,
+                                                const char       *sender,
+                                                const char       *text);
 /* An image thumbnail or a file card below the text; progress < 0 hides the bar. */
-void globi_message_row_set_image (GlobiMessageRow *self, GdkPaintable *image);
-void
-globi_message_row_set_file (GlobiMessageRow *self, const char *name, goffset size, double progress);
+void           globi_message_row_set_image     (GlobiMessageRow  *self,
+                                                GdkPaintable     *image);
+void           globi_message_row_set_file      (GlobiMessageRow  *self,
+                                                const char       *name,
+                                                goffset           size,
+                                                double            progress);
 
 G_END_DECLS
