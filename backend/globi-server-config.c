@@ -71,6 +71,10 @@ static const KeyInfo keys[] = {
     N_ ("Registrations allowed per client address per hour (10)") },
   { "limits", "max-connections", KEY_UINT, FIELD (max_connections), 1, 1000000,
     N_ ("Simultaneous client connections (10000)") },
+  { "limits", "envelope-retention-days", KEY_UINT, FIELD (envelope_retention_days), 1, 3650,
+    N_ ("Days an unacknowledged event is kept for its device (30)") },
+  { "limits", "max-attachment-bytes", KEY_SIZE, FIELD (max_attachment_bytes), 1024,
+    G_GUINT64_CONSTANT (1) << 32, N_ ("Largest encrypted attachment in bytes (26214400)") },
   { "limits", "shutdown-timeout-seconds", KEY_UINT, FIELD (shutdown_timeout_seconds), 0, 3600,
     N_ ("How long SIGTERM waits for requests in flight, in seconds (10)") },
 };
@@ -195,6 +199,8 @@ globi_server_config_new (void)
   config->registrations_per_address = 10;
   config->max_connections = 10000;
   config->shutdown_timeout_seconds = 10;
+  config->envelope_retention_days = 30;
+  config->max_attachment_bytes = 25 * 1024 * 1024;
   return config;
 }
 

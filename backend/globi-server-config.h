@@ -32,6 +32,8 @@ typedef struct
   guint    registrations_per_address; /* 10 per hour */
   guint    max_connections;         /* 10000 */
   guint    shutdown_timeout_seconds; /* 10: how long SIGTERM waits for in-flight requests */
+  guint    envelope_retention_days; /* 30: unacknowledged events are dropped after this */
+  gsize    max_attachment_bytes;    /* 25 MiB: POST /v1/attachments body limit */
 } GlobiServerConfig;
 
 GlobiServerConfig *globi_server_config_new        (void);

@@ -90,6 +90,8 @@ test_config_defaults (void)
   g_assert_cmpuint (config->registrations_per_address, ==, 10);
   g_assert_cmpuint (config->max_connections, ==, 10000);
   g_assert_cmpuint (config->shutdown_timeout_seconds, ==, 10);
+  g_assert_cmpuint (config->envelope_retention_days, ==, 30);
+  g_assert_cmpuint (config->max_attachment_bytes, ==, 25 * 1024 * 1024);
 
   /* The defaults lack only the data directory. */
   g_assert_false (globi_server_config_validate (config, &error));
@@ -130,6 +132,8 @@ test_config_file_good (Fixture *fixture, gconstpointer user_data)
                        "signin-window-seconds = 60\n"
                        "registrations-per-address = 2\n"
                        "max-connections = 500\n"
+                       "envelope-retention-days = 7\n"
+                       "max-attachment-bytes = 2048\n"
                        "shutdown-timeout-seconds = 0\n");
   g_assert_true (globi_server_config_load_file (config, fixture->path, &error));
   g_assert_no_error (error);
@@ -153,6 +157,8 @@ test_config_file_good (Fixture *fixture, gconstpointer user_data)
   g_assert_cmpuint (config->registrations_per_address, ==, 2);
   g_assert_cmpuint (config->max_connections, ==, 500);
   g_assert_cmpuint (config->shutdown_timeout_seconds, ==, 0);
+  g_assert_cmpuint (config->envelope_retention_days, ==, 7);
+  g_assert_cmpuint (config->max_attachment_bytes, ==, 2048);
   g_assert_true (globi_server_config_validate (config, &error));
   g_assert_no_error (error);
 
