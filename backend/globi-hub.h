@@ -16,6 +16,13 @@ typedef struct _GlobiServer GlobiServer;
 G_DECLARE_FINAL_TYPE (GlobiHub, globi_hub, GLOBI, HUB, GObject)
 
 GlobiHub *globi_hub_new                (GlobiServer *server);
+/* Takes a freshly upgraded /v1/stream connection of an authenticated device: replays its
+ * stored events after `after`, sends caught_up, then pushes live. */
+void      globi_hub_add_stream         (GlobiHub                *self,
+                                        SoupWebsocketConnection *conn,
+                                        const char              *user_id,
+                                        const char              *device_id,
+                                        gint64                   after);
 /* device_ids: device id strings whose streams have new stored events. */
 void      globi_hub_notify_devices     (GlobiHub    *self,
                                         GPtrArray   *device_ids);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "globi-blob-store.h"
+#include "globi-hub.h"
 #include "globi-metrics.h"
 #include "globi-password-hasher.h"
 #include "globi-rate-limiter.h"
@@ -27,6 +28,7 @@ GlobiTokenSigner        *globi_server_get_signer      (GlobiServer *self);
 GlobiPasswordHasher     *globi_server_get_hasher      (GlobiServer *self);
 GlobiMetrics            *globi_server_get_metrics     (GlobiServer *self);
 GlobiBlobStore          *globi_server_get_blobs       (GlobiServer *self);
+GlobiHub                *globi_server_get_hub         (GlobiServer *self);
 GlobiRateLimiter        *globi_server_get_limiter     (GlobiServer *self,
                                                        GlobiLimit   limit);
 /* The one server clock: real time plus the test offset. */
