@@ -3,6 +3,7 @@
 
 #include "globi-request.h"
 #include "globi-store-accounts.h"
+#include "globi-store-social.h"
 
 G_BEGIN_DECLS
 
@@ -45,5 +46,59 @@ void      globi_routes_reply_user      (GlobiRequest       *req,
 void      globi_routes_reply_limited   (GlobiRequest       *req,
                                         guint               retry_after_s);
 gboolean  globi_routes_currency_is_known (const char       *code);
+
+/* globi-routes-social.c: friends, requests, blocks */
+void globi_routes_send_friend_request    (GlobiRequest *req);
+void globi_routes_list_friend_requests   (GlobiRequest *req);
+void globi_routes_accept_friend_request  (GlobiRequest *req);
+void globi_routes_decline_friend_request (GlobiRequest *req);
+void globi_routes_list_friends           (GlobiRequest *req);
+void globi_routes_patch_friend           (GlobiRequest *req);
+void globi_routes_delete_friend          (GlobiRequest *req);
+void globi_routes_put_block              (GlobiRequest *req);
+void globi_routes_delete_block           (GlobiRequest *req);
+void globi_routes_list_blocks            (GlobiRequest *req);
+
+/* globi-routes-groups.c */
+void globi_routes_create_group           (GlobiRequest *req);
+void globi_routes_list_groups            (GlobiRequest *req);
+void globi_routes_get_group              (GlobiRequest *req);
+void globi_routes_patch_group            (GlobiRequest *req);
+void globi_routes_put_group_avatar       (GlobiRequest *req);
+void globi_routes_add_group_members      (GlobiRequest *req);
+void globi_routes_remove_group_member    (GlobiRequest *req);
+void globi_routes_put_group_admin        (GlobiRequest *req);
+void globi_routes_delete_group_admin     (GlobiRequest *req);
+void globi_routes_transfer_group_owner   (GlobiRequest *req);
+void globi_routes_create_group_invite    (GlobiRequest *req);
+void globi_routes_revoke_group_invite    (GlobiRequest *req);
+void globi_routes_join_group             (GlobiRequest *req);
+
+/* Shared by the social and group routes (globi-routes-social.c). */
+GlobiSocialArgs *globi_routes_social_args      (GlobiRequest       *req);
+/* Runs a social store job and replies with its result, waking the devices it wrote to. */
+void             globi_routes_social_run       (GlobiRequest       *req,
+                                                GlobiStoreFunc      func,
+                                                GlobiSocialArgs    *args,
+                                                gboolean            write);
+/* Parses the body like globi_request_parse_json, except that the members named in
+ * arrays must be JSON arrays (check them with globi_routes_social_string_list). */
+JsonObject      *globi_routes_social_parse     (GlobiRequest       *req,
+                                                const GlobiField   *fields,
+                                                const char * const *arrays,
+                                                GError            **error);
+/* The array member name as strings (NULL without error when absent): at most max_items,
+ * each min_chars–max_chars; ids: each a UUID, duplicates dropped; else duplicates are an
+ * error. */
+char           **globi_routes_social_string_list (JsonObject       *obj,
+                                                  const char       *name,
+                                                  guint             max_items,
+                                                  guint             min_chars,
+                                                  guint             max_chars,
+                                                  gboolean          ids,
+                                                  GError          **error);
+/* A UUID path parameter, or NULL after replying 404. */
+const char      *globi_routes_social_id_param  (GlobiRequest       *req,
+                                                guint               index);
 
 G_END_DECLS
