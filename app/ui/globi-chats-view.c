@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-chats-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "globi-chat-row.h"
+#include "globi-chats-view.h"
+#include "globi-message-row.h"
+#include "globi-state-view.h"
+#include "globi-ui-util.h"
+#include "globi-window.h"
+
+enum
+{
+  START_CHAT,
+  N_SIGNALS
+};
+
+struct _GlobiChatsView
+{
+  GtkWidget parent_instance;
+
+  AdwLeaflet *leaflet;
+  GtkWidget *list_pane;
+  GtkWidget *content_pane;
+  GtkMenuButton *menu_button;
+  GtkSearchEntry *search_entry;
+  GlobiStateView *list_state;
+  GtkListView *chat_list;
+  GtkStack *content_stack;
+  AdwWindowTitle *chat_title;
+  GtkScrolledWindow *message_scroller;
+  GtkListView *message_list;
+  GtkWidget *reply_bar;
+  GtkLabel *reply_label;
+  GlobiComposer *composer;
+
+  GlobiMessenger *messenger;
+  GtkFilterListModel *filtered;
+  GtkCustomFilter *filter;
+  GlobiChat *chat;
+  GCancellable *cancellable;
+  char *reply_to;
+  GlobiMessage *editing;
+  guint scroll_source;
+};
+
+G_DEFINE_FINAL_TYPE (GlobiChatsView, globi_chats_view, GTK_TYPE_WIDGET)
+
+static guint signals[N_SIGNALS];
+
+static void
+show_toast (GlobiChatsView *self, const char *text)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (GLOBI_IS_WINDOW (root))
+    globi_window_add_toast (GLOBI_WINDOW (root), text);
+}
+
+static void
+toast_failure (GlobiChatsView *self, const char *what, const GError *error)
+{
+  g_autofree char *text = globi_ui_describe_failure (what, error);
+
+  if (text)
+    show_toast (self, text);
+}
+
+/* The one line a chat row shows of a message. */
+static char *
+dup_preview (GlobiMessage *message)
+{
+  if (!message)
+    return g_strdup ("");
+  switch (globi_message_get_kind (message))
+    {
+      case GLOBI_MESSAGE_KIND_IMAGE:
+        return g_strdup (_ ("Photo"));
+      case GLOBI_MESSAGE_KIND_FILE:
+        return g_strdup_printf (_ ("File: %s"), globi_message_get_attachment_name (message)
+                                                    ? globi_message_get_attachment_name (message)
+                                                    : "");
+      case GLOBI_MESSAGE_KIND_DELETED:
+        return g_strdup (_ ("Message deleted"));
+      case GLOBI_MESSAGE_KIND_TEXT:
+      case GLOBI_MESSAGE_KIND_SYSTEM:
+      default:
+        return g_strdup (globi_message_get_text (message) ? globi_message_get_text (message) : "");
+    }
+}
+
+/* "👍 2  ❤️ 1" from {"👍": [ids], "❤️": [ids]}. */
+static char *
+dup_reactions (GlobiMessage *message)
+{
+  const char *json = globi_message_get_reactions (message);
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GString) text = NULL;
+  JsonNode *root = NULL;
+  JsonObjectIter iter;
+  const char *emoji = NULL;
+  JsonNode *users = NULL;
+
+  if (!json || !*json)
+    return NULL;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, json, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  text = g_string_new (NULL);
+  json_object_iter_init (&iter, json_node_get_object (root));
+  while (json_object_iter_next (&iter, &emoji, &users))
+    {
+      guint n =
+          JSON_NODE_HOLDS_ARRAY (users) ? json_array_get_length (json_node_get_array (users)) : 0;
+      if (n == 0)
+        continue;
+      g_string_append_printf (text, "%s%s %u", text->len ? "  " : "", emoji, n);
+    }
+  return text->len ? g_string_free (g_steal_pointer (&text), FALSE) : NULL;
+}
+
+static const char *
+sender_name (GlobiChatsView *self, GlobiMessage *message)
+{
+  GlobiContact *contact = NULL;
+  GlobiSession *session = globi_messenger_get_session (self->messenger);
+
+  if (globi_message_get_outgoing (message))
+    return globi_profile_get_display_name (globi_session_get_me (session));
+  contact = globi_messenger_find_contact (self->messenger, globi_message_get_sender_id (message));
+  if (contact)
+    return globi_contact_get_name (contact);
+  if (self->chat && globi_chat_get_kind (self->chat) == GLOBI_CHAT_KIND_DIRECT)
+    return globi_chat_get_title (self->chat);
+  return globi_message_get_sender_id (message);
+}
+
+/* ---- the chat list ---- */
+
+static void
+sync_chat_row (GlobiChatRow *row, GlobiChat *chat)
+{
+  g_autofree char *preview = dup_preview (globi_chat_get_last_message (chat));
+  const char *const *typing = globi_chat_get_typing (chat);
+
+  globi_chat_row_set_title (row, globi_chat_get_title (chat));
+  globi_chat_row_set_preview (row, typing && typing[0] ? _ ("typing…") : preview);
+  globi_chat_row_set_time (row, globi_chat_get_last_activity (chat));
+  globi_chat_row_set_unread (row, globi_chat_get_unread_count (chat));
+  globi_chat_row_set_muted (row, globi_chat_get_muted (chat));
+  globi_chat_row_set_pinned (row, globi_chat_get_pinned (chat));
+}
+
+static void
+on_chat_notify_cb (GlobiChat *chat, GParamSpec *pspec, GlobiChatRow *row)
+{
+  sync_chat_row (row, chat);
+}
+
+static void
+setup_chat_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  gtk_list_item_set_child (item, globi_chat_row_new ());
+}
+
+static void
+bind_chat_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  GlobiChat *chat = gtk_list_item_get_item (item);
+  GtkWidget *row = gtk_list_item_get_child (item);
+  gulong id = 0;
+
+  sync_chat_row (GLOBI_CHAT_ROW (row), chat);
+  id = g_signal_connect_object (chat, "notify", G_CALLBACK (on_chat_notify_cb), row, 0);
+  g_object_set_data (G_OBJECT (item), "notify-id", GSIZE_TO_POINTER (id));
+}
+
+static void
+unbind_list_item_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
+{
+  gulong id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (item), "notify-id"));
+  GObject *object = gtk_list_item_get_item (item);
+
+  if (id && object)
+    g_signal_handler_disconnect (object, id);
+  g_object_set_data (G_OBJECT (item), "notify-id", NULL);
+}
+
+static gboolean
+filter_chat_cb (gpointer item, gpointer user_data)
+{
+  GlobiChatsView *self = user_data;
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *title = NULL;
+  g_autofree char *needle = NULL;
+
+  if (!query || !*query)
+    return TRUE;
+  title = g_utf8_casefold (globi_chat_get_title (item) ? globi_chat_get_title (item) : "", -1);
+  needle = g_utf8_casefold (query, -1);
+  return strstr (title, needle) != NULL;
+}
+
+static void
+update_list_state (GlobiChatsView *self)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  if (!self->messenger)
+    {
+      globi_state_view_show_loading (self->list_state);
+      return;
+    }
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) > 0)
+    globi_state_view_show_content (self->list_state);
+  else if (query && *query)
+    globi_state_view_show_empty (self->list_state, "system-search-symbolic", _ ("No chats found"),
+                                 _ ("No chat’s name matches your search."), NULL);
+  else
+    globi_state_view_show_empty (self->list_state, "chat-message-new-symbolic", _ ("No chats yet"),
+                                 _ ("Messages with your friends and groups appear here."),
+                                 _ ("Start a Chat"));
+}
+
+static void
+on_search_changed_cb (GlobiChatsView *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_list_state (self);
+}
+
+static void
+on_start_chat_cb (GlobiChatsView *self)
+{
+  g_signal_emit (self, signals[START_CHAT], 0);
+}
+
+/* ---- the conversation ---- */
+
+static gboolean
+scroll_to_end_cb (gpointer user_data)
+{
+  GlobiChatsView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->message_scroller);
+
+  self->scroll_source = 0;
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) -
+                                            gtk_adjustment_get_page_size (adjustment));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+scroll_to_end (GlobiChatsView *self)
+{
+  /* After the list measured its new rows. */
+  if (!self->scroll_source)
+    self->scroll_source = g_timeout_add (50, scroll_to_end_cb, self);
+}
+
+static void
+sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *message, guint position)
+{
+  GListModel *messages = globi_chat_get_messages (self->chat);
+  GlobiMessageKind kind = globi_message_get_kind (message);
+  gboolean mine = globi_message_get_outgoing (message);
+  gboolean group = globi_chat_get_kind (self->chat) == GLOBI_CHAT_KIND_GROUP;
+  g_autofree char *reactions = dup_reactions (message);
+  gint64 sent_at = globi_message_get_sent_at (message);
+  gint64 day = 0;
+
+  if (position != GTK_INVALID_LIST_POSITION && sent_at > 0)
+    {
+      g_autoptr (GlobiMessage) previous =
+          position > 0 ? g_list_model_get_item (messages, position - 1) : NULL;
+      if (!previous || !globi_ui_same_day (globi_message_get_sent_at (previous), sent_at))
+        day = sent_at;
+    }
+  globi_message_row_set_day (row, day);
+  globi_message_row_set_mine (row, mine);
+  globi_message_row_set_sender (row, sender_name (self, message), group);
+  globi_message_row_set_deleted (row, kind == GLOBI_MESSAGE_KIND_DELETED);
+  globi_message_row_set_text (row, globi_message_get_text (message));
+  globi_message_row_set_edited (row, globi_message_get_edited_at (message) > 0);
+  globi_message_row_set_time (row, sent_at);
+  globi_message_row_set_delivery (
+      row, mine ? (GlobiDelivery) (globi_message_get_state (message) + 1) : GLOBI_DELIVERY_NONE);
+  globi_message_row_set_reactions (row, reactions);
+  globi_message_row_set_quote (
+      row, NULL, globi_message_get_reply_to (message) ? _ ("In reply to a message") : NULL);
+  if (kind == GLOBI_MESSAGE_KIND_IMAGE || kind == GLOBI_MESSAGE_KIND_FILE)
+    {
+      double progress = globi_message_get_attachment_progress (message);
+      globi_message_row_set_file (row, globi_message_get_attachment_name (message),
+                                  globi_message_get_attachment_size (message),
+                                  progress < 1 ? progress : -1);
+    }
+  else
+    globi_message_row_set_file (row, NULL, 0, -1);
+}
+
+static void
+on_message_notify_cb (GlobiMessage *message, GParamSpec *pspec, GtkListItem *item)
+{
+  GtkWidget *row = gtk_list_item_get_child (item);
+  GlobiChatsView *self = NULL;
+
+  if (!row)
+    return;
+  self = GLOBI_CHATS_VIEW (gtk_widget_get_ancestor (row, GLOBI_TYPE_CHATS_VIEW));
+  if (self && self->chat)
+    sync_message_row (self, GLOBI_MESSAGE_ROW (row), message, gtk_list_item_get_position (item));
+}
+
+static void on_message_activated_cb (GlobiMessageRow *row, const char *what, GlobiChatsView *self);
+
+static void
+setup_message_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, GlobiChatsView *self)
+{
+  GtkWidget *row = globi_message_row_new ();
+
+  g_signal_connect (row, "activated", G_CALLBACK (on_message_activated_cb), self);
+  gtk_list_item_set_child (item, row);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_message_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, GlobiChatsView *self)
+{
+  GlobiMessage *message = gtk_list_item_get_item (item);
+  GtkWidget *row = gtk_list_item_get_child (item);
+  gulong id = 0;
+
+  if (!self->chat)
+    return;
+  g_object_set_data (G_OBJECT (row), "message", message);
+  sync_message_row (self, GLOBI_MESSAGE_ROW (row), message, gtk_list_item_get_position (item));
+  id = g_signal_connect_object (message, "notify", G_CALLBACK (on_message_notify_cb), item, 0);
+  g_object_set_data (G_OBJECT (item), "notify-id", GSIZE_TO_POINTER (id));
+}
+
+static void
+on_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiChatsView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) message = NULL;
+
+  message = globi_messenger_send_finish (GLOBI_MESSENGER (object), result, &error);
+  if (!message)
+    toast_failure (self, _ ("Couldn’t send"), error);
+}
+
+static void
+on_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiChatsView) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_messenger_finish (GLOBI_MESSENGER (object), result, &error))
+    toast_failure (self, _ ("Couldn’t change the message"), error);
+}
+
+static void
+set_reply (GlobiChatsView *self, GlobiMessage *message, gboolean editing)
+{
+  g_autofree char *preview = NULL;
+  g_autofree char *label = NULL;
+
+  g_clear_pointer (&self->reply_to, g_free);
+  g_clear_object (&self->editing);
+  gtk_widget_set_visible (self->reply_bar, message != NULL);
+  if (!message)
+    return;
+  preview = dup_preview (message);
+  if (editing)
+    {
+      self->editing = g_object_ref (message);
+      label = g_strdup_printf (_ ("Editing: %s"), preview);
+      globi_composer_set_text (self->composer, globi_message_get_text (message));
+    }
+  else
+    {
+      self->reply_to = g_strdup (globi_message_get_id (message));
+      label = g_strdup_printf (_ ("Replying to %s: %s"), sender_name (self, message), preview);
+    }
+  gtk_label_set_label (self->reply_label, label);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static void
+on_reply_cancel_cb (GlobiChatsView *self)
+{
+  if (self->editing)
+    globi_composer_set_text (self->composer, NULL);
+  set_reply (self, NULL, FALSE);
+}
+
+static void
+on_message_activated_cb (GlobiMessageRow *row, const char *what, GlobiChatsView *self)
+{
+  GlobiMessage *message = g_object_get_data (G_OBJECT (row), "message");
+
+  if (!message || !self->messenger)
+    return;
+  if (g_str_equal (what, "retry"))
+    globi_messenger_retry_message (self->messenger, message);
+  else if (g_str_equal (what, "reply"))
+    set_reply (self, message, FALSE);
+  else if (g_str_equal (what, "edit"))
+    set_reply (self, message, TRUE);
+  else if (g_str_equal (what, "delete"))
+    globi_messenger_delete_async (self->messenger, message, self->cancellable, on_done_cb,
+                                  g_object_ref (self));
+  else if (g_str_has_prefix (what, "react:"))
+    globi_messenger_react_async (self->messenger, message, what + strlen ("react:"),
+                                 self->cancellable, on_done_cb, g_object_ref (self));
+  else if (g_str_equal (what, "forward"))
+    show_toast (self, _ ("Forwarding to another chat arrives in a later version"));
+}
+
+static void
+on_composer_send_cb (GlobiChatsView *self, const char *text)
+{
+  if (!self->chat || !self->messenger)
+    return;
+  if (self->editing)
+    globi_messenger_edit_async (self->messenger, self->editing, text, self->cancellable, on_done_cb,
+                                g_object_ref (self));
+  else
+    globi_messenger_send_text_async (self->messenger, globi_chat_get_id (self->chat), text,
+                                     self->reply_to, NULL, self->cancellable, on_sent_cb,
+                                     g_object_ref (self));
+  globi_messenger_set_typing (self->messenger, self->chat, FALSE);
+  set_reply (self, NULL, FALSE);
+  scroll_to_end (self);
+}
+
+static void
+on_composer_attach_cb (GlobiChatsView *self, GListModel *files)
+{
+  if (!self->chat || !self->messenger)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+    {
+      g_autoptr (GFile) file = g_list_model_get_item (files, i);
+      globi_messenger_send_file_async (self->messenger, globi_chat_get_id (self->chat), file,
+                                       self->cancellable, on_sent_cb, g_object_ref (self));
+    }
+  scroll_to_end (self);
+}
+
+static void
+on_typing_changed_cb (GlobiChatsView *self)
+{
+  g_autofree char *text = NULL;
+
+  if (!self->chat || !self->messenger)
+    return;
+  text = globi_composer_dup_text (self->composer);
+  globi_messenger_set_typing (self->messenger, self->chat, text[0] != '\0');
+}
+
+static void
+sync_chat_title (GlobiChatsView *self)
+{
+  const char *const *typing = NULL;
+
+  if (!self->chat)
+    return;
+  typing = globi_chat_get_typing (self->chat);
+  adw_window_title_set_title (self->chat_title, globi_chat_get_title (self->chat));
+  adw_window_title_set_subtitle (self->chat_title, typing && typing[0] ? _ ("typing…") : NULL);
+}
+
+static void
+on_open_chat_notify_cb (GlobiChatsView *self)
+{
+  sync_chat_title (self);
+}
+
+static void
+on_messages_changed_cb (GlobiChatsView *self, guint position, guint removed, guint added)
+{
+  GtkWidget *window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self)));
+
+  if (added == 0 || !self->chat)
+    return;
+  scroll_to_end (self);
+  /* What arrives while the chat is on screen is read. */
+  if (window && gtk_window_is_active (GTK_WINDOW (window)) &&
+      gtk_widget_get_mapped (GTK_WIDGET (self)))
+    globi_messenger_mark_read (self->messenger, self->chat);
+}
+
+static void
+close_chat (GlobiChatsView *self)
+{
+  g_autofree char *draft = NULL;
+
+  if (!self->chat)
+    return;
+  draft = globi_composer_dup_text (self->composer);
+  globi_chat_set_draft (self->chat, draft);
+  g_signal_handlers_disconnect_by_data (self->chat, self);
+  g_signal_handlers_disconnect_by_data (globi_chat_get_messages (self->chat), self);
+  g_clear_object (&self->chat);
+  set_reply (self, NULL, FALSE);
+  gtk_list_view_set_model (self->message_list, NULL);
+}
+
+static void
+show_chat (GlobiChatsView *self, GlobiChat *chat)
+{
+  g_autoptr (GtkNoSelection) selection = NULL;
+  GListModel *messages = NULL;
+
+  if (chat == self->chat)
+    {
+      adw_leaflet_set_visible_child (self->leaflet, self->content_pane);
+      return;
+    }
+  close_chat (self);
+  self->chat = g_object_ref (chat);
+  messages = globi_chat_get_messages (chat);
+  selection = gtk_no_selection_new (g_object_ref (messages));
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  g_signal_connect_object (chat, "notify::typing", G_CALLBACK (on_open_chat_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (chat, "notify::title", G_CALLBACK (on_open_chat_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (messages, "items-changed", G_CALLBACK (on_messages_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  sync_chat_title (self);
+  globi_composer_set_text (self->composer, globi_chat_get_draft (chat));
+  gtk_stack_set_visible_child_name (self->content_stack, "chat");
+  adw_leaflet_set_visible_child (self->leaflet, self->content_pane);
+  globi_messenger_mark_read (self->messenger, chat);
+  scroll_to_end (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static void
+on_chat_activated_cb (GlobiChatsView *self, guint position)
+{
+  g_autoptr (GlobiChat) chat = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+
+  if (chat)
+    show_chat (self, chat);
+}
+
+static void
+on_back_clicked_cb (GlobiChatsView *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+on_chats_changed_cb (GlobiChatsView *self)
+{
+  update_list_state (self);
+}
+
+static void
+globi_chats_view_dispose (GObject *object)
+{
+  GlobiChatsView *self = GLOBI_CHATS_VIEW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->scroll_source, g_source_remove);
+  close_chat (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_CHATS_VIEW);
+  g_clear_object (&self->filtered);
+  g_clear_object (&self->filter);
+  g_clear_object (&self->messenger);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->editing);
+
+  G_OBJECT_CLASS (globi_chats_view_parent_class)->dispose (object);
+}
+
+static void
+globi_chats_view_finalize (GObject *object)
+{
+  GlobiChatsView *self = GLOBI_CHATS_VIEW (object);
+
+  g_clear_pointer (&self->reply_to, g_free);
+
+  G_OBJECT_CLASS (globi_chats_view_parent_class)->finalize (object);
+}
+
+static void
+globi_chats_view_class_init (GlobiChatsViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = globi_chats_view_dispose;
+  object_class->finalize = globi_chats_view_finalize;
+
+  signals[START_CHAT] = g_signal_new ("start-chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  g_type_ensure (GLOBI_TYPE_STATE_VIEW);
+  g_type_ensure (GLOBI_TYPE_COMPOSER);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/globichat/GlobiChat/globi-chats-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, list_pane);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, content_pane);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, list_state);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_list);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_title);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_scroller);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_list);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_bar);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_label);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, composer);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_start_chat_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_chat_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_reply_cancel_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_composer_attach_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+globi_chats_view_init (GlobiChatsView *self)
+{
+  GtkListItemFactory *factory = NULL;
+
+  self->cancellable = g_cancellable_new ();
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_chat_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_chat_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_list_item_cb), self);
+  gtk_list_view_set_factory (self->chat_list, factory);
+  g_object_unref (factory);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_message_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_message_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_list_item_cb), self);
+  gtk_list_view_set_factory (self->message_list, factory);
+  g_object_unref (factory);
+
+  g_signal_connect_object (gtk_text_view_get_buffer (globi_composer_get_text_view (self->composer)),
+                           "changed", G_CALLBACK (on_typing_changed_cb), self, G_CONNECT_SWAPPED);
+  update_list_state (self);
+}
+
+GtkWidget *
+globi_chats_view_new (void)
+{
+  return g_object_new (GLOBI_TYPE_CHATS_VIEW, NULL);
+}
+
+void
+globi_chats_view_set_messenger (GlobiChatsView *self, GlobiMessenger *messenger)
+{
+  g_autoptr (GtkSingleSelection) selection = NULL;
+
+  g_return_if_fail (GLOBI_IS_CHATS_VIEW (self));
+
+  if (self->messenger == messenger)
+    return;
+  close_chat (self);
+  gtk_stack_set_visible_child_name (self->content_stack, "none");
+  gtk_list_view_set_model (self->chat_list, NULL);
+  if (self->filtered)
+    g_signal_handlers_disconnect_by_data (self->filtered, self);
+  g_clear_object (&self->filtered);
+  g_clear_object (&self->filter);
+  g_set_object (&self->messenger, messenger);
+  if (messenger)
+    {
+      self->filter = gtk_custom_filter_new (filter_chat_cb, self, NULL);
+      self->filtered =
+          gtk_filter_list_model_new (g_object_ref (globi_messenger_get_chats (messenger)),
+                                     GTK_FILTER (g_object_ref (self->filter)));
+      selection = gtk_single_selection_new (G_LIST_MODEL (g_object_ref (self->filtered)));
+      gtk_single_selection_set_autoselect (selection, FALSE);
+      gtk_single_selection_set_can_unselect (selection, TRUE);
+      gtk_list_view_set_model (self->chat_list, GTK_SELECTION_MODEL (selection));
+      g_signal_connect_object (self->filtered, "items-changed", G_CALLBACK (on_chats_changed_cb),
+                               self, G_CONNECT_SWAPPED);
+    }
+  update_list_state (self);
+}
+
+void
+globi_chats_view_set_menu (GlobiChatsView *self, GMenuModel *menu)
+{
+  g_return_if_fail (GLOBI_IS_CHATS_VIEW (self));
+
+  gtk_menu_button_set_menu_model (self->menu_button, menu);
+}
+
+void
+globi_chats_view_open_chat (GlobiChatsView *self, const char *chat_id)
+{
+  GlobiChat *chat = NULL;
+
+  g_return_if_fail (GLOBI_IS_CHATS_VIEW (self));
+  g_return_if_fail (chat_id != NULL);
+
+  if (!self->messenger)
+    return;
+  chat = globi_messenger_open_chat (self->messenger, chat_id);
+  if (chat)
+    show_chat (self, chat);
+}
+
+GlobiChat *
+globi_chats_view_get_chat (GlobiChatsView *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CHATS_VIEW (self), NULL);
+
+  return self->chat;
+}
+
+GlobiComposer *
+globi_chats_view_get_composer (GlobiChatsView *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CHATS_VIEW (self), NULL);
+
+  return self->composer;
+}
+
+GtkListView *
+globi_chats_view_get_chat_list (GlobiChatsView *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CHATS_VIEW (self), NULL);
+
+  return self->chat_list;
+}
+
+GtkListView *
+globi_chats_view_get_message_list (GlobiChatsView *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CHATS_VIEW (self), NULL);
+
+  return self->message_list;
+}
