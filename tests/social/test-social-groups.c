@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -490,6 +491,50 @@ test_invite_full (Groups *g, gconstpointer data)
   assert_error (full, 409, "group_full");
 }
 
+static Reply *
+put_group_avatar (Groups *g, const Person *who, const char *id, const char *type, GBytes *bytes)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/groups/%s/avatar", id);
+  g_autoptr (SoupMessage) msg = fixture_message (&g->f, "PUT", path, who->token, type, bytes);
+
+  return fixture_send (&g->f, msg);
+}
+
+static void
+test_avatar (Groups *g, gconstpointer data)
+{
+  g_autofree char *id = make_group (g);
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GBytes) junk = g_bytes_new_static ("not an image", 12);
+  g_autoptr (Reply) by_member = NULL;
+  g_autoptr (Reply) wrong_type = NULL;
+  g_autoptr (Reply) stored = NULL;
+  g_autoptr (Reply) blob = NULL;
+  JsonObject *avatar;
+  char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x3366ccff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", &error, NULL));
+  g_assert_no_error (error);
+  png = g_bytes_new_take (buffer, size);
+
+  by_member = put_group_avatar (g, &g->bob, id, "image/png", png);
+  assert_error (by_member, 403, "forbidden");
+  wrong_type = put_group_avatar (g, &g->alice, id, "image/png", junk);
+  assert_error (wrong_type, 415, "unsupported_media_type");
+  stored = put_group_avatar (g, &g->alice, id, "image/png", png);
+  g_assert_cmpuint (stored->status, ==, 200);
+  avatar = json_object_get_object_member (reply_group (stored), "avatar");
+  g_assert_nonnull (avatar);
+  g_assert_cmpuint (strlen (json_object_get_string_member (avatar, "hash")), ==, 64);
+  blob = social_request (&g->f, "GET", &g->bob, NULL, "%s",
+                         json_object_get_string_member (avatar, "thumbnail_url"));
+  g_assert_cmpuint (blob->status, ==, 200);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -505,6 +550,7 @@ main (int argc, char **argv)
   ADD ("add-needs-friend", test_add_needs_friend);
   ADD ("invites", test_invites);
   ADD ("invite-full", test_invite_full);
+  ADD ("avatar", test_avatar);
 #undef ADD
   return g_test_run ();
 }
