@@ -37,6 +37,7 @@ struct _GlobiHub
   GObject parent_instance;
 
   GlobiServer *server;   /* unowned: the server owns the hub */
+  GMainContext *context; /* the server's: its timers and wake-ups run there */
   GHashTable *by_device; /* device id → Stream */
   GHashTable *by_user;   /* user id → GPtrArray of Stream (unowned) */
   GPtrArray *wake;       /* Stream refs waiting for a read */
@@ -68,6 +69,27 @@ stream_unref (gpointer data)
 }
 
 static void schedule_wake (GlobiHub *self, Stream *stream);
+
+static guint
+attach_source (GlobiHub *self, GSource *source, GSourceFunc func)
+{
+  guint id;
+
+  g_source_set_callback (source, func, self, NULL);
+  id = g_source_attach (source, self->context);
+  g_source_unref (source);
+  return id;
+}
+
+static void
+clear_source (GlobiHub *self, guint *id)
+{
+  GSource *source = *id ? g_main_context_find_source_by_id (self->context, *id) : NULL;
+
+  if (source)
+    g_source_destroy (source);
+  *id = 0;
+}
 
 /* Forgets the stream (it stays alive while jobs hold it, and sends nothing more). */
 static void
@@ -251,7 +273,7 @@ schedule_wake (GlobiHub *self, Stream *stream)
     return;
   g_ptr_array_add (self->wake, stream_ref (stream));
   if (!self->wake_id)
-    self->wake_id = g_idle_add (on_wake_cb, self);
+    self->wake_id = attach_source (self, g_idle_source_new (), on_wake_cb);
 }
 
 static void
@@ -449,9 +471,9 @@ globi_hub_dispose (GObject *object)
 {
   GlobiHub *self = GLOBI_HUB (object);
 
-  g_clear_handle_id (&self->wake_id, g_source_remove);
-  g_clear_handle_id (&self->timer_id, g_source_remove);
-  g_clear_handle_id (&self->expire_id, g_source_remove);
+  clear_source (self, &self->wake_id);
+  clear_source (self, &self->timer_id);
+  clear_source (self, &self->expire_id);
   if (self->by_device)
     globi_hub_close_all (self);
 
@@ -464,6 +486,7 @@ globi_hub_finalize (GObject *object)
   GlobiHub *self = GLOBI_HUB (object);
 
   g_clear_pointer (&self->wake, g_ptr_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->by_device, g_hash_table_unref);
   g_clear_pointer (&self->by_user, g_hash_table_unref);
 
@@ -494,8 +517,11 @@ globi_hub_new (GlobiServer *server)
   GlobiHub *self = g_object_new (GLOBI_TYPE_HUB, NULL);
 
   self->server = server;
-  self->timer_id = g_timeout_add_seconds (PING_INTERVAL_S, on_timer_cb, self);
-  self->expire_id = g_timeout_add_seconds (EXPIRE_INTERVAL_S, on_expire_cb, self);
+  self->context = g_main_context_ref_thread_default ();
+  self->timer_id =
+      attach_source (self, g_timeout_source_new_seconds (PING_INTERVAL_S), on_timer_cb);
+  self->expire_id =
+      attach_source (self, g_timeout_source_new_seconds (EXPIRE_INTERVAL_S), on_expire_cb);
   return self;
 }
 

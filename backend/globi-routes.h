@@ -34,6 +34,17 @@ void globi_routes_get_blob        (GlobiRequest *req);
 void globi_routes_get_user        (GlobiRequest *req);
 void globi_routes_lookup_user     (GlobiRequest *req);
 
+/* globi-routes-messaging.c */
+void globi_routes_put_keys        (GlobiRequest *req);
+void globi_routes_add_prekeys     (GlobiRequest *req);
+void globi_routes_count_prekeys   (GlobiRequest *req);
+void globi_routes_fetch_keys      (GlobiRequest *req);
+void globi_routes_send_message    (GlobiRequest *req);
+void globi_routes_poll_events     (GlobiRequest *req);
+void globi_routes_ack_events      (GlobiRequest *req);
+void globi_routes_put_attachment  (GlobiRequest *req);
+void globi_routes_get_attachment  (GlobiRequest *req);
+
 /* Shared by the route files. */
 JsonNode *globi_routes_user_to_json    (const GlobiUserRow *row,
                                         gboolean            me);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "globi-error.h"
+#include "globi-hub.h"
 #include "globi-request.h"
 #include "globi-routes.h"
 #include "globi-server-private.h"
@@ -22,7 +23,11 @@ typedef enum
 {
   ROUTE_AUTH = 1 << 0,
   ROUTE_AVATAR_BODY = 1 << 1, /* body limit is max_avatar_bytes, not max_body_bytes */
+  ROUTE_MESSAGE_BODY = 1 << 2, /* body limit is GLOBI_MESSAGE_MAX_BODY */
+  ROUTE_ATTACHMENT_BODY = 1 << 3, /* body limit is max_attachment_bytes */
 } RouteFlags;
+
+#define GLOBI_MESSAGE_MAX_BODY (2 * 1024 * 1024)
 
 typedef struct
 {
@@ -52,8 +57,40 @@ static const Route routes[] = {
   { "GET", "/v1/users/lookup", globi_routes_lookup_user, ROUTE_AUTH },
   { "GET", "/v1/users/{id}", globi_routes_get_user, ROUTE_AUTH },
   /* friends, blocks, groups (globi-routes-social.c, globi-routes-groups.c) */
+  { "POST", "/v1/friends/requests", globi_routes_send_friend_request, ROUTE_AUTH },
+  { "GET", "/v1/friends/requests", globi_routes_list_friend_requests, ROUTE_AUTH },
+  { "POST", "/v1/friends/requests/{id}/accept", globi_routes_accept_friend_request, ROUTE_AUTH },
+  { "POST", "/v1/friends/requests/{id}/decline", globi_routes_decline_friend_request, ROUTE_AUTH },
+  { "GET", "/v1/friends", globi_routes_list_friends, ROUTE_AUTH },
+  { "PATCH", "/v1/friends/{user_id}", globi_routes_patch_friend, ROUTE_AUTH },
+  { "DELETE", "/v1/friends/{user_id}", globi_routes_delete_friend, ROUTE_AUTH },
+  { "GET", "/v1/blocks", globi_routes_list_blocks, ROUTE_AUTH },
+  { "PUT", "/v1/blocks/{user_id}", globi_routes_put_block, ROUTE_AUTH },
+  { "DELETE", "/v1/blocks/{user_id}", globi_routes_delete_block, ROUTE_AUTH },
+  { "POST", "/v1/groups", globi_routes_create_group, ROUTE_AUTH },
+  { "GET", "/v1/groups", globi_routes_list_groups, ROUTE_AUTH },
+  { "POST", "/v1/groups/join", globi_routes_join_group, ROUTE_AUTH },
+  { "GET", "/v1/groups/{id}", globi_routes_get_group, ROUTE_AUTH },
+  { "PATCH", "/v1/groups/{id}", globi_routes_patch_group, ROUTE_AUTH },
+  { "PUT", "/v1/groups/{id}/avatar", globi_routes_put_group_avatar, ROUTE_AUTH | ROUTE_AVATAR_BODY },
+  { "POST", "/v1/groups/{id}/members", globi_routes_add_group_members, ROUTE_AUTH },
+  { "DELETE", "/v1/groups/{id}/members/{user_id}", globi_routes_remove_group_member, ROUTE_AUTH },
+  { "PUT", "/v1/groups/{id}/admins/{user_id}", globi_routes_put_group_admin, ROUTE_AUTH },
+  { "DELETE", "/v1/groups/{id}/admins/{user_id}", globi_routes_delete_group_admin, ROUTE_AUTH },
+  { "POST", "/v1/groups/{id}/owner", globi_routes_transfer_group_owner, ROUTE_AUTH },
+  { "POST", "/v1/groups/{id}/invites", globi_routes_create_group_invite, ROUTE_AUTH },
+  { "DELETE", "/v1/groups/{id}/invites/{token}", globi_routes_revoke_group_invite, ROUTE_AUTH },
   /* end of social routes */
   /* prekeys, messages, events, attachments (globi-routes-messaging.c) */
+  { "PUT", "/v1/keys", globi_routes_put_keys, ROUTE_AUTH },
+  { "POST", "/v1/keys/one-time", globi_routes_add_prekeys, ROUTE_AUTH },
+  { "GET", "/v1/keys/count", globi_routes_count_prekeys, ROUTE_AUTH },
+  { "GET", "/v1/keys/{user_id}", globi_routes_fetch_keys, ROUTE_AUTH },
+  { "POST", "/v1/messages", globi_routes_send_message, ROUTE_AUTH | ROUTE_MESSAGE_BODY },
+  { "GET", "/v1/events", globi_routes_poll_events, ROUTE_AUTH },
+  { "POST", "/v1/events/ack", globi_routes_ack_events, ROUTE_AUTH },
+  { "POST", "/v1/attachments", globi_routes_put_attachment, ROUTE_AUTH | ROUTE_ATTACHMENT_BODY },
+  { "GET", "/v1/attachments/{hash}", globi_routes_get_attachment, ROUTE_AUTH },
   /* end of messaging routes */
 };
 
@@ -79,6 +116,7 @@ struct _GlobiServer
   GlobiMetrics *metrics;
   GlobiBlobStore *blobs;
   GlobiRateLimiter *limiters[GLOBI_N_LIMITS];
+  GlobiHub *hub;
   SoupServer *soup;
   char *base_url;
   guint port;
@@ -168,6 +206,10 @@ body_limit (GlobiServer *self, const Route *route)
 {
   if (route && (route->flags & ROUTE_AVATAR_BODY))
     return self->config->max_avatar_bytes;
+  if (route && (route->flags & ROUTE_MESSAGE_BODY))
+    return MAX (self->config->max_body_bytes, GLOBI_MESSAGE_MAX_BODY);
+  if (route && (route->flags & ROUTE_ATTACHMENT_BODY))
+    return self->config->max_attachment_bytes;
   return self->config->max_body_bytes;
 }
 
@@ -402,6 +444,93 @@ on_request_started_cb (SoupServer *server, SoupServerMessage *msg, gpointer user
   set_connection_busy (self, msg, TRUE);
 }
 
+/* GET /v1/stream: authenticates before libsoup completes the WebSocket handshake (an
+ * error status here stops the upgrade). */
+typedef struct
+{
+  char *user_id;
+  char *device_id;
+  gint64 after;
+} StreamAuth;
+
+static void
+stream_auth_free (gpointer data)
+{
+  StreamAuth *auth = data;
+
+  g_free (auth->user_id);
+  g_free (auth->device_id);
+  g_free (auth);
+}
+
+static void
+stream_refuse (SoupServerMessage *msg, GlobiErrorCode code, const char *message)
+{
+  g_autofree char *body = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                                           globi_error_code_to_string (code), message);
+
+  soup_server_message_set_status (msg, globi_error_code_to_status (code), NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
+                                    strlen (body));
+}
+
+static void
+stream_handler (SoupServer *server,
+                SoupServerMessage *msg,
+                const char *path,
+                GHashTable *query,
+                gpointer user_data)
+{
+  GlobiServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *auth = soup_message_headers_get_one (headers, "Authorization");
+  const char *after_text = query ? g_hash_table_lookup (query, "after") : NULL;
+  g_autofree char *user_id = NULL;
+  g_autofree char *device_id = NULL;
+  StreamAuth *stream_auth;
+  guint64 after = 0;
+
+  message_info (msg)->route = "/v1/stream";
+  if (self->shutting_down)
+    stream_refuse (msg, GLOBI_ERROR_UNAVAILABLE, "the server is shutting down");
+  else if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
+    stream_refuse (msg, GLOBI_ERROR_METHOD_NOT_ALLOWED, "method not allowed");
+  else if (after_text &&
+           !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXINT64, &after, NULL))
+    stream_refuse (msg, GLOBI_ERROR_INVALID_FIELD, "after: must be a sequence number");
+  else if (!auth || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0 ||
+           !globi_token_signer_verify (self->signer, auth + 7, globi_server_now_s (self),
+                                       &user_id, &device_id, NULL) ||
+           !globi_server_device_is_active (self, device_id))
+    stream_refuse (msg, GLOBI_ERROR_UNAUTHORIZED, "invalid or expired token");
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+
+  stream_auth = g_new0 (StreamAuth, 1);
+  stream_auth->user_id = g_steal_pointer (&user_id);
+  stream_auth->device_id = g_steal_pointer (&device_id);
+  stream_auth->after = (gint64) after;
+  g_object_set_data_full (G_OBJECT (msg), "globi-stream-auth", stream_auth, stream_auth_free);
+}
+
+static void
+on_stream_cb (SoupServer *server,
+              SoupServerMessage *msg,
+              const char *path,
+              SoupWebsocketConnection *conn,
+              gpointer user_data)
+{
+  GlobiServer *self = user_data;
+  StreamAuth *auth = g_object_get_data (G_OBJECT (msg), "globi-stream-auth");
+
+  if (!auth || self->shutting_down)
+    {
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+      return;
+    }
+  globi_hub_add_stream (self->hub, conn, auth->user_id, auth->device_id, auth->after);
+}
+
 static void
 globi_server_dispose (GObject *object)
 {
@@ -415,6 +544,7 @@ globi_server_dispose (GObject *object)
       soup_server_disconnect (self->soup);
     }
   g_hash_table_remove_all (self->connections);
+  g_clear_object (&self->hub);
   g_clear_object (&self->soup);
   g_clear_object (&self->store);
   g_clear_object (&self->signer);
@@ -501,6 +631,7 @@ globi_server_new (const GlobiServerConfig *config, GError **error)
   if (c->issuer && !load_signer (self, c->issuer, error))
     return NULL;
 
+  self->hub = globi_hub_new (self);
   self->hasher = globi_password_hasher_new (c->argon2_opslimit, c->argon2_memlimit);
   self->metrics = globi_metrics_new ();
   self->limiters[GLOBI_LIMIT_SIGNIN_ACCOUNT] = globi_rate_limiter_new (
@@ -563,6 +694,9 @@ globi_server_start (GlobiServer *self, GError **error)
     }
 
   soup_server_add_early_handler (self->soup, NULL, early_handler, self, NULL);
+  soup_server_add_handler (self->soup, "/v1/stream", stream_handler, self, NULL);
+  soup_server_add_websocket_handler (self->soup, "/v1/stream", NULL, NULL, on_stream_cb, self,
+                                     NULL);
   soup_server_add_handler (self->soup, NULL, handler, self, NULL);
   g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started_cb), self);
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished_cb), self);
@@ -690,6 +824,7 @@ globi_server_shutdown_async (GlobiServer *self,
     }
   g_message ("shutting down: %d requests in flight", self->in_flight);
   self->shutting_down = TRUE;
+  globi_hub_close_all (self->hub);
   self->shutdown_task = g_steal_pointer (&task);
   self->shutdown_timeout_id = g_timeout_add_seconds (
       MAX (self->config->shutdown_timeout_seconds, 1), on_shutdown_timeout_cb, self);
@@ -810,4 +945,11 @@ void
 globi_server_device_revoke (GlobiServer *self, const char *device_id)
 {
   g_hash_table_remove (self->active_devices, device_id);
+  globi_hub_disconnect_device (self->hub, device_id);
+}
+
+GlobiHub *
+globi_server_get_hub (GlobiServer *self)
+{
+  return self->hub;
 }

@@ -246,11 +246,12 @@ take_prekey (sqlite3 *db, JsonBuilder *builder, const char *device_id, GError **
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
-  stmt = globi_store_prepare (db,
-                              "DELETE FROM one_time_prekeys WHERE rowid IN (SELECT rowid FROM "
-                              "one_time_prekeys WHERE device_id = ?1 ORDER BY id LIMIT 1) "
-                              "RETURNING id, key",
-                              error);
+  stmt = globi_store_prepare (
+      db,
+      "DELETE FROM one_time_prekeys WHERE device_id = ?1 AND id = (SELECT min (id) "
+      "FROM one_time_prekeys WHERE device_id = ?1) "
+      "RETURNING id, key",
+      error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
