@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sodium.h>
+
+#include "globi-chat-row.h"
+#include "globi-message-row.h"
+#include "globi-server-thread.h"
+#include "globi-window-private.h"
+#include "ui-fixture.h"
+
+#define PASSWORD "correct horse battery"
+
+/* One person: an application with its own profile, session and window. */
+typedef struct
+{
+  char *profile_dir;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+  gboolean registered;
+} Person;
+
+/* Two people in one process against one real in-process server, driven through the
+ * real widgets: they become friends and exchange messages. */
+typedef struct
+{
+  char *server_dir;
+  GlobiServerConfig *config;
+  GlobiServerThread *server;
+  char *base_url;
+  Person alice;
+  Person bob;
+} Fixture;
+
+static void
+on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Person *p = data;
+  g_autoptr (GError) error = NULL;
+
+  globi_session_register_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  p->registered = TRUE;
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  Person *p = data;
+
+  return p->registered &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (p->window->main_stack), "main") == 0 &&
+         p->window->messenger != NULL;
+}
+
+static void
+person_start (Fixture *f, Person *p, const char *username, const char *display_name)
+{
+  g_autoptr (GError) error = NULL;
+
+  p->profile_dir = g_dir_make_tmp ("globi-ui-chat-XXXXXX", &error);
+  g_assert_no_error (error);
+  p->app = globi_application_new ();
+  g_object_set (p->app, "profile-dir", p->profile_dir, "server-url", f->base_url, NULL);
+  g_application_set_flags (G_APPLICATION (p->app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (p->app), NULL, &error);
+  g_assert_no_error (error);
+  p->session = globi_application_get_session (p->app);
+  p->window = globi_window_new (p->app);
+  gtk_window_present (GTK_WINDOW (p->window));
+  globi_window_start (p->window, FALSE, FALSE);
+  globi_session_register_async (p->session, f->base_url, username, PASSWORD, display_name, NULL,
+                                on_registered_cb, p);
+  ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
+  f->server_dir = g_dir_make_tmp ("globi-ui-chat-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->server_dir);
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->server = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->server);
+
+  person_start (f, &f->alice, "alice.chat", "Alice");
+  person_start (f, &f->bob, "bob.chat", "Bob");
+}
+
+static void
+person_clear (Person *p)
+{
+  g_clear_object (&p->app);
+  if (p->profile_dir)
+    ui_remove_tree (p->profile_dir);
+  g_clear_pointer (&p->profile_dir, g_free);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  while (g_list_model_get_n_items (toplevels) > 0)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
+      gtk_window_destroy (window);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  person_clear (&f->alice);
+  person_clear (&f->bob);
+  if (f->server)
+    globi_server_thread_stop (f->server);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  if (f->server_dir)
+    ui_remove_tree (f->server_dir);
+  g_clear_pointer (&f->server_dir, g_free);
+}
+
+static GtkWidget *
+first_row (GtkListBox *box)
+{
+  return GTK_WIDGET (gtk_list_box_get_row_at_index (box, 0));
+}
+
+static gboolean
+has_row (gpointer data)
+{
+  return first_row (data) != NULL;
+}
+
+/* The chat list shows a row whose preview is the text (its widgets, not the model). */
+typedef struct
+{
+  GlobiWindow *window;
+  const char *text;
+} Seek;
+
+static gboolean
+widget_shows_text (GtkWidget *widget, const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0 &&
+      gtk_widget_get_mapped (widget))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (widget_shows_text (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+chat_list_shows (gpointer data)
+{
+  Seek *s = data;
+  return widget_shows_text (GTK_WIDGET (globi_chats_view_get_chat_list (s->window->chats_view)),
+                            s->text);
+}
+
+static gboolean
+conversation_shows (gpointer data)
+{
+  Seek *s = data;
+  return widget_shows_text (GTK_WIDGET (globi_chats_view_get_message_list (s->window->chats_view)),
+                            s->text);
+}
+
+static GlobiMessageRow *
+find_message_row (GtkWidget *widget, const char *text)
+{
+  if (GLOBI_IS_MESSAGE_ROW (widget) &&
+      g_strcmp0 (globi_message_row_get_text (GLOBI_MESSAGE_ROW (widget)), text) == 0)
+    return GLOBI_MESSAGE_ROW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GlobiMessageRow *row = find_message_row (child, text);
+      if (row)
+        return row;
+    }
+  return NULL;
+}
+
+static gboolean
+delivered (gpointer data)
+{
+  Seek *s = data;
+  GlobiMessageRow *row = find_message_row (
+      GTK_WIDGET (globi_chats_view_get_message_list (s->window->chats_view)), s->text);
+
+  return row && globi_message_row_get_delivery (row) >= GLOBI_DELIVERY_DELIVERED &&
+         globi_message_row_get_delivery (row) != GLOBI_DELIVERY_FAILED;
+}
+
+static void
+type_and_send (GlobiWindow *window, const char *text)
+{
+  GlobiComposer *composer = globi_chats_view_get_composer (window->chats_view);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (globi_composer_get_text_view (composer));
+  GtkWidget *send = globi_composer_get_send_button (composer);
+
+  g_assert_false (gtk_widget_get_sensitive (send));
+  gtk_text_buffer_insert_at_cursor (buffer, text, -1);
+  g_assert_true (gtk_widget_get_sensitive (send));
+  g_signal_emit_by_name (send, "clicked");
+}
+
+static void
+test_two_people_chat (Fixture *f, gconstpointer data)
+{
+  GlobiWindow *a = f->alice.window;
+  GlobiWindow *b = f->bob.window;
+  GtkWidget *accept = NULL;
+  GtkWidget *message = NULL;
+  Seek seek = { 0 };
+
+  if (!a)
+    return;
+
+  /* Alice asks Bob by his username. */
+  globi_window_show_section (a, "contacts");
+  globi_contacts_view_show_add (a->contacts_view);
+  gtk_editable_set_text (globi_contacts_view_get_add_entry (a->contacts_view), "bob.chat");
+  g_assert_true (gtk_widget_get_sensitive (globi_contacts_view_get_add_button (a->contacts_view)));
+  g_signal_emit_by_name (globi_contacts_view_get_add_button (a->contacts_view), "clicked");
+
+  /* Bob sees the request under New friends and accepts it. */
+  globi_window_show_section (b, "contacts");
+  globi_contacts_view_show_requests (b->contacts_view);
+  ui_wait_until (has_row, globi_contacts_view_get_requests (b->contacts_view), 30,
+                 "Bob to see Alice's request");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (b->contacts_badge)));
+  accept =
+      ui_find_button (GTK_WIDGET (globi_contacts_view_get_requests (b->contacts_view)), "_Accept");
+  g_assert_nonnull (accept);
+  g_signal_emit_by_name (accept, "clicked");
+
+  /* Both have the other among their friends. */
+  ui_wait_until (has_row, globi_contacts_view_get_friends (b->contacts_view), 30,
+                 "Alice among Bob's friends");
+  ui_wait_until (has_row, globi_contacts_view_get_friends (a->contacts_view), 30,
+                 "Bob among Alice's friends");
+
+  /* Alice opens Bob's page and starts a chat with Send message. */
+  g_signal_emit_by_name (globi_contacts_view_get_friends (a->contacts_view), "row-activated",
+                         first_row (globi_contacts_view_get_friends (a->contacts_view)));
+  message = ui_find_button (GTK_WIDGET (a->contacts_view), "Send _Message");
+  g_assert_nonnull (message);
+  g_signal_emit_by_name (message, "clicked");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (a->section_stack), ==, "chats");
+  g_assert_nonnull (globi_chats_view_get_chat (a->chats_view));
+  type_and_send (a, "Hello Bob");
+
+  /* Bob's chat list shows it, with its preview. */
+  globi_window_show_section (b, "chats");
+  seek = (Seek){ b, "Hello Bob" };
+  ui_wait_until (chat_list_shows, &seek, 30, "Bob's chat list to show Alice's message");
+
+  /* Bob opens the chat, sees the message and answers. */
+  g_signal_emit_by_name (globi_chats_view_get_chat_list (b->chats_view), "activate", 0);
+  ui_wait_until (conversation_shows, &seek, 30, "Bob's conversation to show the message");
+  type_and_send (b, "Hi Alice");
+
+  seek = (Seek){ a, "Hi Alice" };
+  ui_wait_until (conversation_shows, &seek, 30, "Alice to see Bob's answer");
+  /* Alice's own message is marked delivered (or read) once Bob's device has it. */
+  seek = (Seek){ a, "Hello Bob" };
+  ui_wait_until (delivered, &seek, 30, "Alice's message to be marked delivered");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_assert_cmpint (sodium_init (), >=, 0);
+  ui_test_init (&argc, &argv);
+
+  g_test_add ("/globi/ui/chat/two-people", Fixture, NULL, setup, test_two_people_chat, teardown);
+  return g_test_run ();
+}
