@@ -8,6 +8,7 @@
 
 #include "globi-chat-row.h"
 #include "globi-chats-view.h"
+#include "globi-group-dialog.h"
 #include "globi-message-row.h"
 #include "globi-state-view.h"
 #include "globi-ui-util.h"
@@ -32,6 +33,7 @@ struct _GlobiChatsView
   GtkListView *chat_list;
   GtkStack *content_stack;
   AdwWindowTitle *chat_title;
+  GtkWidget *info_button;
   GtkScrolledWindow *message_scroller;
   GtkListView *message_list;
   GtkWidget *reply_bar;
@@ -476,6 +478,8 @@ sync_chat_title (GlobiChatsView *self)
     return;
   typing = globi_chat_get_typing (self->chat);
   adw_window_title_set_title (self->chat_title, globi_chat_get_title (self->chat));
+  gtk_widget_set_visible (self->info_button,
+                          globi_chat_get_kind (self->chat) == GLOBI_CHAT_KIND_GROUP);
   adw_window_title_set_subtitle (self->chat_title, typing && typing[0] ? _ ("typing…") : NULL);
 }
 
@@ -562,6 +566,34 @@ on_back_clicked_cb (GlobiChatsView *self)
 }
 
 static void
+open_group_dialog (GlobiChatsView *self, GlobiGroup *group)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GlobiGroupDialog *dialog = NULL;
+
+  if (!self->messenger)
+    return;
+  dialog = globi_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->messenger,
+                                   group);
+  g_signal_connect_object (dialog, "open-chat", G_CALLBACK (globi_chats_view_open_chat), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_new_group_clicked_cb (GlobiChatsView *self)
+{
+  open_group_dialog (self, NULL);
+}
+
+static void
+on_info_clicked_cb (GlobiChatsView *self)
+{
+  if (self->chat && globi_chat_get_group (self->chat))
+    open_group_dialog (self, globi_chat_get_group (self->chat));
+}
+
+static void
 on_chats_changed_cb (GlobiChatsView *self)
 {
   update_list_state (self);
@@ -620,6 +652,7 @@ globi_chats_view_class_init (GlobiChatsViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_list);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, content_stack);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_title);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, info_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_list);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_bar);
@@ -629,6 +662,8 @@ globi_chats_view_class_init (GlobiChatsViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_start_chat_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_chat_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_new_group_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_info_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_reply_cancel_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_composer_send_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_composer_attach_cb);
