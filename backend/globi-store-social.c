@@ -74,6 +74,13 @@ fail (GError **error, GlobiErrorCode code, const char *message)
   return FALSE;
 }
 
+static gpointer
+fail_null (GError **error, GlobiErrorCode code, const char *message)
+{
+  fail (error, code, message);
+  return NULL;
+}
+
 /* {"NAME": node} */
 static JsonNode *
 wrap (const char *name, JsonNode *node)
@@ -408,7 +415,7 @@ globi_store_social_send_request (sqlite3 *db, gpointer data, GError **error)
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       if (g_strcmp0 ((const char *) sqlite3_column_text (stmt, 0), args->user_id) != 0)
-        return fail (error, GLOBI_ERROR_CONFLICT, "id: already used"), NULL;
+        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
       if (!(node = request_json (db, args->id, error)))
         return NULL;
       result->reply = wrap ("request", node);
@@ -418,11 +425,11 @@ globi_store_social_send_request (sqlite3 *db, gpointer data, GError **error)
   if (!(target_id = resolve_user (db, args->other, error)))
     return NULL;
   if (g_str_equal (target_id, args->user_id))
-    return fail (error, GLOBI_ERROR_INVALID_FIELD, "to: cannot be yourself"), NULL;
+    return fail_null (error, GLOBI_ERROR_INVALID_FIELD, "to: cannot be yourself");
   if (globi_store_social_is_blocked_either (db, args->user_id, target_id))
-    return fail (error, GLOBI_ERROR_BLOCKED, "blocked"), NULL;
+    return fail_null (error, GLOBI_ERROR_BLOCKED, "blocked");
   if (globi_store_social_are_friends (db, args->user_id, target_id))
-    return fail (error, GLOBI_ERROR_CONFLICT, "already friends"), NULL;
+    return fail_null (error, GLOBI_ERROR_CONFLICT, "already friends");
 
   /* They asked me first: asking back accepts theirs. */
   if (query_exists (db,
@@ -442,9 +449,8 @@ globi_store_social_send_request (sqlite3 *db, gpointer data, GError **error)
   if (g_str_equal (target->who_can_add, "nobody") ||
       (g_str_equal (target->who_can_add, "friends_of_friends") &&
        !share_a_friend (db, args->user_id, target_id)))
-    return fail (error, GLOBI_ERROR_FORBIDDEN,
-                 "this user does not accept friend requests from you"),
-           NULL;
+    return fail_null (error, GLOBI_ERROR_FORBIDDEN,
+                      "this user does not accept friend requests from you");
 
   /* A second request while one is pending refreshes its greeting. */
   if (exec_params (db, error,
@@ -464,7 +470,10 @@ globi_store_social_send_request (sqlite3 *db, gpointer data, GError **error)
   sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, target_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return globi_store_set_error (db, error), NULL;
+    {
+      globi_store_set_error (db, error);
+      return NULL;
+    }
   if (!(node = request_json (db, (const char *) sqlite3_column_text (stmt, 0), error)))
     return NULL;
   if (!emit_one (db, result, target_id,
@@ -495,7 +504,7 @@ globi_store_social_answer_request (sqlite3 *db, gpointer data, GError **error)
   sqlite3_bind_text (stmt, 1, args->id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, args->user_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such request"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such request");
   from_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   status = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
 
@@ -513,9 +522,9 @@ globi_store_social_answer_request (sqlite3 *db, gpointer data, GError **error)
       globi_store_social_are_friends (db, args->user_id, from_id))
     node = friend_json (db, args->user_id, from_id, error);
   else if (!g_str_equal (status, "pending"))
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such request"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such request");
   else if (globi_store_social_is_blocked_either (db, args->user_id, from_id))
-    return fail (error, GLOBI_ERROR_BLOCKED, "blocked"), NULL;
+    return fail_null (error, GLOBI_ERROR_BLOCKED, "blocked");
   else
     node = make_friends (db, result, args->user_id, from_id, args->now_ms, error);
   if (!node)
@@ -533,7 +542,7 @@ globi_store_social_update_friend (sqlite3 *db, gpointer data, GError **error)
   JsonNode *node;
 
   if (!globi_store_social_are_friends (db, args->user_id, args->other))
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "not a friend"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "not a friend");
   if (args->remark &&
       exec_params (db, error,
                    "UPDATE friends SET remark = ?3 WHERE user_id = ?1 AND friend_id = ?2",
@@ -582,7 +591,7 @@ globi_store_social_remove_friend (sqlite3 *db, gpointer data, GError **error)
   if (changed < 0)
     return NULL;
   if (changed == 0)
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "not a friend"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "not a friend");
   if (!emit_one (db, result, args->user_id,
                  user_id_event ("friend_removed", "user_id", args->other), error) ||
       !emit_one (db, result, args->other,
@@ -609,7 +618,7 @@ globi_store_social_set_block (sqlite3 *db, gpointer data, GError **error)
   if (!(other = load_user (db, args->other, error)))
     return NULL;
   if (g_str_equal (other->id, args->user_id))
-    return fail (error, GLOBI_ERROR_INVALID_FIELD, "user_id: cannot block yourself"), NULL;
+    return fail_null (error, GLOBI_ERROR_INVALID_FIELD, "user_id: cannot block yourself");
   /* Pending requests either way die with the block: they could never be accepted. */
   if (exec_params (db, error,
                    "INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) "
@@ -677,7 +686,10 @@ members_json (sqlite3 *db, const char *group_id, GError **error)
       json_array_add_object_element (array, member);
     }
   if (rc != SQLITE_DONE)
-    return globi_store_set_error (db, error), NULL;
+    {
+      globi_store_set_error (db, error);
+      return NULL;
+    }
   root = json_node_new (JSON_NODE_ARRAY);
   json_node_set_array (root, array);
   return root;
@@ -727,7 +739,7 @@ group_json (sqlite3 *db,
   sqlite3_bind_text (stmt, 1, group_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, viewer ? viewer : "", -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW || (!role && sqlite3_column_type (stmt, 9) == SQLITE_NULL))
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such group"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such group");
   root = group_from_stmt (stmt, role);
   if (with_members)
     {
@@ -792,7 +804,7 @@ member_role (sqlite3 *db, const char *group_id, const char *user_id, GError **er
   sqlite3_bind_text (stmt, 1, group_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 2, user_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such group or member"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such group or member");
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
 
@@ -808,7 +820,7 @@ require_role (
     return NULL;
   if (need && !g_str_equal (role, "owner") &&
       !(g_str_equal (need, "admin") && g_str_equal (role, "admin")))
-    return fail (error, GLOBI_ERROR_FORBIDDEN, "not allowed in this group"), NULL;
+    return fail_null (error, GLOBI_ERROR_FORBIDDEN, "not allowed in this group");
   return g_steal_pointer (&role);
 }
 
@@ -895,7 +907,7 @@ globi_store_social_create_group (sqlite3 *db, gpointer data, GError **error)
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
       if (!g_str_equal ((const char *) sqlite3_column_text (stmt, 0), args->user_id))
-        return fail (error, GLOBI_ERROR_CONFLICT, "id: already used"), NULL;
+        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
       return reply_group (db, g_steal_pointer (&result), id, args->user_id, TRUE, error);
     }
   if (exec_params (db, error,
@@ -983,7 +995,7 @@ globi_store_social_remove_member (sqlite3 *db, gpointer data, GError **error)
   if (g_str_equal (args->other, args->user_id))
     {
       if (g_str_equal (role, "owner"))
-        return fail (error, GLOBI_ERROR_CONFLICT, "the owner must transfer ownership first"), NULL;
+        return fail_null (error, GLOBI_ERROR_CONFLICT, "the owner must transfer ownership first");
     }
   else
     {
@@ -992,7 +1004,7 @@ globi_store_social_remove_member (sqlite3 *db, gpointer data, GError **error)
       /* The owner removes anyone; admins remove plain members only. */
       if (!g_str_equal (role, "owner") &&
           !(g_str_equal (role, "admin") && g_str_equal (their_role, "member")))
-        return fail (error, GLOBI_ERROR_FORBIDDEN, "not allowed to remove this member"), NULL;
+        return fail_null (error, GLOBI_ERROR_FORBIDDEN, "not allowed to remove this member");
     }
   if (exec_params (db, error, "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
                    args->id, args->other, NULL) < 0 ||
@@ -1015,7 +1027,7 @@ globi_store_social_set_admin (sqlite3 *db, gpointer data, GError **error)
   if (!role || !(their_role = member_role (db, args->id, args->other, error)))
     return NULL;
   if (g_str_equal (their_role, "owner"))
-    return fail (error, GLOBI_ERROR_CONFLICT, "the owner's role cannot change"), NULL;
+    return fail_null (error, GLOBI_ERROR_CONFLICT, "the owner's role cannot change");
   if (exec_params (db, error,
                    "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
                    args->id, args->other, args->flag ? "admin" : "member", NULL) < 0 ||
@@ -1103,7 +1115,7 @@ globi_store_social_revoke_invite (sqlite3 *db, gpointer data, GError **error)
   if (!globi_store_step_done (db, stmt, error))
     return NULL;
   if (sqlite3_changes (db) == 0)
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such invite"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such invite");
   return g_steal_pointer (&result);
 }
 
@@ -1124,7 +1136,7 @@ globi_store_social_join_group (sqlite3 *db, gpointer data, GError **error)
   sqlite3_bind_blob (stmt, 1, args->token_hash, sizeof args->token_hash, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, args->now_ms);
   if (sqlite3_step (stmt) != SQLITE_ROW)
-    return fail (error, GLOBI_ERROR_NOT_FOUND, "no such invite"), NULL;
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such invite");
   group_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
   if (!globi_store_social_is_member (db, group_id, args->user_id))
     {
