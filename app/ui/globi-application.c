@@ -240,11 +240,22 @@ on_quit_action_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_application_quit (G_APPLICATION (self));
 }
 
+/* A notification's default action: the chat it is about. */
+static void
+on_open_chat_action_cb (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GlobiWindow *window = ensure_window (GLOBI_APPLICATION (user_data));
+
+  gtk_window_present (GTK_WINDOW (window));
+  globi_window_open_chat (window, g_variant_get_string (param, NULL));
+}
+
 static const GActionEntry app_actions[] = {
   { "preferences", on_preferences_action_cb },
   { "preferences-page", on_preferences_action_cb, "s" },
   { "about", on_about_action_cb },
   { "quit", on_quit_action_cb },
+  { "open-chat", on_open_chat_action_cb, "s" },
 };
 
 static void

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "globi-chats-view.h"
+#include "globi-contacts-view.h"
 #include "globi-me-view.h"
 #include "globi-onboarding.h"
 #include "globi-state-view.h"
@@ -25,6 +27,13 @@ struct _GlobiWindow
   GtkStack *section_stack;
   GlobiMeView *me_view;
   GMenuModel *primary_menu;
+  GlobiChatsView *chats_view;
+  GlobiContactsView *contacts_view;
+  GtkLabel *chats_badge;
+  GtkLabel *contacts_badge;
+
+  /* While signed in. */
+  GlobiMessenger *messenger;
 
   GHashTable *section_buttons; /* name -> GtkToggleButton */
   char *last_toast;            /* what tests check */

@@ -21,11 +21,16 @@ typedef struct
 } Section;
 
 static const Section sections[] = {
+#if HAVE_MESSENGER
+  { "chats", N_ ("Chats"), "chat-message-new-symbolic", NULL, NULL },
+  { "contacts", N_ ("Contacts"), "x-office-address-book-symbolic", NULL, NULL },
+#else
   { "chats", N_ ("Chats"), "chat-message-new-symbolic", N_ ("Chats arrive in the next version"),
     N_ ("Soon you can message friends and groups here, end-to-end encrypted.") },
   { "contacts", N_ ("Contacts"), "x-office-address-book-symbolic",
     N_ ("Contacts arrive in the next version"),
     N_ ("Soon you can find friends by their username and add them here.") },
+#endif
   { "moments", N_ ("Moments"), "emblem-photos-symbolic", N_ ("Moments arrive in the next version"),
     N_ ("Soon you can share photos and thoughts with your friends here.") },
   { "wallet", N_ ("Wallet"), "auth-smartcard-symbolic",
@@ -84,6 +89,157 @@ on_section_toggled_cb (GtkToggleButton *button, GlobiWindow *self)
                                       g_object_get_data (G_OBJECT (button), "section"));
 }
 
+#if HAVE_MESSENGER
+static void
+on_start_chat_cb (GlobiWindow *self)
+{
+  globi_window_show_section (self, "contacts");
+}
+
+static void
+set_badge (GtkLabel *badge, guint count)
+{
+  g_autofree char *text = count > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", count);
+
+  gtk_label_set_label (badge, text);
+  gtk_widget_set_visible (GTK_WIDGET (badge), count > 0);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (badge), text);
+}
+
+static void
+update_badges (GlobiWindow *self)
+{
+  GListModel *chats = NULL;
+  guint unread = 0;
+
+  if (!self->messenger)
+    {
+      set_badge (self->chats_badge, 0);
+      set_badge (self->contacts_badge, 0);
+      return;
+    }
+  chats = globi_messenger_get_chats (self->messenger);
+  for (guint i = 0; i < g_list_model_get_n_items (chats); i++)
+    {
+      g_autoptr (GlobiChat) chat = g_list_model_get_item (chats, i);
+      /* Muted chats count quietly in their row, not in the section's badge. */
+      if (!globi_chat_get_muted (chat))
+        unread += globi_chat_get_unread_count (chat);
+    }
+  set_badge (self->chats_badge, unread);
+  set_badge (self->contacts_badge,
+             g_list_model_get_n_items (globi_messenger_get_requests (self->messenger)));
+}
+
+/* Each chat is watched once per window: the badge follows its unread count. */
+static void
+on_chats_changed_cb (GlobiWindow *self, guint position, guint removed, guint added)
+{
+  GListModel *chats = globi_messenger_get_chats (self->messenger);
+  g_autofree char *key = g_strdup_printf ("globi-badge-%p", (void *) self);
+
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr (GlobiChat) chat = g_list_model_get_item (chats, i);
+      if (g_object_get_data (G_OBJECT (chat), key))
+        continue;
+      g_object_set_data (G_OBJECT (chat), key, GINT_TO_POINTER (TRUE));
+      g_signal_connect_object (chat, "notify::unread-count", G_CALLBACK (update_badges), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (chat, "notify::muted", G_CALLBACK (update_badges), self,
+                               G_CONNECT_SWAPPED);
+    }
+  update_badges (self);
+}
+
+static void
+on_message_received_cb (GlobiWindow *self, GlobiChat *chat, GlobiMessage *message)
+{
+  GApplication *app = G_APPLICATION (get_application (self));
+  g_autoptr (GNotification) notification = NULL;
+  g_autofree char *chat_id = NULL;
+  const char *body = NULL;
+
+  /* Only when the user is elsewhere, for chats they listen to, if they want it. */
+  if (!app || gtk_window_is_active (GTK_WINDOW (self)) || globi_chat_get_muted (chat) ||
+      !g_settings_get_boolean (self->settings, "notifications"))
+    return;
+  if (g_settings_get_boolean (self->settings, "notification-previews") &&
+      globi_message_get_kind (message) == GLOBI_MESSAGE_KIND_TEXT)
+    body = globi_message_get_text (message);
+  notification = g_notification_new (globi_chat_get_title (chat));
+  g_notification_set_body (notification, body ? body : _ ("New message"));
+  g_notification_set_default_action_and_target (notification, "app.open-chat", "s",
+                                                globi_chat_get_id (chat));
+  chat_id = g_strdup_printf ("chat-%s", globi_chat_get_id (chat));
+  g_application_send_notification (app, chat_id, notification);
+}
+
+static void
+on_messenger_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_messenger_start_finish (GLOBI_MESSENGER (object), result, &error) &&
+      !cancelled (error) && GLOBI_MESSENGER (object) == self->messenger)
+    {
+      g_autofree char *text = globi_ui_describe_failure (_ ("Couldn’t load your chats"), error);
+      if (text)
+        globi_window_add_toast (self, text);
+    }
+}
+
+static void
+start_messenger (GlobiWindow *self)
+{
+  GListModel *chats = NULL;
+
+  if (self->messenger)
+    return;
+  self->messenger = globi_messenger_new (self->session);
+  chats = globi_messenger_get_chats (self->messenger);
+  g_signal_connect_object (chats, "items-changed", G_CALLBACK (on_chats_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (globi_messenger_get_requests (self->messenger), "items-changed",
+                           G_CALLBACK (update_badges), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->messenger, "message-received", G_CALLBACK (on_message_received_cb),
+                           self, G_CONNECT_SWAPPED);
+  on_chats_changed_cb (self, 0, 0, g_list_model_get_n_items (chats));
+  globi_chats_view_set_messenger (self->chats_view, self->messenger);
+  globi_contacts_view_set_messenger (self->contacts_view, self->messenger);
+  globi_messenger_start_async (self->messenger, TRUE, self->cancellable, on_messenger_started_cb,
+                               g_object_ref (self));
+}
+
+static void
+stop_messenger (GlobiWindow *self)
+{
+  if (!self->messenger)
+    return;
+  globi_chats_view_set_messenger (self->chats_view, NULL);
+  globi_contacts_view_set_messenger (self->contacts_view, NULL);
+  g_signal_handlers_disconnect_by_data (globi_messenger_get_chats (self->messenger), self);
+  g_signal_handlers_disconnect_by_data (globi_messenger_get_requests (self->messenger), self);
+  g_signal_handlers_disconnect_by_data (self->messenger, self);
+  globi_messenger_stop (self->messenger);
+  g_clear_object (&self->messenger);
+  update_badges (self);
+}
+
+#else
+/* Until app/core builds the messenger, the sections say they are coming. */
+static void
+start_messenger (GlobiWindow *self)
+{
+}
+
+static void
+stop_messenger (GlobiWindow *self)
+{
+}
+#endif
+
 static void
 build_sections (GlobiWindow *self)
 {
@@ -95,8 +251,22 @@ build_sections (GlobiWindow *self)
       GtkWidget *button = gtk_toggle_button_new ();
       GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
       GtkWidget *label = gtk_label_new (_ (section->label));
+      GtkWidget *overlay = gtk_overlay_new ();
+      GtkWidget *badge = gtk_label_new (NULL);
 
-      gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name (section->icon_name));
+      gtk_overlay_set_child (GTK_OVERLAY (overlay),
+                             gtk_image_new_from_icon_name (section->icon_name));
+      gtk_widget_add_css_class (badge, "unread-badge");
+      gtk_widget_add_css_class (badge, "section-badge");
+      gtk_widget_set_halign (badge, GTK_ALIGN_END);
+      gtk_widget_set_valign (badge, GTK_ALIGN_START);
+      gtk_widget_set_visible (badge, FALSE);
+      gtk_overlay_add_overlay (GTK_OVERLAY (overlay), badge);
+      gtk_box_append (GTK_BOX (box), overlay);
+      if (g_str_equal (section->name, "chats"))
+        self->chats_badge = GTK_LABEL (badge);
+      else if (g_str_equal (section->name, "contacts"))
+        self->contacts_badge = GTK_LABEL (badge);
       gtk_widget_add_css_class (label, "caption");
       gtk_box_append (GTK_BOX (box), label);
       gtk_button_set_child (GTK_BUTTON (button), box);
@@ -115,6 +285,19 @@ build_sections (GlobiWindow *self)
       if (section->later_title)
         gtk_stack_add_named (self->section_stack, build_later_page (self, section), section->name);
     }
+
+#if HAVE_MESSENGER
+  self->chats_view = GLOBI_CHATS_VIEW (globi_chats_view_new ());
+  globi_chats_view_set_menu (self->chats_view, self->primary_menu);
+  g_signal_connect_object (self->chats_view, "start-chat", G_CALLBACK (on_start_chat_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_stack_add_named (self->section_stack, GTK_WIDGET (self->chats_view), "chats");
+  self->contacts_view = GLOBI_CONTACTS_VIEW (globi_contacts_view_new ());
+  globi_contacts_view_set_menu (self->contacts_view, self->primary_menu);
+  g_signal_connect_object (self->contacts_view, "open-chat", G_CALLBACK (globi_window_open_chat),
+                           self, G_CONNECT_SWAPPED);
+  gtk_stack_add_named (self->section_stack, GTK_WIDGET (self->contacts_view), "contacts");
+#endif
 }
 
 static void
@@ -152,10 +335,12 @@ sync_to_session (GlobiWindow *self)
   switch (globi_session_get_state (self->session))
     {
       case GLOBI_SESSION_STATE_SIGNED_IN:
+        start_messenger (self);
         gtk_stack_set_visible_child_name (self->main_stack, "main");
         maybe_show_credential_notice (self);
         break;
       case GLOBI_SESSION_STATE_SIGNED_OUT:
+        stop_messenger (self);
         show_signed_out (self);
         break;
       case GLOBI_SESSION_STATE_RESTORING:
@@ -360,6 +545,7 @@ globi_window_dispose (GObject *object)
   GlobiWindow *self = GLOBI_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  stop_messenger (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_WINDOW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->session);
@@ -494,4 +680,16 @@ globi_window_add_toast (GlobiWindow *self, const char *title)
 
   globi_ui_set_str (&self->last_toast, title);
   adw_toast_overlay_add_toast (self->toast_overlay, globi_ui_toast_new (title));
+}
+
+void
+globi_window_open_chat (GlobiWindow *self, const char *chat_id)
+{
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+  g_return_if_fail (chat_id != NULL);
+
+  globi_window_show_section (self, "chats");
+#if HAVE_MESSENGER
+  globi_chats_view_open_chat (self->chats_view, chat_id);
+#endif
 }

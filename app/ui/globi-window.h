@@ -22,5 +22,8 @@ void         globi_window_show_section (GlobiWindow      *self,
                                         const char       *name);
 void         globi_window_add_toast    (GlobiWindow      *self,
                                         const char       *title);
+/* Shows the Chats section with that chat ("u:USER_ID" or "g:GROUP_ID") open. */
+void         globi_window_open_chat    (GlobiWindow      *self,
+                                        const char       *chat_id);
 
 G_END_DECLS
