@@ -393,17 +393,42 @@ on_group_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_
   globi_routes_social_run (req, globi_store_social_set_group_avatar, args, TRUE);
 }
 
+/* The role is checked before the image is decoded and stored, so only owners and admins
+ * leave blobs behind. */
+static void
+on_avatar_allowed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiRequest) req = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiSocialResult) allowed = globi_store_finish (GLOBI_STORE (source), result, &error);
+  GlobiServer *server = globi_request_get_server (req);
+  g_autoptr (GTask) task = NULL;
+  AvatarJob *job;
+
+  if (!allowed)
+    {
+      globi_request_reply_error (req, error);
+      return;
+    }
+  job = g_new0 (AvatarJob, 1);
+  job->image = globi_request_get_body (req);
+  job->max_side = globi_server_get_config (server)->max_image_side;
+  task = g_task_new (globi_server_get_blobs (server), NULL, on_group_avatar_stored_cb,
+                     globi_request_ref (req));
+  g_task_set_source_tag (task, globi_routes_put_group_avatar);
+  g_task_set_task_data (task, job, avatar_job_free);
+  g_task_run_in_thread (task, avatar_thread);
+}
+
 void
 globi_routes_put_group_avatar (GlobiRequest *req)
 {
-  GlobiServer *server = globi_request_get_server (req);
   SoupServerMessage *msg = globi_request_get_message (req);
   const char *declared =
       soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
   g_autoptr (GBytes) image = globi_request_get_body (req);
-  g_autoptr (GTask) task = NULL;
+  GlobiSocialArgs *args;
   const char *sniffed;
-  AvatarJob *job;
 
   if (!globi_routes_social_id_param (req, 0))
     return;
@@ -419,12 +444,8 @@ globi_routes_put_group_avatar (GlobiRequest *req)
                                       "the avatar must be PNG, JPEG or WebP, declared as such");
       return;
     }
-  job = g_new0 (AvatarJob, 1);
-  job->image = g_steal_pointer (&image);
-  job->max_side = globi_server_get_config (server)->max_image_side;
-  task = g_task_new (globi_server_get_blobs (server), NULL, on_group_avatar_stored_cb,
-                     globi_request_ref (req));
-  g_task_set_source_tag (task, globi_routes_put_group_avatar);
-  g_task_set_task_data (task, job, avatar_job_free);
-  g_task_run_in_thread (task, avatar_thread);
+  args = group_args (req);
+  globi_store_read_async (globi_server_get_store (globi_request_get_server (req)),
+                          globi_store_social_check_admin, args, globi_social_args_free,
+                          globi_social_result_free, on_avatar_allowed_cb, globi_request_ref (req));
 }

@@ -1289,3 +1289,12 @@ globi_store_social_get_group (sqlite3 *db, gpointer data, GError **error)
 
   return reply_group (db, result_new (SOUP_STATUS_OK, NULL), args->id, args->user_id, TRUE, error);
 }
+
+gpointer
+globi_store_social_check_admin (sqlite3 *db, gpointer data, GError **error)
+{
+  GlobiSocialArgs *args = data;
+  g_autofree char *role = require_role (db, args->id, args->user_id, "admin", error);
+
+  return role ? result_new (SOUP_STATUS_NO_CONTENT, NULL) : NULL;
+}

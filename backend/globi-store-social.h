@@ -91,6 +91,8 @@ gpointer   globi_store_social_list_requests      (sqlite3 *db, gpointer args, GE
 gpointer   globi_store_social_list_friends       (sqlite3 *db, gpointer args, GError **e);
 gpointer   globi_store_social_list_blocks        (sqlite3 *db, gpointer args, GError **e);
 gpointer   globi_store_social_list_groups        (sqlite3 *db, gpointer args, GError **e);
+/* id → 204 when I am the group's owner or an admin; else 404 or 403. */
+gpointer   globi_store_social_check_admin        (sqlite3 *db, gpointer args, GError **e);
 /* id → 200 group with members; 404 when I am not a member. */
 gpointer   globi_store_social_get_group          (sqlite3 *db, gpointer args, GError **e);
 

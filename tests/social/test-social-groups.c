@@ -509,6 +509,7 @@ test_avatar (Groups *g, gconstpointer data)
   g_autoptr (GBytes) png = NULL;
   g_autoptr (GBytes) junk = g_bytes_new_static ("not an image", 12);
   g_autoptr (Reply) by_member = NULL;
+  g_autoptr (Reply) outsider = NULL;
   g_autoptr (Reply) wrong_type = NULL;
   g_autoptr (Reply) stored = NULL;
   g_autoptr (Reply) blob = NULL;
@@ -523,6 +524,8 @@ test_avatar (Groups *g, gconstpointer data)
 
   by_member = put_group_avatar (g, &g->bob, id, "image/png", png);
   assert_error (by_member, 403, "forbidden");
+  outsider = put_group_avatar (g, &g->dave, id, "image/png", png);
+  assert_error (outsider, 404, "not_found");
   wrong_type = put_group_avatar (g, &g->alice, id, "image/png", junk);
   assert_error (wrong_type, 415, "unsupported_media_type");
   stored = put_group_avatar (g, &g->alice, id, "image/png", png);
