@@ -272,11 +272,13 @@ build_picker (GlobiGroupDialog *self)
     {
       g_autoptr (GlobiContact) contact = g_list_model_get_item (contacts, i);
       const char *id = globi_contact_get_user_id (contact);
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *check = gtk_check_button_new ();
+      GtkWidget *row = NULL;
+      GtkWidget *check = NULL;
 
-      if (self->group && globi_group_get_member_role (self->group, id) != GLOBI_GROUP_ROLE_MEMBER)
+      if (self->group && is_member (self->group, id))
         continue;
+      row = adw_action_row_new ();
+      check = gtk_check_button_new ();
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), globi_contact_get_name (contact));
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
