@@ -84,7 +84,7 @@ bench_x3dh (void)
       count++;
     }
   while ((t = elapsed_s (start)) < seconds);
-  g_print ("X3DH (both sides + first message):   %8.0f /s  %7.1f µs each\n", count / t,
+  g_print ("X3DH (both sides + first message):   %8.0f /s  %7.1f us each\n", count / t,
            1e6 * t / count);
 }
 
@@ -114,7 +114,7 @@ bench_ratchet (gboolean alternate)
       count += 100;
     }
   while ((t = elapsed_s (start)) < seconds);
-  g_print ("ratchet encrypt+decrypt, %s: %8.0f /s  %7.1f µs each\n",
+  g_print ("ratchet encrypt+decrypt, %s: %8.0f /s  %7.1f us each\n",
            alternate ? "alternating" : "one way    ", count / t, 1e6 * t / count);
 }
 
@@ -141,7 +141,7 @@ bench_ratchet_serialize (void)
       count++;
     }
   while ((t = elapsed_s (start)) < seconds);
-  g_print ("session save+load (%zu bytes):       %8.0f /s  %7.1f µs each\n", size, count / t,
+  g_print ("session save+load (%zu bytes):       %8.0f /s  %7.1f us each\n", size, count / t,
            1e6 * t / count);
 }
 
@@ -168,7 +168,7 @@ bench_sender_key (void)
       count += 100;
     }
   while ((t = elapsed_s (start)) < seconds);
-  g_print ("sender key encrypt+decrypt:          %8.0f /s  %7.1f µs each\n", count / t,
+  g_print ("sender key encrypt+decrypt:          %8.0f /s  %7.1f us each\n", count / t,
            1e6 * t / count);
 }
 
@@ -189,7 +189,7 @@ bench_safety_number (void)
       count++;
     }
   while ((t = elapsed_s (start)) < seconds);
-  g_print ("safety number (2 × 5200 SHA-512):    %8.0f /s  %7.1f ms each\n", count / t,
+  g_print ("safety number (2 x 5200 SHA-512):    %8.0f /s  %7.1f ms each\n", count / t,
            1e3 * t / count);
 }
 
