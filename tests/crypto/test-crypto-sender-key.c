@@ -214,6 +214,50 @@ test_sender_key_late_joiner_and_serialize (void)
   }
 }
 
+/* The distribution travels over a pairwise session inside a "sender_key" envelope. */
+static void
+test_sender_key_envelope (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiIdentity) alice_id = globi_identity_new (0);
+  g_autoptr (GlobiIdentity) bob_id = globi_identity_new (0);
+  g_autoptr (JsonObject) bundle = crypto_fixture_bundle (bob_id, TRUE);
+  g_autoptr (GlobiRatchetSession) alice = NULL;
+  g_autoptr (GlobiRatchetSession) bob = NULL;
+  g_autoptr (GlobiSenderKey) own = globi_sender_key_new (GROUP, 4);
+  g_autoptr (GBytes) dist = globi_sender_key_create_distribution (own);
+  g_autoptr (GBytes) inner = NULL;
+  g_autoptr (GBytes) envelope = NULL;
+  g_autoptr (GBytes) got_inner = NULL;
+  g_autoptr (GBytes) got_dist = NULL;
+  g_autoptr (GlobiSenderKey) member = NULL;
+  g_autoptr (GBytes) ct = NULL;
+  GlobiCiphertextType type, got_type;
+
+  alice = globi_ratchet_session_new_initiator (alice_id, "alice", "bob", bundle, &error);
+  g_assert_no_error (error);
+  inner = globi_ratchet_session_encrypt (alice, dist, &type);
+  envelope = globi_sender_key_envelope_join (type, inner);
+  g_assert_true (globi_sender_key_envelope_split (envelope, &got_type, &got_inner, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (got_type, ==, GLOBI_CIPHERTEXT_PREKEY);
+  bob = globi_ratchet_session_new_responder (bob_id, "bob", "alice", got_inner, &got_dist, &error);
+  g_assert_no_error (error);
+  member = globi_sender_key_new_from_distribution (got_dist, &error);
+  g_assert_no_error (error);
+  ct = encrypt (own, "to the group");
+  assert_decrypts (member, ct, "to the group");
+
+  g_clear_pointer (&got_inner, g_bytes_unref);
+  {
+    g_autoptr (GBytes) bad = g_bytes_new_static ("\x07xyz", 4);
+
+    g_assert_false (globi_sender_key_envelope_split (bad, &got_type, &got_inner, &error));
+    g_assert_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE);
+    g_assert_null (got_inner);
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -227,5 +271,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/globi/crypto/sender-key/rotation", test_sender_key_rotation);
   g_test_add_func ("/globi/crypto/sender-key/late-joiner-and-serialize",
                    test_sender_key_late_joiner_and_serialize);
+  g_test_add_func ("/globi/crypto/sender-key/envelope", test_sender_key_envelope);
   return g_test_run ();
 }

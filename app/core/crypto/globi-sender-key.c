@@ -426,3 +426,39 @@ globi_sender_key_get_iteration (GlobiSenderKey *self)
 
   return self->iteration;
 }
+
+GBytes *
+globi_sender_key_envelope_join (GlobiCiphertextType inner_type, GBytes *inner)
+{
+  GByteArray *w;
+
+  g_return_val_if_fail (inner != NULL, NULL);
+
+  w = g_byte_array_new ();
+  globi_writer_u8 (w, inner_type == GLOBI_CIPHERTEXT_PREKEY ? 1 : 0);
+  globi_writer_bytes (w, g_bytes_get_data (inner, NULL), g_bytes_get_size (inner));
+  return g_byte_array_free_to_bytes (w);
+}
+
+gboolean
+globi_sender_key_envelope_split (GBytes *envelope,
+                                 GlobiCiphertextType *inner_type,
+                                 GBytes **inner,
+                                 GError **error)
+{
+  gsize len = 0;
+  const guint8 *p;
+
+  g_return_val_if_fail (envelope != NULL, FALSE);
+  g_return_val_if_fail (inner_type != NULL && inner != NULL, FALSE);
+
+  p = g_bytes_get_data (envelope, &len);
+  if (len < 2 || p[0] > 1)
+    {
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed sender key envelope");
+      return FALSE;
+    }
+  *inner_type = p[0] == 1 ? GLOBI_CIPHERTEXT_PREKEY : GLOBI_CIPHERTEXT_MESSAGE;
+  *inner = g_bytes_new_from_bytes (envelope, 1, len - 1);
+  return TRUE;
+}

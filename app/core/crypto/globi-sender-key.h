@@ -3,6 +3,8 @@
 
 #include <glib-object.h>
 
+#include "globi-ratchet-session.h"
+
 G_BEGIN_DECLS
 
 /* A sender key for one group: a chain key and an Ed25519 signing key of one sender
@@ -46,5 +48,15 @@ guint32         globi_sender_key_get_iteration         (GlobiSenderKey  *self);
 gboolean        globi_sender_key_message_peek_key_id   (GBytes          *ciphertext,
                                                         guint32         *key_id,
                                                         GError         **error);
+
+/* An envelope of type "sender_key" carries a distribution encrypted with the pairwise
+ * session, which may itself be a "prekey" or a "message" ciphertext: the envelope's bytes
+ * are one byte naming that inner type (0 message, 1 prekey) and then the ciphertext. */
+GBytes         *globi_sender_key_envelope_join         (GlobiCiphertextType  inner_type,
+                                                        GBytes              *inner);
+gboolean        globi_sender_key_envelope_split        (GBytes              *envelope,
+                                                        GlobiCiphertextType *inner_type,
+                                                        GBytes             **inner,
+                                                        GError             **error);
 
 G_END_DECLS
