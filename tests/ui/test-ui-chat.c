@@ -58,11 +58,14 @@ static void
 person_start (Fixture *f, Person *p, const char *username, const char *display_name)
 {
   g_autoptr (GError) error = NULL;
+  g_autofree char *app_id = g_strdup_printf ("org.globichat.GlobiChat.Test%s", display_name);
 
   p->profile_dir = g_dir_make_tmp ("globi-ui-chat-XXXXXX", &error);
   g_assert_no_error (error);
   p->app = globi_application_new ();
   g_object_set (p->app, "profile-dir", p->profile_dir, "server-url", f->base_url, NULL);
+  /* Two applications in one process export themselves on the bus: each its own id. */
+  g_application_set_application_id (G_APPLICATION (p->app), app_id);
   g_application_set_flags (G_APPLICATION (p->app), G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (p->app), NULL, &error);
   g_assert_no_error (error);
