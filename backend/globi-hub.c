@@ -580,6 +580,33 @@ globi_hub_notify_devices (GlobiHub *self, GPtrArray *device_ids)
 }
 
 void
+globi_hub_deliver (GlobiHub *self, GPtrArray *deliveries)
+{
+  g_return_if_fail (GLOBI_IS_HUB (self));
+
+  for (guint i = 0; deliveries && i < deliveries->len; i++)
+    {
+      GlobiDelivery *delivery = g_ptr_array_index (deliveries, i);
+      Stream *stream = g_hash_table_lookup (self->by_device, delivery->device_id);
+      GlobiEventRow row;
+
+      if (!stream)
+        continue;
+      /* In order and nothing outstanding: push it now; otherwise the stream catches up
+       * from the store. */
+      if (stream->caught_up && !stream->reading && !stream->queued &&
+          delivery->seq == stream->sent + 1)
+        {
+          row.seq = delivery->seq;
+          row.json = delivery->json;
+          send_event (stream, &row);
+        }
+      else
+        schedule_wake (self, stream);
+    }
+}
+
+void
 globi_hub_relay_ephemeral (GlobiHub *self,
                            const char *const *user_ids,
                            const char *except_device_id,

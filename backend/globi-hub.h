@@ -26,6 +26,10 @@ void      globi_hub_add_stream         (GlobiHub                *self,
 /* device_ids: device id strings whose streams have new stored events. */
 void      globi_hub_notify_devices     (GlobiHub    *self,
                                         GPtrArray   *device_ids);
+/* deliveries: GlobiDelivery (globi-store-messaging.h), committed events with their seqs.
+ * A caught-up stream gets each at once, without reading it back from the store. */
+void      globi_hub_deliver            (GlobiHub    *self,
+                                        GPtrArray   *deliveries);
 /* Relays an ephemeral frame (typing) to the connected devices of the given users, except
  * one device; nothing is stored. */
 void      globi_hub_relay_ephemeral    (GlobiHub            *self,

@@ -369,7 +369,7 @@ on_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       reply_stale (req, sent);
       return;
     }
-  globi_hub_notify_devices (globi_server_get_hub (globi_request_get_server (req)), sent->woken);
+  globi_hub_deliver (globi_server_get_hub (globi_request_get_server (req)), sent->deliveries);
   obj = json_object_new ();
   json_object_set_string_member (obj, "id", sent->message_id);
   json_object_set_int_member (obj, "sent_at", sent->sent_at);

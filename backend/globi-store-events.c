@@ -17,41 +17,70 @@ globi_event_row_free (gpointer data)
   g_free (row);
 }
 
+/* The two statements of an append, prepared once per job rather than per device: a
+ * group message appends to hundreds of streams. */
+typedef struct
+{
+  sqlite3_stmt *next;
+  sqlite3_stmt *insert;
+} Appender;
+
+static void
+appender_clear (Appender *appender)
+{
+  g_clear_pointer (&appender->next, sqlite3_finalize);
+  g_clear_pointer (&appender->insert, sqlite3_finalize);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Appender, appender_clear)
+
+static gboolean
+appender_init (Appender *appender, sqlite3 *db, GError **error)
+{
+  /* The next seq of a device, allocated inside the caller's transaction. */
+  appender->next = globi_store_prepare (db,
+                                        "INSERT INTO streams (device_id, last_seq) VALUES (?1, 1) "
+                                        "ON CONFLICT (device_id) DO UPDATE SET last_seq = "
+                                        "last_seq + 1 RETURNING last_seq",
+                                        error);
+  if (!appender->next)
+    return FALSE;
+  appender->insert = globi_store_prepare (db,
+                                          "INSERT INTO events (device_id, seq, payload_id, json, "
+                                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                          error);
+  return appender->insert != NULL;
+}
+
 static gboolean
 append (sqlite3 *db,
+        Appender *appender,
         const char *device_id,
         gint64 payload_id,
         const char *json,
         gint64 now_ms,
+        gint64 *out_seq,
         GError **error)
 {
-  g_autoptr (sqlite3_stmt) next = NULL;
-  g_autoptr (sqlite3_stmt) insert = NULL;
+  sqlite3_stmt *next = appender->next;
+  sqlite3_stmt *insert = appender->insert;
   gint64 seq;
 
-  /* The next seq of this device, allocated inside the caller's transaction. */
-  next = globi_store_prepare (db,
-                              "INSERT INTO streams (device_id, last_seq) VALUES (?1, 1) "
-                              "ON CONFLICT (device_id) DO UPDATE SET last_seq = last_seq + 1 "
-                              "RETURNING last_seq",
-                              error);
-  if (!next)
-    return FALSE;
+  sqlite3_reset (next);
   sqlite3_bind_text (next, 1, device_id, -1, SQLITE_STATIC);
   if (sqlite3_step (next) != SQLITE_ROW)
     {
       globi_store_set_error (db, error);
+      sqlite3_reset (next);
       return FALSE;
     }
   seq = sqlite3_column_int64 (next, 0);
   sqlite3_reset (next);
+  if (out_seq)
+    *out_seq = seq;
 
-  insert = globi_store_prepare (db,
-                                "INSERT INTO events (device_id, seq, payload_id, json, created_at) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                error);
-  if (!insert)
-    return FALSE;
+  sqlite3_reset (insert);
+  sqlite3_clear_bindings (insert);
   sqlite3_bind_text (insert, 1, device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (insert, 2, seq);
   if (payload_id > 0)
@@ -69,26 +98,53 @@ globi_store_events_append_one (sqlite3 *db,
                                GPtrArray *out_device_ids,
                                GError **error)
 {
-  if (!append (db, device_id, 0, event_json, g_get_real_time () / 1000, error))
+  g_auto (Appender) appender = { NULL, NULL };
+
+  if (!appender_init (&appender, db, error) ||
+      !append (db, &appender, device_id, 0, event_json, g_get_real_time () / 1000, NULL, error))
     return FALSE;
   if (out_device_ids)
     g_ptr_array_add (out_device_ids, g_strdup (device_id));
   return TRUE;
 }
 
+void
+globi_delivery_free (gpointer data)
+{
+  GlobiDelivery *delivery = data;
+
+  g_free (delivery->device_id);
+  g_clear_pointer (&delivery->json, g_ref_string_release);
+  g_free (delivery);
+}
+
+static void
+add_delivery (GPtrArray *deliveries, const char *device_id, gint64 seq, char *json)
+{
+  GlobiDelivery *delivery = g_new (GlobiDelivery, 1);
+
+  delivery->device_id = g_strdup (device_id);
+  delivery->seq = seq;
+  delivery->json = g_ref_string_acquire (json);
+  g_ptr_array_add (deliveries, delivery);
+}
+
 gboolean
-globi_store_events_append_to_devices (sqlite3 *db,
-                                      const char *const *device_ids,
-                                      const char *event_json,
-                                      GPtrArray *out_device_ids,
-                                      GError **error)
+globi_store_events_deliver (sqlite3 *db,
+                            const char *const *device_ids,
+                            char *event_json,
+                            GPtrArray *out_deliveries,
+                            GError **error)
 {
   guint n = device_ids ? g_strv_length ((char **) device_ids) : 0;
   gint64 now_ms = g_get_real_time () / 1000;
   gint64 payload_id = 0;
+  g_auto (Appender) appender = { NULL, NULL };
 
   if (n == 0)
     return TRUE;
+  if (!appender_init (&appender, db, error))
+    return FALSE;
   if (n > 1)
     {
       /* Many readers share one copy of the JSON. */
@@ -105,7 +161,49 @@ globi_store_events_append_to_devices (sqlite3 *db,
     }
   for (guint i = 0; i < n; i++)
     {
-      if (!append (db, device_ids[i], payload_id, event_json, now_ms, error))
+      gint64 seq;
+
+      if (!append (db, &appender, device_ids[i], payload_id, event_json, now_ms, &seq, error))
+        return FALSE;
+      if (out_deliveries)
+        add_delivery (out_deliveries, device_ids[i], seq, event_json);
+    }
+  return TRUE;
+}
+
+gboolean
+globi_store_events_append_to_devices (sqlite3 *db,
+                                      const char *const *device_ids,
+                                      const char *event_json,
+                                      GPtrArray *out_device_ids,
+                                      GError **error)
+{
+  guint n = device_ids ? g_strv_length ((char **) device_ids) : 0;
+  gint64 now_ms = g_get_real_time () / 1000;
+  gint64 payload_id = 0;
+  g_auto (Appender) appender = { NULL, NULL };
+
+  if (n == 0)
+    return TRUE;
+  if (!appender_init (&appender, db, error))
+    return FALSE;
+  if (n > 1)
+    {
+      /* Many readers share one copy of the JSON. */
+      g_autoptr (sqlite3_stmt) stmt =
+          globi_store_prepare (db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
+
+      if (!stmt)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, event_json, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, n);
+      if (!globi_store_step_done (db, stmt, error))
+        return FALSE;
+      payload_id = sqlite3_last_insert_rowid (db);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      if (!append (db, &appender, device_ids[i], payload_id, event_json, now_ms, NULL, error))
         return FALSE;
       if (out_device_ids)
         g_ptr_array_add (out_device_ids, g_strdup (device_ids[i]));

@@ -50,7 +50,7 @@ globi_send_result_free (gpointer data)
   GlobiSendResult *result = data;
 
   g_free (result->message_id);
-  g_clear_pointer (&result->woken, g_ptr_array_unref);
+  g_clear_pointer (&result->deliveries, g_ptr_array_unref);
   g_clear_pointer (&result->missing, g_ptr_array_unref);
   g_clear_pointer (&result->extra, g_ptr_array_unref);
   g_free (result);
@@ -526,7 +526,7 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
   GError *local_error = NULL;
 
   result->message_id = g_strdup (args->message_id);
-  result->woken = g_ptr_array_new_with_free_func (g_free);
+  result->deliveries = g_ptr_array_new_with_free_func (globi_delivery_free);
   if (find_sent (db, args, &result->sent_at, &local_error))
     return g_steal_pointer (&result);
   if (local_error)
@@ -604,8 +604,12 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
       GlobiEnvelope *envelope = g_ptr_array_index (args->envelopes, i);
       g_autofree char *json =
           message_event_json (args, envelope->type, envelope->ciphertext, result->sent_at);
+      char *shared = g_ref_string_new (json);
+      const char *one[] = { envelope->device_id, NULL };
+      gboolean ok = globi_store_events_deliver (db, one, shared, result->deliveries, error);
 
-      if (!globi_store_events_append_one (db, envelope->device_id, json, NULL, error))
+      g_ref_string_release (shared);
+      if (!ok)
         return NULL;
       if (args->to_group_id && g_str_equal (envelope->type, "sender_key"))
         {
@@ -622,15 +626,16 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
     {
       g_autofree char *json =
           message_event_json (args, "group", args->group_ciphertext, result->sent_at);
+      char *shared = g_ref_string_new (json);
+      gboolean ok;
 
       g_ptr_array_add (targets, NULL);
-      if (!globi_store_events_append_to_devices (db, (const char *const *) targets->pdata, json,
-                                                 NULL, error))
+      ok = globi_store_events_deliver (db, (const char *const *) targets->pdata, shared,
+                                       result->deliveries, error);
+      g_ref_string_release (shared);
+      if (!ok)
         return NULL;
-      g_ptr_array_set_size (targets, targets->len - 1);
     }
-  for (guint i = 0; i < targets->len; i++)
-    g_ptr_array_add (result->woken, g_strdup (g_ptr_array_index (targets, i)));
   return g_steal_pointer (&result);
 }
 

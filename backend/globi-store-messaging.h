@@ -54,12 +54,20 @@ typedef struct
   gboolean typing;
 } GlobiMessagingArgs;
 
+/* A stored event on its way to a connected device (globi_hub_deliver). */
+typedef struct
+{
+  char *device_id;
+  gint64 seq;
+  char *json; /* GRefString: one copy shared by every device of a group message */
+} GlobiDelivery;
+
 typedef struct
 {
   char *message_id;
   gint64 sent_at;
-  GPtrArray *woken;   /* device ids to notify */
-  GPtrArray *missing; /* non-NULL: stale devices */
+  GPtrArray *deliveries; /* GlobiDelivery */
+  GPtrArray *missing;    /* non-NULL: stale devices */
   GPtrArray *extra;
 } GlobiSendResult;
 
@@ -69,6 +77,7 @@ void globi_send_result_free (gpointer data);
 void globi_envelope_free (gpointer data);
 void globi_prekey_free (gpointer data);
 void globi_event_row_free (gpointer data);
+void globi_delivery_free (gpointer data);
 
 /* Jobs (write unless noted). */
 /* device_id, user_id, identity/signed/one-time keys, now_ms → NULL; CONFLICT when the
@@ -99,6 +108,13 @@ gboolean globi_store_events_append_one (sqlite3 *db,
                                         const char *event_json,
                                         GPtrArray *out_device_ids,
                                         GError **error);
+/* Appends the event (a GRefString) to every device's stream, the JSON stored once, and
+ * adds a GlobiDelivery per device to out_deliveries. */
+gboolean globi_store_events_deliver (sqlite3 *db,
+                                     const char *const *device_ids,
+                                     char *event_json,
+                                     GPtrArray *out_deliveries,
+                                     GError **error);
 GPtrArray *globi_store_events_active_devices (sqlite3 *db,
                                               const char *user_id,
                                               gboolean with_keys,
