@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-message-list"
+
+#include "config.h"
+
+#include "globi-message-list.h"
+
+/* Rows are fetched in pages on the cache's worker, so opening a chat costs one COUNT and
+ * one page whatever its length. */
+#define PAGE_SIZE 64
+
+struct _GlobiMessageList
+{
+  GObject parent_instance;
+
+  GlobiCache *cache;
+  char *chat_id;
+  GlobiMessageInternFunc intern;
+  gpointer intern_data;
+  GCancellable *cancellable;
+
+  gboolean ready;
+  guint n_items;
+  GHashTable *pages;   /* page index → GPtrArray of GlobiMessage */
+  GHashTable *loading; /* page index set */
+  GPtrArray *pending;  /* appended before the count arrived */
+  GlobiMessage *placeholder;
+};
+
+static void globi_message_list_model_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (GlobiMessageList,
+                               globi_message_list,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL,
+                                                      globi_message_list_model_init))
+
+static void load_page (GlobiMessageList *self, guint page);
+
+static GType
+globi_message_list_get_item_type (GListModel *model)
+{
+  return GLOBI_TYPE_MESSAGE;
+}
+
+static guint
+globi_message_list_get_n_items (GListModel *model)
+{
+  return GLOBI_MESSAGE_LIST (model)->n_items;
+}
+
+static gpointer
+globi_message_list_get_item (GListModel *model, guint position)
+{
+  GlobiMessageList *self = GLOBI_MESSAGE_LIST (model);
+  guint page = position / PAGE_SIZE;
+  GPtrArray *rows;
+
+  if (position >= self->n_items)
+    return NULL;
+  rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
+  if (rows != NULL && position % PAGE_SIZE < rows->len)
+    return g_object_ref (g_ptr_array_index (rows, position % PAGE_SIZE));
+  load_page (self, page);
+  return g_object_ref (self->placeholder);
+}
+
+static void
+globi_message_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = globi_message_list_get_item_type;
+  iface->get_n_items = globi_message_list_get_n_items;
+  iface->get_item = globi_message_list_get_item;
+}
+
+static void
+globi_message_list_dispose (GObject *object)
+{
+  GlobiMessageList *self = GLOBI_MESSAGE_LIST (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->placeholder);
+  g_clear_pointer (&self->pages, g_hash_table_unref);
+  g_clear_pointer (&self->loading, g_hash_table_unref);
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (globi_message_list_parent_class)->dispose (object);
+}
+
+static void
+globi_message_list_finalize (GObject *object)
+{
+  GlobiMessageList *self = GLOBI_MESSAGE_LIST (object);
+
+  g_clear_pointer (&self->chat_id, g_free);
+
+  G_OBJECT_CLASS (globi_message_list_parent_class)->finalize (object);
+}
+
+static void
+globi_message_list_class_init (GlobiMessageListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = globi_message_list_dispose;
+  object_class->finalize = globi_message_list_finalize;
+}
+
+static void
+globi_message_list_init (GlobiMessageList *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->pages = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  self->loading = g_hash_table_new (NULL, NULL);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+  self->placeholder = globi_message_new ("", NULL, NULL, GLOBI_MESSAGE_KIND_TEXT, NULL, 0);
+}
+
+typedef struct
+{
+  GlobiMessageList *self; /* weak: the list may go away first */
+  guint page;
+} PageLoad;
+
+static void
+on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree PageLoad *load = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  GlobiMessageList *self = load->self;
+  guint start = load->page * PAGE_SIZE;
+  guint changed;
+
+  rows = globi_cache_load_messages_finish (GLOBI_CACHE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_hash_table_remove (self->loading, GUINT_TO_POINTER (load->page));
+  if (rows == NULL)
+    {
+      g_warning ("Could not load messages: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GlobiMessage *row = g_ptr_array_index (rows, i);
+      GlobiMessage *canonical =
+          self->intern ? self->intern (row, self->intern_data) : g_object_ref (row);
+      g_ptr_array_index (rows, i) = canonical;
+      g_object_unref (row);
+    }
+  changed = MIN (rows->len, self->n_items > start ? self->n_items - start : 0);
+  g_hash_table_insert (self->pages, GUINT_TO_POINTER (load->page), g_steal_pointer (&rows));
+  if (changed > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), start, changed, changed);
+}
+
+static void
+load_page (GlobiMessageList *self, guint page)
+{
+  PageLoad *load;
+
+  if (g_hash_table_contains (self->loading, GUINT_TO_POINTER (page)))
+    return;
+  g_hash_table_add (self->loading, GUINT_TO_POINTER (page));
+  load = g_new0 (PageLoad, 1);
+  load->self = self;
+  load->page = page;
+  globi_cache_load_messages_async (self->cache, self->chat_id, page * PAGE_SIZE, PAGE_SIZE,
+                                   self->cancellable, on_page_loaded_cb, load);
+}
+
+static void
+on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GlobiMessageList *self = user_data;
+  g_autoptr (GError) error = NULL;
+  guint n;
+
+  n = globi_cache_count_messages_finish (GLOBI_CACHE (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    g_warning ("Could not count messages: %s", error->message);
+  /* Messages appended before the count are already in the cache, hence in n. */
+  g_ptr_array_set_size (self->pending, 0);
+  self->ready = TRUE;
+  self->n_items = n;
+  if (n > 0)
+    {
+      /* The newest page first: a chat opens at its end. */
+      load_page (self, (n - 1) / PAGE_SIZE);
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, n);
+    }
+}
+
+GlobiMessageList *
+globi_message_list_new (GlobiCache *cache,
+                        const char *chat_id,
+                        GlobiMessageInternFunc intern,
+                        gpointer intern_data)
+{
+  GlobiMessageList *self = g_object_new (GLOBI_TYPE_MESSAGE_LIST, NULL);
+
+  self->cache = g_object_ref (cache);
+  self->chat_id = g_strdup (chat_id);
+  self->intern = intern;
+  self->intern_data = intern_data;
+  globi_cache_count_messages_async (cache, chat_id, self->cancellable, on_counted_cb, self);
+  return self;
+}
+
+void
+globi_message_list_append (GlobiMessageList *self, GlobiMessage *message)
+{
+  guint position;
+  guint page;
+  GPtrArray *rows;
+
+  g_return_if_fail (GLOBI_IS_MESSAGE_LIST (self));
+  if (!self->ready)
+    return; /* the count, queued before the commit finished, includes it */
+  position = self->n_items++;
+  page = position / PAGE_SIZE;
+  rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
+  if (rows == NULL && position % PAGE_SIZE == 0)
+    {
+      rows = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_insert (self->pages, GUINT_TO_POINTER (page), rows);
+    }
+  if (rows != NULL && rows->len == position % PAGE_SIZE)
+    g_ptr_array_add (rows, g_object_ref (message));
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
+}
+
+gboolean
+globi_message_list_is_ready (GlobiMessageList *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE_LIST (self), FALSE);
+  return self->ready;
+}
+
+gboolean
+globi_message_list_is_loaded (GlobiMessageList *self, guint position)
+{
+  GPtrArray *rows;
+
+  g_return_val_if_fail (GLOBI_IS_MESSAGE_LIST (self), FALSE);
+  rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (position / PAGE_SIZE));
+  return rows != NULL && position % PAGE_SIZE < rows->len;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "globi-cache.h"
+#include "globi-message.h"
+
+G_BEGIN_DECLS
+
+/* A chat's history as a GListModel of GlobiMessage, oldest first, paged from the cache
+ * (see globi_chat_get_messages). Private to app/core. */
+#define GLOBI_TYPE_MESSAGE_LIST (globi_message_list_get_type ())
+G_DECLARE_FINAL_TYPE (GlobiMessageList, globi_message_list, GLOBI, MESSAGE_LIST, GObject)
+
+/* Gives the canonical object for a message loaded from the cache (the one already alive
+ * with that id, if any). */
+typedef GlobiMessage *(*GlobiMessageInternFunc) (GlobiMessage *message,
+                                                 gpointer      user_data);
+
+GlobiMessageList *globi_message_list_new      (GlobiCache             *cache,
+                                               const char             *chat_id,
+                                               GlobiMessageInternFunc  intern,
+                                               gpointer                intern_data);
+/* A message was committed to the cache after the list was counted: one more row. */
+void              globi_message_list_append   (GlobiMessageList       *self,
+                                               GlobiMessage           *message);
+/* TRUE once the row count is known (tests and the benchmark wait for it). */
+gboolean          globi_message_list_is_ready (GlobiMessageList       *self);
+/* TRUE when row position is loaded (not a placeholder). */
+gboolean          globi_message_list_is_loaded (GlobiMessageList      *self,
+                                                guint                  position);
+
+G_END_DECLS

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "globi-messenger.h"
+
+G_BEGIN_DECLS
+
+/* Inside app/core only. */
+
+/* The live object with that message's id if there is one (updated from `message`'s
+ * fields), else `message` itself, now registered. Returns a new reference. */
+GlobiMessage *globi_messenger_intern_message (GlobiMessenger *self,
+                                              GlobiMessage   *message);
+/* Writes the chat's pinned/muted/draft/unread row to the cache. */
+void          globi_messenger_save_chat      (GlobiMessenger *self,
+                                              GlobiChat      *chat);
+
+G_END_DECLS

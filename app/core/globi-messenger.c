@@ -1,0 +1,3251 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "globi-messenger"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "globi-error.h"
+#include "globi-id.h"
+#include "globi-core-enums.h"
+#include "globi-core-util.h"
+#include "globi-session.h"
+#include "globi-seal.h"
+#include "globi-messenger-private.h"
+
+#define EVENTS_PAGE       500
+#define DELETE_WINDOW_MS  (24 * 60 * 60 * 1000)
+#define RETRY_MIN_SECONDS 1
+#define RETRY_MAX_SECONDS 60
+#define SEARCH_LIMIT      200
+
+enum
+{
+  PROP_0,
+  PROP_SESSION,
+  PROP_CACHE,
+  PROP_STREAM_STATE,
+  PROP_READ_RECEIPTS,
+  PROP_TYPING_INDICATORS,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_MESSAGE_RECEIVED,
+  SIGNAL_KEY_CHANGED,
+  SIGNAL_CAUGHT_UP,
+  N_SIGNALS
+};
+
+struct _GlobiMessenger
+{
+  GObject parent_instance;
+
+  GlobiSession *session;
+  GlobiClient *client;
+  GlobiCache *cache;
+  char *user_id;
+  char *device_id;
+  GCancellable *cancellable;
+
+  JsonObject *keys;             /* this device's key set, once loaded */
+  GHashTable *known_identities; /* device id → identity key (base64url), TOFU */
+  GHashTable *group_keys;       /* "GROUP/DEVICE" → group key of that sender device */
+  JsonObject *my_group_keys;    /* group id → my group key */
+
+  GListStore *chats;
+  GListStore *contacts;
+  GListStore *requests;
+  GListStore *outgoing;
+  GListStore *groups;
+  GHashTable *chat_index; /* chat id → GlobiChat (owned by the store) */
+  GHashTable *live;       /* message id → GlobiMessage (weak) */
+  GHashTable *usernames;  /* user id → username */
+
+  GlobiStreamState stream_state;
+  gboolean live_wanted;
+  gboolean read_receipts;
+  gboolean typing_indicators;
+
+  /* Outbox pump: one message at a time, in order. */
+  gboolean pumping;
+  gboolean pump_again;
+  guint retry_source;
+  guint retry_seconds;
+  GPtrArray *flush_waiters; /* GTask */
+
+  /* Polling sync, single flight. */
+  gboolean syncing;
+  guint live_source;
+};
+
+G_DEFINE_FINAL_TYPE (GlobiMessenger, globi_messenger, G_TYPE_OBJECT)
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void pump_outbox (GlobiMessenger *self);
+
+/* Small helpers */
+
+static void
+api (GlobiMessenger *self,
+     const char *method,
+     const char *path,
+     JsonNode *body,
+     GCancellable *cancellable,
+     GAsyncReadyCallback callback,
+     gpointer user_data)
+{
+  globi_client_call_async (self->client, method, path, body, GLOBI_CALL_FLAGS_AUTH, cancellable,
+                           callback, user_data);
+}
+
+static JsonNode *
+object_node (JsonObject *object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, object);
+  return node;
+}
+
+static JsonObject *
+member_object (JsonNode *node, const char *member)
+{
+  JsonNode *m;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  m = json_object_get_member (json_node_get_object (node), member);
+  return (m != NULL && JSON_NODE_HOLDS_OBJECT (m)) ? json_node_get_object (m) : NULL;
+}
+
+static JsonArray *
+member_array (JsonObject *object, const char *member)
+{
+  JsonNode *m = object ? json_object_get_member (object, member) : NULL;
+
+  return (m != NULL && JSON_NODE_HOLDS_ARRAY (m)) ? json_node_get_array (m) : NULL;
+}
+
+static const char *
+str_member (JsonObject *object, const char *member)
+{
+  return object ? json_object_get_string_member_with_default (object, member, NULL) : NULL;
+}
+
+static gboolean
+is_temporary (const GError *error)
+{
+  return g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_NETWORK) ||
+         g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_UNAVAILABLE) ||
+         g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) ||
+         g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL) ||
+         g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_STALE_DEVICES);
+}
+
+/* Chats and models */
+
+static int
+compare_chats (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  GlobiChat *x = (GlobiChat *) a;
+  GlobiChat *y = (GlobiChat *) b;
+
+  if (globi_chat_get_pinned (x) != globi_chat_get_pinned (y))
+    return globi_chat_get_pinned (x) ? -1 : 1;
+  if (globi_chat_get_last_activity (x) != globi_chat_get_last_activity (y))
+    return globi_chat_get_last_activity (x) > globi_chat_get_last_activity (y) ? -1 : 1;
+  return g_strcmp0 (globi_chat_get_id (x), globi_chat_get_id (y));
+}
+
+static int
+compare_contacts (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  g_autofree char *x = g_utf8_casefold (globi_contact_get_name ((GlobiContact *) a), -1);
+  g_autofree char *y = g_utf8_casefold (globi_contact_get_name ((GlobiContact *) b), -1);
+
+  return g_utf8_collate (x, y);
+}
+
+static int
+compare_groups (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  return g_utf8_collate (globi_group_get_name ((GlobiGroup *) a) ?: "",
+                         globi_group_get_name ((GlobiGroup *) b) ?: "");
+}
+
+/* Moves a chat whose sort key changed to its place. */
+static void
+resort_chat (GlobiMessenger *self, GlobiChat *chat)
+{
+  guint position;
+
+  if (!g_list_store_find (self->chats, chat, &position))
+    return;
+  g_object_ref (chat);
+  g_list_store_remove (self->chats, position);
+  g_list_store_insert_sorted (self->chats, chat, compare_chats, NULL);
+  g_object_unref (chat);
+}
+
+static void
+on_chat_sort_key_cb (GlobiChat *chat, GParamSpec *pspec, gpointer user_data)
+{
+  resort_chat (GLOBI_MESSENGER (user_data), chat);
+}
+
+static char *
+title_for_chat (GlobiMessenger *self, const char *chat_id)
+{
+  if (g_str_has_prefix (chat_id, "g:"))
+    {
+      GlobiGroup *group = globi_messenger_find_group (self, chat_id + 2);
+      return g_strdup (group ? globi_group_get_name (group) : NULL);
+    }
+  else
+    {
+      GlobiContact *contact = globi_messenger_find_contact (self, chat_id + 2);
+      if (contact != NULL)
+        return g_strdup (globi_contact_get_name (contact));
+      return g_strdup (g_hash_table_lookup (self->usernames, chat_id + 2));
+    }
+}
+
+static GlobiChat *
+ensure_chat (GlobiMessenger *self, const char *chat_id)
+{
+  GlobiChat *chat = g_hash_table_lookup (self->chat_index, chat_id);
+  g_autofree char *title = NULL;
+
+  if (chat != NULL)
+    return chat;
+  title = title_for_chat (self, chat_id);
+  chat = globi_chat_new (self, chat_id, title);
+  if (g_str_has_prefix (chat_id, "g:"))
+    globi_chat_set_group (chat, globi_messenger_find_group (self, chat_id + 2));
+  g_hash_table_insert (self->chat_index, g_strdup (chat_id), chat);
+  g_signal_connect_object (chat, "notify::pinned", G_CALLBACK (on_chat_sort_key_cb), self, 0);
+  g_signal_connect_object (chat, "notify::last-activity", G_CALLBACK (on_chat_sort_key_cb), self,
+                           0);
+  g_list_store_insert_sorted (self->chats, chat, compare_chats, NULL);
+  g_object_unref (chat); /* the store holds it */
+  return chat;
+}
+
+static void
+retitle_chats (GlobiMessenger *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->chat_index);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *title = title_for_chat (self, key);
+      if (title != NULL)
+        globi_chat_set_title (value, title);
+      if (g_str_has_prefix (key, "g:"))
+        globi_chat_set_group (value, globi_messenger_find_group (self, (char *) key + 2));
+    }
+}
+
+/* GObject */
+
+static void
+globi_messenger_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GlobiMessenger *self = GLOBI_MESSENGER (object);
+
+  switch (prop_id)
+    {
+      case PROP_SESSION:
+        g_value_set_object (value, self->session);
+        break;
+
+      case PROP_CACHE:
+        g_value_set_object (value, self->cache);
+        break;
+
+      case PROP_STREAM_STATE:
+        g_value_set_enum (value, self->stream_state);
+        break;
+
+      case PROP_READ_RECEIPTS:
+        g_value_set_boolean (value, self->read_receipts);
+        break;
+
+      case PROP_TYPING_INDICATORS:
+        g_value_set_boolean (value, self->typing_indicators);
+        break;
+
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+globi_messenger_set_property (GObject *object,
+                              guint prop_id,
+                              const GValue *value,
+                              GParamSpec *pspec)
+{
+  GlobiMessenger *self = GLOBI_MESSENGER (object);
+
+  switch (prop_id)
+    {
+      case PROP_READ_RECEIPTS:
+        globi_messenger_set_read_receipts (self, g_value_get_boolean (value));
+        break;
+
+      case PROP_TYPING_INDICATORS:
+        globi_messenger_set_typing_indicators (self, g_value_get_boolean (value));
+        break;
+
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+forget_message_cb (gpointer data, GObject *where_the_object_was)
+{
+  GlobiMessenger *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  /* The id is gone with the object: find the entry by pointer. */
+  g_hash_table_iter_init (&iter, self->live);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (value == where_the_object_was)
+      {
+        g_hash_table_iter_remove (&iter);
+        break;
+      }
+}
+
+static void
+globi_messenger_dispose (GObject *object)
+{
+  GlobiMessenger *self = GLOBI_MESSENGER (object);
+  GHashTableIter iter;
+  gpointer value;
+
+  globi_messenger_stop (self);
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  if (self->live != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->live);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_object_weak_unref (value, forget_message_cb, self);
+      g_hash_table_remove_all (self->live);
+    }
+  if (self->chat_index != NULL)
+    g_hash_table_remove_all (self->chat_index);
+  g_clear_object (&self->chats);
+  g_clear_object (&self->contacts);
+  g_clear_object (&self->requests);
+  g_clear_object (&self->outgoing);
+  g_clear_object (&self->groups);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->client);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (globi_messenger_parent_class)->dispose (object);
+}
+
+static void
+globi_messenger_finalize (GObject *object)
+{
+  GlobiMessenger *self = GLOBI_MESSENGER (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->user_id, g_free);
+  g_clear_pointer (&self->device_id, g_free);
+  g_clear_pointer (&self->keys, json_object_unref);
+  g_clear_pointer (&self->my_group_keys, json_object_unref);
+  g_clear_pointer (&self->known_identities, g_hash_table_unref);
+  g_clear_pointer (&self->group_keys, g_hash_table_unref);
+  g_clear_pointer (&self->chat_index, g_hash_table_unref);
+  g_clear_pointer (&self->live, g_hash_table_unref);
+  g_clear_pointer (&self->usernames, g_hash_table_unref);
+  g_clear_pointer (&self->flush_waiters, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (globi_messenger_parent_class)->finalize (object);
+}
+
+static void
+globi_messenger_class_init (GlobiMessengerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = globi_messenger_get_property;
+  object_class->set_property = globi_messenger_set_property;
+  object_class->dispose = globi_messenger_dispose;
+  object_class->finalize = globi_messenger_finalize;
+
+  properties[PROP_SESSION] = g_param_spec_object ("session", NULL, NULL, GLOBI_TYPE_SESSION, flags);
+  properties[PROP_CACHE] = g_param_spec_object ("cache", NULL, NULL, GLOBI_TYPE_CACHE, flags);
+  properties[PROP_STREAM_STATE] = g_param_spec_enum (
+      "stream-state", NULL, NULL, GLOBI_TYPE_STREAM_STATE, GLOBI_STREAM_STATE_OFFLINE, flags);
+  properties[PROP_READ_RECEIPTS] =
+      g_param_spec_boolean ("read-receipts", NULL, NULL, TRUE, flags | G_PARAM_WRITABLE);
+  properties[PROP_TYPING_INDICATORS] =
+      g_param_spec_boolean ("typing-indicators", NULL, NULL, TRUE, flags | G_PARAM_WRITABLE);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_MESSAGE_RECEIVED] =
+      g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, GLOBI_TYPE_CHAT, GLOBI_TYPE_MESSAGE);
+  signals[SIGNAL_KEY_CHANGED] =
+      g_signal_new ("key-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CAUGHT_UP] = g_signal_new ("caught-up", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+globi_messenger_init (GlobiMessenger *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->chats = g_list_store_new (GLOBI_TYPE_CHAT);
+  self->contacts = g_list_store_new (GLOBI_TYPE_CONTACT);
+  self->requests = g_list_store_new (GLOBI_TYPE_FRIEND_REQUEST);
+  self->outgoing = g_list_store_new (GLOBI_TYPE_FRIEND_REQUEST);
+  self->groups = g_list_store_new (GLOBI_TYPE_GROUP);
+  self->chat_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->usernames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->known_identities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->group_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->my_group_keys = json_object_new ();
+  self->flush_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->read_receipts = TRUE;
+  self->typing_indicators = TRUE;
+  self->retry_seconds = RETRY_MIN_SECONDS;
+}
+
+GlobiMessenger *
+globi_messenger_new (GlobiSession *session)
+{
+  GlobiMessenger *self;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (GLOBI_IS_SESSION (session), NULL);
+
+  self = g_object_new (GLOBI_TYPE_MESSENGER, NULL);
+  self->session = g_object_ref (session);
+  self->client = g_object_ref (globi_session_get_client (session));
+  self->user_id = g_strdup (globi_session_get_user_id (session));
+  self->device_id = g_strdup (globi_session_get_device_id (session));
+  path = g_build_filename (globi_session_get_profile_dir (session), "cache.sqlite3", NULL);
+  self->cache = globi_cache_new (path);
+  if (globi_session_get_me (session) != NULL)
+    g_hash_table_insert (self->usernames, g_strdup (self->user_id),
+                         g_strdup (globi_profile_get_username (globi_session_get_me (session))));
+  return self;
+}
+
+GlobiSession *
+globi_messenger_get_session (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return self->session;
+}
+
+GlobiCache *
+globi_messenger_get_cache (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return self->cache;
+}
+
+GlobiStreamState
+globi_messenger_get_stream_state (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), GLOBI_STREAM_STATE_OFFLINE);
+  return self->stream_state;
+}
+
+static void
+set_stream_state (GlobiMessenger *self, GlobiStreamState state)
+{
+  if (self->stream_state == state)
+    return;
+  self->stream_state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAM_STATE]);
+}
+
+GListModel *
+globi_messenger_get_chats (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return G_LIST_MODEL (self->chats);
+}
+
+GListModel *
+globi_messenger_get_contacts (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return G_LIST_MODEL (self->contacts);
+}
+
+GListModel *
+globi_messenger_get_requests (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return G_LIST_MODEL (self->requests);
+}
+
+GListModel *
+globi_messenger_get_outgoing_requests (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return G_LIST_MODEL (self->outgoing);
+}
+
+GListModel *
+globi_messenger_get_groups (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return G_LIST_MODEL (self->groups);
+}
+
+GlobiChat *
+globi_messenger_open_chat (GlobiMessenger *self, const char *chat_id)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  g_return_val_if_fail (chat_id != NULL &&
+                            (g_str_has_prefix (chat_id, "u:") || g_str_has_prefix (chat_id, "g:")),
+                        NULL);
+  return ensure_chat (self, chat_id);
+}
+
+GlobiContact *
+globi_messenger_find_contact (GlobiMessenger *self, const char *user_id_or_username)
+{
+  GListModel *model = G_LIST_MODEL (self->contacts);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GlobiContact) c = g_list_model_get_item (model, i);
+      if (g_strcmp0 (globi_contact_get_user_id (c), user_id_or_username) == 0 ||
+          g_strcmp0 (globi_contact_get_username (c), user_id_or_username) == 0)
+        return c; /* the store keeps it alive */
+    }
+  return NULL;
+}
+
+GlobiGroup *
+globi_messenger_find_group (GlobiMessenger *self, const char *group_id)
+{
+  GListModel *model = G_LIST_MODEL (self->groups);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GlobiGroup) g = g_list_model_get_item (model, i);
+      if (g_strcmp0 (globi_group_get_id (g), group_id) == 0)
+        return g;
+    }
+  return NULL;
+}
+
+GlobiMessage *
+globi_messenger_intern_message (GlobiMessenger *self, GlobiMessage *message)
+{
+  GlobiMessage *live = g_hash_table_lookup (self->live, globi_message_get_id (message));
+
+  if (live == message)
+    return g_object_ref (live);
+  if (live != NULL)
+    {
+      /* The cache's row is newer than what we hold only for state; keep the live one. */
+      if (globi_message_get_state (message) > globi_message_get_state (live))
+        globi_message_set_state (live, globi_message_get_state (message));
+      return g_object_ref (live);
+    }
+  g_hash_table_insert (self->live, g_strdup (globi_message_get_id (message)), message);
+  g_object_weak_ref (G_OBJECT (message), forget_message_cb, self);
+  return g_object_ref (message);
+}
+
+static void
+on_cache_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_pointer (G_TASK (result), &error) && error != NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Cache write failed: %s", error->message);
+}
+
+void
+globi_messenger_save_chat (GlobiMessenger *self, GlobiChat *chat)
+{
+  g_autoptr (JsonObject) fields = json_object_new ();
+
+  json_object_set_boolean_member (fields, "pinned", globi_chat_get_pinned (chat));
+  json_object_set_boolean_member (fields, "muted", globi_chat_get_muted (chat));
+  json_object_set_int_member (fields, "unread", globi_chat_get_unread_count (chat));
+  if (globi_chat_get_draft (chat) != NULL)
+    json_object_set_string_member (fields, "draft", globi_chat_get_draft (chat));
+  if (globi_chat_get_title (chat) != NULL)
+    json_object_set_string_member (fields, "title", globi_chat_get_title (chat));
+  globi_cache_update_chat_async (self->cache, globi_chat_get_id (chat), fields, NULL,
+                                 on_cache_done_cb, NULL);
+}
+
+gboolean
+globi_messenger_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Refreshing friends, requests and groups */
+
+typedef struct
+{
+  guint pending;
+  GError *error;
+} Refresh;
+
+static void
+refresh_free (Refresh *r)
+{
+  g_clear_error (&r->error);
+  g_free (r);
+}
+
+static void
+remember_username (GlobiMessenger *self, GlobiProfile *profile)
+{
+  if (profile != NULL)
+    g_hash_table_insert (self->usernames, g_strdup (globi_profile_get_id (profile)),
+                         g_strdup (globi_profile_get_username (profile)));
+}
+
+static void
+apply_friends (GlobiMessenger *self, JsonObject *reply)
+{
+  JsonArray *friends = member_array (reply, "friends");
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; friends != NULL && i < json_array_get_length (friends); i++)
+    {
+      JsonNode *node = json_array_get_element (friends, i);
+      g_autoptr (GError) error = NULL;
+      GlobiContact *existing;
+      GlobiContact *contact;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      contact = globi_contact_new_from_json (json_node_get_object (node), &error);
+      if (contact == NULL)
+        {
+          g_warning ("Ignoring a friend: %s", error->message);
+          continue;
+        }
+      /* Keep the same object for a known friend (bindings stay). */
+      existing = globi_messenger_find_contact (self, globi_contact_get_user_id (contact));
+      if (existing != NULL &&
+          globi_contact_update_from_json (existing, json_node_get_object (node), NULL))
+        {
+          g_object_unref (contact);
+          contact = g_object_ref (existing);
+        }
+      remember_username (self, globi_contact_get_user (contact));
+      g_ptr_array_add (items, contact);
+    }
+  g_ptr_array_sort_with_data (items, (GCompareDataFunc) compare_contacts, NULL);
+  /* compare_contacts takes the items, sort passes pointers to them. */
+  g_list_store_splice (self->contacts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->contacts)),
+                       items->pdata, items->len);
+}
+
+static void
+apply_requests (GlobiMessenger *self, JsonObject *reply)
+{
+  const char *names[] = { "incoming", "outgoing" };
+  GListStore *stores[] = { self->requests, self->outgoing };
+
+  for (guint k = 0; k < 2; k++)
+    {
+      JsonArray *list = member_array (reply, names[k]);
+      g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+        {
+          JsonNode *node = json_array_get_element (list, i);
+          GlobiFriendRequest *request;
+
+          if (!JSON_NODE_HOLDS_OBJECT (node))
+            continue;
+          request =
+              globi_friend_request_new_from_json (json_node_get_object (node), self->user_id, NULL);
+          if (request == NULL)
+            continue;
+          remember_username (self, globi_friend_request_get_from (request));
+          remember_username (self, globi_friend_request_get_to (request));
+          g_ptr_array_add (items, request);
+        }
+      g_list_store_splice (stores[k], 0, g_list_model_get_n_items (G_LIST_MODEL (stores[k])),
+                           items->pdata, items->len);
+    }
+}
+
+static GlobiGroup *
+apply_group (GlobiMessenger *self, JsonObject *object)
+{
+  const char *id = str_member (object, "id");
+  GlobiGroup *group = id ? globi_messenger_find_group (self, id) : NULL;
+
+  if (group != NULL)
+    {
+      globi_group_update_from_json (group, object, NULL);
+      return group;
+    }
+  group = globi_group_new_from_json (object, NULL);
+  if (group == NULL)
+    return NULL;
+  g_list_store_insert_sorted (self->groups, group, compare_groups, NULL);
+  g_object_unref (group);
+  return group;
+}
+
+static void
+apply_groups (GlobiMessenger *self, JsonObject *reply)
+{
+  JsonArray *list = member_array (reply, "groups");
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonNode *node = json_array_get_element (list, i);
+      GlobiGroup *group;
+
+      if (JSON_NODE_HOLDS_OBJECT (node) &&
+          (group = apply_group (self, json_node_get_object (node))) != NULL)
+        g_hash_table_add (seen, (gpointer) globi_group_get_id (group));
+    }
+  for (guint i = g_list_model_get_n_items (G_LIST_MODEL (self->groups)); i > 0; i--)
+    {
+      g_autoptr (GlobiGroup) g = g_list_model_get_item (G_LIST_MODEL (self->groups), i - 1);
+      if (!g_hash_table_contains (seen, globi_group_get_id (g)))
+        g_list_store_remove (self->groups, i - 1);
+    }
+}
+
+static void
+on_refresh_part_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Refresh *r = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  JsonObject *object =
+      reply && JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply) : NULL;
+
+  if (object == NULL)
+    {
+      if (r->error == NULL)
+        r->error = g_steal_pointer (&error);
+    }
+  else if (json_object_has_member (object, "friends"))
+    apply_friends (self, object);
+  else if (json_object_has_member (object, "incoming"))
+    apply_requests (self, object);
+  else if (json_object_has_member (object, "groups"))
+    apply_groups (self, object);
+
+  if (--r->pending > 0)
+    return;
+  retitle_chats (self);
+  if (r->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&r->error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+globi_messenger_refresh_async (GlobiMessenger *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Refresh *r = g_new0 (Refresh, 1);
+  const char *paths[] = { "/v1/friends", "/v1/friends/requests", "/v1/groups" };
+
+  g_task_set_source_tag (task, globi_messenger_refresh_async);
+  g_task_set_task_data (task, r, (GDestroyNotify) refresh_free);
+  r->pending = G_N_ELEMENTS (paths);
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    api (self, "GET", paths[i], NULL, cancellable, on_refresh_part_cb, g_object_ref (task));
+}
+
+static void
+on_background_refresh_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_messenger_finish (GLOBI_MESSENGER (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Refresh failed: %s", error->message);
+}
+
+static void
+refresh_in_background (GlobiMessenger *self)
+{
+  globi_messenger_refresh_async (self, self->cancellable, on_background_refresh_cb, NULL);
+}
+
+/* Actions: one REST call, then a refresh of the models */
+
+typedef struct
+{
+  char *method;
+  char *path_format; /* "{user}" stands for the resolved user id */
+  JsonNode *body;
+  char *user_member; /* when set, the resolved id also goes into the body under this name */
+  gboolean want_group;
+  gboolean want_invite;
+} Action;
+
+static void
+action_free (Action *a)
+{
+  g_free (a->method);
+  g_free (a->path_format);
+  g_clear_pointer (&a->body, json_node_unref);
+  g_free (a->user_member);
+  g_free (a);
+}
+
+static void
+on_action_refreshed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* The action itself succeeded; a failed refresh only leaves the models stale. */
+  globi_messenger_finish (GLOBI_MESSENGER (source), result, &error);
+  if (g_task_get_source_tag (task) == globi_messenger_create_group_async ||
+      g_task_get_source_tag (task) == globi_messenger_join_group_async)
+    return; /* already returned */
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_action_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Action *a = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (a->want_invite)
+    {
+      const char *uri = str_member (json_node_get_object (reply), "uri");
+      g_task_return_pointer (task, g_strdup (uri), g_free);
+      return;
+    }
+  if (a->want_group)
+    {
+      JsonObject *object = member_object (reply, "group");
+      GlobiGroup *group = object ? apply_group (self, object) : NULL;
+
+      if (group == NULL)
+        {
+          g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_BAD_REQUEST,
+                                   "The server's reply has no group");
+          return;
+        }
+      {
+        g_autofree char *chat_id = globi_chat_id_for_group (globi_group_get_id (group));
+        ensure_chat (self, chat_id);
+      }
+      g_task_return_pointer (task, g_object_ref (group), g_object_unref);
+      globi_messenger_refresh_async (self, self->cancellable, on_action_refreshed_cb,
+                                     g_object_ref (task));
+      return;
+    }
+  globi_messenger_refresh_async (self, g_task_get_cancellable (task), on_action_refreshed_cb,
+                                 g_object_ref (task));
+}
+
+static void
+action_send (GTask *task, const char *user_id)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Action *a = g_task_get_task_data (task);
+  g_autofree char *path = NULL;
+  g_autofree char *escaped = user_id ? g_uri_escape_string (user_id, NULL, TRUE) : NULL;
+
+  {
+    g_auto (GStrv) parts = g_strsplit (a->path_format, "{user}", 2);
+    path = g_strjoinv (escaped ? escaped : "", parts);
+  }
+  if (a->user_member != NULL && a->body != NULL)
+    json_object_set_string_member (json_node_get_object (a->body), a->user_member, user_id);
+  api (self, a->method, path, a->body, g_task_get_cancellable (task), on_action_done_cb, task);
+}
+
+static void
+on_user_looked_up_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiProfile) profile =
+      globi_session_lookup_user_finish (GLOBI_SESSION (source), result, &error);
+
+  if (profile == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  remember_username (g_task_get_source_object (task), profile);
+  action_send (task, globi_profile_get_id (profile));
+}
+
+/* Takes task. `who` NULL: path_format has no user. */
+static void
+action_run (GTask *task, const char *who)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  GlobiContact *contact;
+
+  if (who == NULL)
+    {
+      action_send (task, NULL);
+      return;
+    }
+  if (g_strcmp0 (who, self->user_id) == 0 ||
+      g_strcmp0 (who, g_hash_table_lookup (self->usernames, self->user_id)) == 0)
+    {
+      action_send (task, self->user_id);
+      return;
+    }
+  contact = globi_messenger_find_contact (self, who);
+  if (contact != NULL)
+    {
+      action_send (task, globi_contact_get_user_id (contact));
+      return;
+    }
+  if (globi_id_is_valid (who))
+    {
+      action_send (task, who);
+      return;
+    }
+  globi_session_lookup_user_async (self->session, who, g_task_get_cancellable (task),
+                                   on_user_looked_up_cb, task);
+}
+
+static GTask *
+action_new (GlobiMessenger *self,
+            gpointer source_tag,
+            const char *method,
+            const char *path_format,
+            JsonNode *body,
+            GCancellable *cancellable,
+            GAsyncReadyCallback callback,
+            gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Action *a = g_new0 (Action, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  a->method = g_strdup (method);
+  a->path_format = g_strdup (path_format);
+  a->body = body;
+  g_task_set_task_data (task, a, (GDestroyNotify) action_free);
+  return task;
+}
+
+void
+globi_messenger_request_friend_async (GlobiMessenger *self,
+                                      const char *who,
+                                      const char *greeting,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  JsonObject *body = json_object_new ();
+  g_autofree char *id = globi_id_new ();
+
+  json_object_set_string_member (body, "id", id);
+  json_object_set_string_member (body, "to", who);
+  if (greeting != NULL)
+    json_object_set_string_member (body, "greeting", greeting);
+  action_run (action_new (self, globi_messenger_request_friend_async, "POST",
+                          "/v1/friends/requests", object_node (body), cancellable, callback,
+                          user_data),
+              NULL);
+  json_object_unref (body);
+}
+
+/* A request id, or the username / user id of the person who asked. */
+static const char *
+find_request_id (GlobiMessenger *self, const char *request)
+{
+  GListModel *model = G_LIST_MODEL (self->requests);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GlobiFriendRequest) r = g_list_model_get_item (model, i);
+      GlobiProfile *from = globi_friend_request_get_from (r);
+      if (g_strcmp0 (globi_profile_get_username (from), request) == 0 ||
+          g_strcmp0 (globi_profile_get_id (from), request) == 0)
+        return globi_friend_request_get_id (r);
+    }
+  return request;
+}
+
+static void
+answer_request (GlobiMessenger *self,
+                gpointer source_tag,
+                const char *request,
+                const char *verb,
+                GCancellable *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer user_data)
+{
+  g_autofree char *escaped = g_uri_escape_string (find_request_id (self, request), NULL, TRUE);
+  g_autofree char *path = g_strdup_printf ("/v1/friends/requests/%s/%s", escaped, verb);
+
+  action_run (action_new (self, source_tag, "POST", path, NULL, cancellable, callback, user_data),
+              NULL);
+}
+
+void
+globi_messenger_accept_friend_async (GlobiMessenger *self,
+                                     const char *request,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  answer_request (self, globi_messenger_accept_friend_async, request, "accept", cancellable,
+                  callback, user_data);
+}
+
+void
+globi_messenger_decline_friend_async (GlobiMessenger *self,
+                                      const char *request,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  answer_request (self, globi_messenger_decline_friend_async, request, "decline", cancellable,
+                  callback, user_data);
+}
+
+void
+globi_messenger_remove_friend_async (GlobiMessenger *self,
+                                     const char *who,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  action_run (action_new (self, globi_messenger_remove_friend_async, "DELETE", "/v1/friends/{user}",
+                          NULL, cancellable, callback, user_data),
+              who);
+}
+
+void
+globi_messenger_block_async (GlobiMessenger *self,
+                             const char *who,
+                             gboolean blocked,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GlobiContact *contact = globi_messenger_find_contact (self, who);
+
+  if (contact != NULL)
+    globi_contact_set_blocked (contact, blocked);
+  action_run (action_new (self, globi_messenger_block_async, blocked ? "PUT" : "DELETE",
+                          "/v1/blocks/{user}", NULL, cancellable, callback, user_data),
+              who);
+}
+
+void
+globi_messenger_update_friend_async (GlobiMessenger *self,
+                                     const char *who,
+                                     const char *remark,
+                                     const char *const *tags,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  JsonObject *body = json_object_new ();
+
+  if (remark != NULL)
+    json_object_set_string_member (body, "remark", remark);
+  if (tags != NULL)
+    {
+      JsonArray *array = json_array_new ();
+      for (guint i = 0; tags[i] != NULL; i++)
+        json_array_add_string_element (array, tags[i]);
+      json_object_set_array_member (body, "tags", array);
+    }
+  action_run (action_new (self, globi_messenger_update_friend_async, "PATCH", "/v1/friends/{user}",
+                          object_node (body), cancellable, callback, user_data),
+              who);
+  json_object_unref (body);
+}
+
+/* Groups */
+
+static JsonArray *
+resolve_members (GlobiMessenger *self, const char *const *members)
+{
+  JsonArray *ids = json_array_new ();
+
+  for (guint i = 0; members != NULL && members[i] != NULL; i++)
+    {
+      GlobiContact *contact = globi_messenger_find_contact (self, members[i]);
+      json_array_add_string_element (ids,
+                                     contact ? globi_contact_get_user_id (contact) : members[i]);
+    }
+  return ids;
+}
+
+void
+globi_messenger_create_group_async (GlobiMessenger *self,
+                                    const char *name,
+                                    const char *const *members,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  JsonObject *body = json_object_new ();
+  g_autofree char *id = globi_id_new ();
+  GTask *task;
+
+  json_object_set_string_member (body, "id", id);
+  json_object_set_string_member (body, "name", name);
+  json_object_set_array_member (body, "member_ids", resolve_members (self, members));
+  task = action_new (self, globi_messenger_create_group_async, "POST", "/v1/groups",
+                     object_node (body), cancellable, callback, user_data);
+  ((Action *) g_task_get_task_data (task))->want_group = TRUE;
+  action_run (task, NULL);
+  json_object_unref (body);
+}
+
+void
+globi_messenger_join_group_async (GlobiMessenger *self,
+                                  const char *token,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  JsonObject *body = json_object_new ();
+  GTask *task;
+
+  json_object_set_string_member (body, "token", token);
+  task = action_new (self, globi_messenger_join_group_async, "POST", "/v1/groups/join",
+                     object_node (body), cancellable, callback, user_data);
+  ((Action *) g_task_get_task_data (task))->want_group = TRUE;
+  action_run (task, NULL);
+  json_object_unref (body);
+}
+
+GlobiGroup *
+globi_messenger_group_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static char *
+group_path (const char *group_id, const char *rest)
+{
+  g_autofree char *escaped = g_uri_escape_string (group_id, NULL, TRUE);
+
+  return g_strconcat ("/v1/groups/", escaped, rest, NULL);
+}
+
+void
+globi_messenger_add_members_async (GlobiMessenger *self,
+                                   const char *group_id,
+                                   const char *const *members,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  JsonObject *body = json_object_new ();
+  g_autofree char *path = group_path (group_id, "/members");
+
+  json_object_set_array_member (body, "user_ids", resolve_members (self, members));
+  action_run (action_new (self, globi_messenger_add_members_async, "POST", path, object_node (body),
+                          cancellable, callback, user_data),
+              NULL);
+  json_object_unref (body);
+}
+
+void
+globi_messenger_remove_member_async (GlobiMessenger *self,
+                                     const char *group_id,
+                                     const char *user,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  g_autofree char *path = group_path (group_id, "/members/{user}");
+
+  /* Rotate my group key: a removed member must not read what follows. */
+  json_object_remove_member (self->my_group_keys, group_id);
+  action_run (action_new (self, globi_messenger_remove_member_async, "DELETE", path, NULL,
+                          cancellable, callback, user_data),
+              user ? user : self->user_id);
+}
+
+void
+globi_messenger_transfer_group_async (GlobiMessenger *self,
+                                      const char *group_id,
+                                      const char *user,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  g_autofree char *path = group_path (group_id, "/owner");
+  GTask *task = action_new (self, globi_messenger_transfer_group_async, "POST", path,
+                            object_node (json_object_new ()), cancellable, callback, user_data);
+
+  json_object_unref (json_node_get_object (((Action *) g_task_get_task_data (task))->body));
+  ((Action *) g_task_get_task_data (task))->user_member = g_strdup ("user_id");
+  action_run (task, user);
+}
+
+void
+globi_messenger_set_admin_async (GlobiMessenger *self,
+                                 const char *group_id,
+                                 const char *user,
+                                 gboolean admin,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autofree char *path = group_path (group_id, "/admins/{user}");
+
+  action_run (action_new (self, globi_messenger_set_admin_async, admin ? "PUT" : "DELETE", path,
+                          NULL, cancellable, callback, user_data),
+              user);
+}
+
+void
+globi_messenger_create_invite_async (GlobiMessenger *self,
+                                     const char *group_id,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  g_autofree char *path = group_path (group_id, "/invites");
+  GTask *task = action_new (self, globi_messenger_create_invite_async, "POST", path, NULL,
+                            cancellable, callback, user_data);
+
+  ((Action *) g_task_get_task_data (task))->want_invite = TRUE;
+  action_run (task, NULL);
+}
+
+char *
+globi_messenger_create_invite_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Local crypto state: this device's keys, identities seen (trust on first use), group
+ * keys. Kept as JSON blobs in the cache's crypto_state and written in the same
+ * transaction as the messages whose processing changed them. */
+
+#define KEY_DEVICE_KEYS   "device.keys"
+#define KEY_PUBLISHED     "device.published"
+#define KEY_IDENTITIES    "known.identities"
+#define KEY_GROUP_KEYS    "group.keys"
+#define KEY_MY_GROUP_KEYS "group.mine"
+#define KEY_READ_RECEIPTS "setting.read_receipts"
+#define KEY_TYPING        "setting.typing_indicators"
+
+static const char *const state_keys[] = { KEY_DEVICE_KEYS, KEY_PUBLISHED,     KEY_IDENTITIES,
+                                          KEY_GROUP_KEYS,  KEY_MY_GROUP_KEYS, KEY_READ_RECEIPTS,
+                                          KEY_TYPING };
+
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
+}
+
+static char *
+object_to_string (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = object_node (object);
+
+  return json_to_string (node, FALSE);
+}
+
+static void
+table_from_object (GHashTable *table, JsonObject *object)
+{
+  g_autoptr (GList) members = object ? json_object_get_members (object) : NULL;
+
+  for (GList *l = members; l != NULL; l = l->next)
+    g_hash_table_insert (table, g_strdup (l->data),
+                         g_strdup (json_object_get_string_member (object, l->data)));
+}
+
+static JsonObject *
+object_from_table (GHashTable *table)
+{
+  JsonObject *object = json_object_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    json_object_set_string_member (object, key, value);
+  return object;
+}
+
+/* The crypto state rows to write with a commit. */
+static JsonObject *
+crypto_state_snapshot (GlobiMessenger *self)
+{
+  JsonObject *state = json_object_new ();
+  g_autoptr (JsonObject) identities = object_from_table (self->known_identities);
+  g_autoptr (JsonObject) group_keys = object_from_table (self->group_keys);
+
+  g_autofree char *a = object_to_string (identities);
+  g_autofree char *b = object_to_string (group_keys);
+  g_autofree char *c = object_to_string (self->my_group_keys);
+
+  json_object_set_string_member (state, KEY_IDENTITIES, a);
+  json_object_set_string_member (state, KEY_GROUP_KEYS, b);
+  json_object_set_string_member (state, KEY_MY_GROUP_KEYS, c);
+  return state;
+}
+
+static void
+save_crypto_state (GlobiMessenger *self)
+{
+  g_autoptr (JsonObject) state = crypto_state_snapshot (self);
+
+  globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
+}
+
+/* Starting */
+
+typedef struct
+{
+  gboolean live;
+  guint pending;
+  GHashTable *values;
+} Start;
+
+static void
+start_free (Start *s)
+{
+  g_clear_pointer (&s->values, g_hash_table_unref);
+  g_free (s);
+}
+
+static void start_publish (GTask *task);
+static void stream_connect (GlobiMessenger *self);
+
+static void
+on_start_refreshed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = GLOBI_MESSENGER (source);
+  Start *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_messenger_finish (self, result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  pump_outbox (self);
+  if (s->live)
+    {
+      self->live_wanted = TRUE;
+      stream_connect (self);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_chats_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = globi_cache_list_chats_finish (GLOBI_CACHE (source), result, &error);
+
+  if (rows == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < rows->len; i++)
+    {
+      JsonObject *row = g_ptr_array_index (rows, i);
+      GlobiChat *chat = ensure_chat (self, str_member (row, "id"));
+
+      if (str_member (row, "title") != NULL && globi_chat_get_title (chat) == NULL)
+        globi_chat_set_title (chat, str_member (row, "title"));
+      globi_chat_set_pinned (chat, json_object_get_boolean_member (row, "pinned"));
+      globi_chat_set_muted (chat, json_object_get_boolean_member (row, "muted"));
+      globi_chat_set_unread_count (chat, json_object_get_int_member (row, "unread"));
+      globi_chat_set_last_activity (chat, json_object_get_int_member (row, "last_activity"));
+      /* Set last, without saving back what was just loaded. */
+      if (str_member (row, "draft") != NULL)
+        g_object_set (chat, "draft", str_member (row, "draft"), NULL);
+    }
+  globi_messenger_refresh_async (self, g_task_get_cancellable (task), on_start_refreshed_cb,
+                                 g_object_ref (task));
+}
+
+static void
+start_load_chats (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+
+  globi_cache_list_chats_async (self->cache, g_task_get_cancellable (task), on_chats_loaded_cb,
+                                g_object_ref (task));
+}
+
+static void
+on_published_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_cache_set_values_finish (GLOBI_CACHE (source), result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  start_load_chats (task);
+}
+
+static void
+on_keys_published_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  g_autoptr (JsonObject) values = NULL;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  values = json_object_new ();
+  json_object_set_string_member (values, KEY_PUBLISHED, "1");
+  globi_cache_set_values_async (self->cache, values, g_task_get_cancellable (task),
+                                on_published_saved_cb, g_object_ref (task));
+}
+
+static void
+on_keys_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) bundle = NULL;
+
+  if (!globi_cache_set_values_finish (GLOBI_CACHE (source), result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* The keys are on disk before the server learns them: a crash cannot publish keys this
+   * device no longer has. */
+  bundle = globi_seal_keys_to_bundle (self->keys);
+  api (self, "PUT", "/v1/keys", bundle, g_task_get_cancellable (task), on_keys_published_cb,
+       g_object_ref (task));
+}
+
+static void
+start_publish (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Start *s = g_task_get_task_data (task);
+  const char *stored = g_hash_table_lookup (s->values, KEY_DEVICE_KEYS);
+  g_autoptr (JsonObject) values = NULL;
+  g_autofree char *text = NULL;
+
+  g_clear_pointer (&self->keys, json_object_unref);
+  self->keys = parse_object (stored);
+  if (self->keys != NULL && g_hash_table_contains (s->values, KEY_PUBLISHED))
+    {
+      start_load_chats (task);
+      return;
+    }
+  if (self->keys == NULL)
+    self->keys = globi_seal_generate_keys ();
+  text = object_to_string (self->keys);
+  values = json_object_new ();
+  json_object_set_string_member (values, KEY_DEVICE_KEYS, text);
+  globi_cache_set_values_async (self->cache, values, g_task_get_cancellable (task),
+                                on_keys_saved_cb, g_object_ref (task));
+}
+
+static void
+on_state_value_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Start *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  char *value = globi_cache_get_value_finish (GLOBI_CACHE (source), result, &error);
+  const char *key = g_object_get_data (G_OBJECT (result), "key");
+  g_autoptr (JsonObject) identities = NULL;
+  g_autoptr (JsonObject) group_keys = NULL;
+  JsonObject *mine;
+
+  if (error != NULL)
+    {
+      if (!g_task_had_error (task))
+        g_task_return_error (task, g_steal_pointer (&error));
+      s->pending--;
+      return;
+    }
+  if (value != NULL)
+    g_hash_table_insert (s->values, g_strdup (key), value);
+  if (--s->pending > 0 || g_task_had_error (task))
+    return;
+
+  identities = parse_object (g_hash_table_lookup (s->values, KEY_IDENTITIES));
+  table_from_object (self->known_identities, identities);
+  group_keys = parse_object (g_hash_table_lookup (s->values, KEY_GROUP_KEYS));
+  table_from_object (self->group_keys, group_keys);
+  mine = parse_object (g_hash_table_lookup (s->values, KEY_MY_GROUP_KEYS));
+  if (mine != NULL)
+    {
+      json_object_unref (self->my_group_keys);
+      self->my_group_keys = mine;
+    }
+  self->read_receipts = g_strcmp0 (g_hash_table_lookup (s->values, KEY_READ_RECEIPTS), "0") != 0;
+  self->typing_indicators = g_strcmp0 (g_hash_table_lookup (s->values, KEY_TYPING), "0") != 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_RECEIPTS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TYPING_INDICATORS]);
+  start_publish (task);
+}
+
+typedef struct
+{
+  GTask *task;
+  const char *key;
+} ValueRequest;
+
+static void
+on_state_value_relay_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ValueRequest *req = user_data;
+
+  /* Tag the result with its key: the answers share one callback. */
+  g_object_set_data (G_OBJECT (result), "key", (gpointer) req->key);
+  on_state_value_cb (source, result, req->task);
+  g_free (req);
+}
+
+void
+globi_messenger_start_async (GlobiMessenger *self,
+                             gboolean live,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Start *s = g_new0 (Start, 1);
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_task_set_source_tag (task, globi_messenger_start_async);
+  s->live = live;
+  s->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->pending = G_N_ELEMENTS (state_keys);
+  g_task_set_task_data (task, s, (GDestroyNotify) start_free);
+  for (guint i = 0; i < G_N_ELEMENTS (state_keys); i++)
+    {
+      ValueRequest *req = g_new0 (ValueRequest, 1);
+      req->task = g_object_ref (task);
+      req->key = state_keys[i];
+      globi_cache_get_value_async (self->cache, state_keys[i], cancellable, on_state_value_relay_cb,
+                                   req);
+    }
+}
+
+gboolean
+globi_messenger_start_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Delivering one message: encrypt for every target device and POST /v1/messages */
+
+typedef struct
+{
+  char *chat_id;
+  char *message_id;
+  char *content;      /* the plaintext JSON */
+  GPtrArray *users;   /* user ids whose bundles are needed */
+  JsonArray *bundles; /* {"user_id", "bundle"} */
+  guint pending;
+  GError *error;
+  gboolean group_with_keys; /* second group attempt: distribute the group key */
+  guint attempts;
+} Deliver;
+
+static void
+deliver_free (Deliver *d)
+{
+  g_free (d->chat_id);
+  g_free (d->message_id);
+  g_free (d->content);
+  g_clear_pointer (&d->users, g_ptr_array_unref);
+  g_clear_pointer (&d->bundles, json_array_unref);
+  g_clear_error (&d->error);
+  g_free (d);
+}
+
+static void deliver_fetch (GTask *task);
+
+static void
+add_system_message (GlobiMessenger *self, const char *chat_id, const char *text)
+{
+  g_autofree char *id = globi_id_new ();
+  g_autoptr (GlobiMessage) m = globi_message_new (id, chat_id, NULL, GLOBI_MESSAGE_KIND_SYSTEM,
+                                                  text, g_get_real_time () / 1000);
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GlobiMessage) canonical = globi_messenger_intern_message (self, m);
+
+  globi_message_set_state (m, GLOBI_DELIVERY_STATE_READ);
+  globi_message_set_outgoing (m, TRUE); /* not unread */
+  g_ptr_array_add (list, g_object_ref (m));
+  globi_cache_commit_async (self->cache, list, NULL, 0, NULL, on_cache_done_cb, NULL);
+  globi_chat_append_message (ensure_chat (self, chat_id), m);
+}
+
+/* Trust on first use: remembers a device's identity key; a different one later is a key
+ * change, shown in the chat with that user. */
+static void
+check_identity (GlobiMessenger *self,
+                const char *user_id,
+                const char *device_id,
+                const char *identity)
+{
+  const char *known = g_hash_table_lookup (self->known_identities, device_id);
+
+  if (g_strcmp0 (known, identity) == 0)
+    return;
+  g_hash_table_insert (self->known_identities, g_strdup (device_id), g_strdup (identity));
+  if (known != NULL && g_strcmp0 (user_id, self->user_id) != 0)
+    {
+      g_autofree char *chat_id = globi_chat_id_for_user (user_id);
+      GlobiContact *contact = globi_messenger_find_contact (self, user_id);
+
+      if (contact != NULL)
+        globi_contact_set_verified (contact, FALSE);
+      add_system_message (self, chat_id, _ ("Safety number changed"));
+      g_signal_emit (self, signals[SIGNAL_KEY_CHANGED], 0, user_id);
+    }
+}
+
+static JsonObject *
+envelope (const char *device_id, const char *type, const char *ciphertext)
+{
+  JsonObject *e = json_object_new ();
+
+  json_object_set_string_member (e, "device_id", device_id);
+  json_object_set_string_member (e, "type", type);
+  json_object_set_string_member (e, "ciphertext", ciphertext);
+  return e;
+}
+
+static void
+on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Deliver *d = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  gint64 *sent_at;
+
+  if (reply == NULL)
+    {
+      /* Devices changed since the bundles were fetched, or a group member lacks my
+       * group key: fetch again (with the key distribution) once or twice. */
+      if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_STALE_DEVICES) && d->attempts < 3)
+        {
+          d->group_with_keys = TRUE;
+          deliver_fetch (g_steal_pointer (&task));
+          return;
+        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  sent_at = g_new (gint64, 1);
+  *sent_at =
+      JSON_NODE_HOLDS_OBJECT (reply)
+          ? json_object_get_int_member_with_default (json_node_get_object (reply), "sent_at", 0)
+          : 0;
+  g_task_return_pointer (task, sent_at, g_free);
+}
+
+static JsonObject *
+my_group_key (GlobiMessenger *self, const char *group_id)
+{
+  JsonNode *node = json_object_get_member (self->my_group_keys, group_id);
+  JsonObject *key;
+  g_autofree char *secret = NULL;
+
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    return json_node_get_object (node);
+  key = json_object_new ();
+  secret = globi_seal_new_group_key ();
+  json_object_set_int_member (key, "id", g_random_int_range (1, G_MAXINT32));
+  json_object_set_string_member (key, "key", secret);
+  json_object_set_object_member (self->my_group_keys, group_id, key);
+  save_crypto_state (self);
+  return key;
+}
+
+static void
+deliver_post (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Deliver *d = g_task_get_task_data (task);
+  g_autoptr (JsonObject) body = json_object_new ();
+  JsonObject *to = json_object_new ();
+  JsonArray *envelopes = json_array_new ();
+  gboolean group = g_str_has_prefix (d->chat_id, "g:");
+  JsonObject *gkey = group ? my_group_key (self, d->chat_id + 2) : NULL;
+  g_autofree char *distribution = NULL;
+  g_autoptr (JsonNode) node = NULL;
+
+  if (gkey != NULL)
+    {
+      g_autoptr (JsonObject) dist = json_object_new ();
+      json_object_set_string_member (dist, "type", "sender_key");
+      json_object_set_string_member (dist, "group_id", d->chat_id + 2);
+      json_object_set_int_member (dist, "key_id", json_object_get_int_member (gkey, "id"));
+      json_object_set_string_member (dist, "key", json_object_get_string_member (gkey, "key"));
+      distribution = object_to_string (dist);
+    }
+  for (guint i = 0; d->bundles != NULL && i < json_array_get_length (d->bundles); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (d->bundles, i);
+      JsonObject *bundle = json_object_get_object_member (entry, "bundle");
+      const char *device = str_member (bundle, "device_id");
+      const char *identity = str_member (bundle, "identity_key");
+      JsonObject *spk = member_object (json_object_get_member (entry, "bundle"), "signed_prekey");
+      g_autofree char *sealed = NULL;
+      g_autoptr (GError) error = NULL;
+
+      if (device == NULL || spk == NULL || g_strcmp0 (device, self->device_id) == 0)
+        continue;
+      check_identity (self, str_member (entry, "user_id"), device, identity);
+      sealed = globi_seal_to_device (self->keys, str_member (spk, "key"),
+                                     group ? distribution : d->content, &error);
+      if (sealed == NULL)
+        {
+          g_warning ("Skipping device %s: %s", device, error->message);
+          continue;
+        }
+      json_array_add_object_element (envelopes,
+                                     envelope (device, group ? "sender_key" : "message", sealed));
+    }
+  json_object_set_string_member (body, "id", d->message_id);
+  json_object_set_string_member (to, group ? "group_id" : "user_id", d->chat_id + 2);
+  json_object_set_object_member (body, "to", to);
+  json_object_set_array_member (body, "envelopes", envelopes);
+  if (group)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *ciphertext = globi_seal_to_group (
+          self->keys, json_object_get_string_member (gkey, "key"), d->content, &error);
+      if (ciphertext == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          g_object_unref (task);
+          return;
+        }
+      json_object_set_string_member (body, "group_ciphertext", ciphertext);
+      json_object_set_int_member (body, "sender_key_id", json_object_get_int_member (gkey, "id"));
+    }
+  node = object_node (body);
+  api (self, "POST", "/v1/messages", node, g_task_get_cancellable (task), on_delivered_cb, task);
+}
+
+static void
+on_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Deliver *d = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  JsonArray *devices;
+
+  if (reply == NULL)
+    {
+      /* A member I may not fetch (left meanwhile) is skipped; other errors stop. */
+      if (!g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN) &&
+          !g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND) && d->error == NULL)
+        d->error = g_steal_pointer (&error);
+    }
+  else if ((devices = member_array (json_node_get_object (reply), "devices")) != NULL)
+    {
+      const char *user_id = str_member (json_node_get_object (reply), "user_id");
+      for (guint i = 0; i < json_array_get_length (devices); i++)
+        {
+          JsonNode *bundle = json_array_get_element (devices, i);
+          JsonObject *entry;
+
+          if (!JSON_NODE_HOLDS_OBJECT (bundle))
+            continue;
+          entry = json_object_new ();
+          json_object_set_string_member (entry, "user_id", user_id);
+          json_object_set_member (entry, "bundle", json_node_copy (bundle));
+          json_array_add_object_element (d->bundles, entry);
+        }
+    }
+  if (--d->pending > 0)
+    return;
+  if (d->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&d->error));
+      g_object_unref (task);
+      return;
+    }
+  deliver_post (task);
+}
+
+static void
+fetch_bundles (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Deliver *d = g_task_get_task_data (task);
+
+  g_clear_pointer (&d->bundles, json_array_unref);
+  d->bundles = json_array_new ();
+  d->pending = d->users->len;
+  for (guint i = 0; i < d->users->len; i++)
+    {
+      g_autofree char *escaped = g_uri_escape_string (g_ptr_array_index (d->users, i), NULL, TRUE);
+      g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+      api (self, "GET", path, NULL, g_task_get_cancellable (task), on_bundles_cb, task);
+    }
+}
+
+static void
+on_group_members_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Deliver *d = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  JsonObject *group = member_object (reply, "group");
+  JsonArray *members = member_array (group, "members");
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  apply_group (self, group);
+  g_ptr_array_set_size (d->users, 0);
+  for (guint i = 0; members != NULL && i < json_array_get_length (members); i++)
+    {
+      JsonObject *member = json_array_get_object_element (members, i);
+      JsonNode *user = member ? json_object_get_member (member, "user") : NULL;
+      const char *user_id = user && JSON_NODE_HOLDS_OBJECT (user)
+                                ? str_member (json_node_get_object (user), "id")
+                                : NULL;
+      if (user_id != NULL)
+        g_ptr_array_add (d->users, g_strdup (user_id));
+    }
+  fetch_bundles (task);
+}
+
+/* Takes task. */
+static void
+deliver_fetch (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Deliver *d = g_task_get_task_data (task);
+
+  d->attempts++;
+  if (g_str_has_prefix (d->chat_id, "g:"))
+    {
+      g_autofree char *path = NULL;
+
+      /* The group ciphertext needs no bundles; only a key distribution does. */
+      if (!d->group_with_keys)
+        {
+          g_clear_pointer (&d->bundles, json_array_unref);
+          deliver_post (task);
+          return;
+        }
+      path = group_path (d->chat_id + 2, "");
+      api (self, "GET", path, NULL, g_task_get_cancellable (task), on_group_members_cb, task);
+      return;
+    }
+  g_ptr_array_set_size (d->users, 0);
+  g_ptr_array_add (d->users, g_strdup (d->chat_id + 2));
+  if (g_strcmp0 (d->chat_id + 2, self->user_id) != 0)
+    g_ptr_array_add (d->users, g_strdup (self->user_id));
+  fetch_bundles (task);
+}
+
+/* Encrypts content for the chat and posts it with message_id as the idempotency key.
+ * Returns the server's sent_at (gint64 *). */
+static void
+deliver_async (GlobiMessenger *self,
+               const char *chat_id,
+               const char *message_id,
+               const char *content,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Deliver *d = g_new0 (Deliver, 1);
+
+  g_task_set_source_tag (task, deliver_async);
+  d->chat_id = g_strdup (chat_id);
+  d->message_id = g_strdup (message_id);
+  d->content = g_strdup (content);
+  d->users = g_ptr_array_new_with_free_func (g_free);
+  g_task_set_task_data (task, d, (GDestroyNotify) deliver_free);
+  if (self->keys == NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NETWORK,
+                               _ ("Messaging has not started yet"));
+      g_object_unref (task);
+      return;
+    }
+  deliver_fetch (task);
+}
+
+static gint64
+deliver_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_autofree gint64 *sent_at = g_task_propagate_pointer (G_TASK (result), error);
+
+  return sent_at ? MAX (*sent_at, 1) : 0;
+}
+
+/* The outbox pump */
+
+static void
+finish_flush_waiters (GlobiMessenger *self)
+{
+  g_autoptr (GPtrArray) waiters = g_steal_pointer (&self->flush_waiters);
+
+  self->flush_waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_boolean (g_ptr_array_index (waiters, i), TRUE);
+}
+
+static gboolean
+on_retry_cb (gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+
+  self->retry_source = 0;
+  pump_outbox (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry (GlobiMessenger *self)
+{
+  guint delay;
+
+  if (self->retry_source != 0)
+    return;
+  /* Exponential backoff with jitter, so clients that lost the server together do not
+   * come back together. */
+  delay = self->retry_seconds * 1000 + g_random_int_range (0, 500);
+  self->retry_seconds = MIN (self->retry_seconds * 2, RETRY_MAX_SECONDS);
+  self->retry_source = g_timeout_add (delay, on_retry_cb, self);
+}
+
+typedef struct
+{
+  GlobiMessenger *self;
+  char *message_id;
+} PumpStep;
+
+static void
+pump_step_free (PumpStep *step)
+{
+  g_object_unref (step->self);
+  g_free (step->message_id);
+  g_free (step);
+}
+
+static void on_outbox_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+pump_continue (GlobiMessenger *self)
+{
+  globi_cache_list_outbox_async (self->cache, self->cancellable, on_outbox_listed_cb,
+                                 g_object_ref (self));
+}
+
+static void
+on_settled_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PumpStep *step = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_cache_settle_finish (GLOBI_CACHE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Could not settle a message: %s", error->message);
+      step->self->pumping = FALSE;
+      pump_step_free (step);
+      return;
+    }
+  pump_continue (step->self);
+  pump_step_free (step);
+}
+
+static void
+on_outbox_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PumpStep *step = user_data;
+  GlobiMessenger *self = step->self;
+  g_autoptr (GError) error = NULL;
+  gint64 sent_at = deliver_finish (self, result, &error);
+  GlobiMessage *live = g_hash_table_lookup (self->live, step->message_id);
+  GlobiDeliveryState state;
+
+  if (sent_at == 0 &&
+      (is_temporary (error) || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      /* Stays PENDING in the outbox; tried again later (and on the next start). */
+      self->pumping = FALSE;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          schedule_retry (self);
+          finish_flush_waiters (self);
+        }
+      pump_step_free (step);
+      return;
+    }
+  self->retry_seconds = RETRY_MIN_SECONDS;
+  state = sent_at > 0 ? GLOBI_DELIVERY_STATE_SENT : GLOBI_DELIVERY_STATE_FAILED;
+  if (error != NULL)
+    g_debug ("Message failed for good: %s", error->message);
+  if (live != NULL)
+    {
+      if (sent_at > 0)
+        globi_message_set_sent_at (live, sent_at);
+      if (globi_message_get_state (live) < state || state == GLOBI_DELIVERY_STATE_FAILED)
+        globi_message_set_state (live, state);
+    }
+  globi_cache_settle_async (self->cache, step->message_id, state, sent_at, self->cancellable,
+                            on_settled_cb, step);
+}
+
+static void
+on_outbox_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows =
+      globi_cache_list_outbox_finish (GLOBI_CACHE (source), result, &error);
+  JsonObject *row;
+  g_autoptr (JsonObject) request = NULL;
+  PumpStep *step;
+
+  if (rows == NULL || rows->len == 0)
+    {
+      self->pumping = FALSE;
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Could not read the outbox: %s", error->message);
+      if (self->pump_again && error == NULL)
+        {
+          self->pump_again = FALSE;
+          pump_outbox (self);
+          return;
+        }
+      finish_flush_waiters (self);
+      return;
+    }
+  self->pump_again = FALSE;
+  row = g_ptr_array_index (rows, 0);
+  request = parse_object (str_member (row, "request"));
+  step = g_new0 (PumpStep, 1);
+  step->self = g_object_ref (self);
+  step->message_id = g_strdup (str_member (row, "id"));
+  if (request == NULL)
+    {
+      globi_cache_settle_async (self->cache, step->message_id, GLOBI_DELIVERY_STATE_FAILED, 0,
+                                self->cancellable, on_settled_cb, step);
+      return;
+    }
+  deliver_async (self, str_member (row, "chat_id"), step->message_id,
+                 str_member (request, "content"), self->cancellable, on_outbox_delivered_cb, step);
+}
+
+static void
+pump_outbox (GlobiMessenger *self)
+{
+  if (self->pumping)
+    {
+      self->pump_again = TRUE;
+      return;
+    }
+  if (self->keys == NULL)
+    return; /* start_async pumps once the keys are loaded */
+  self->pumping = TRUE;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  pump_continue (self);
+}
+
+void
+globi_messenger_flush_async (GlobiMessenger *self,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, globi_messenger_flush_async);
+  g_ptr_array_add (self->flush_waiters, task);
+  pump_outbox (self);
+}
+
+/* Sending */
+
+static char *
+content_text (JsonObject *content)
+{
+  return object_to_string (content);
+}
+
+static JsonObject *
+new_content (const char *type, const char *id)
+{
+  JsonObject *content = json_object_new ();
+
+  json_object_set_int_member (content, "v", 1);
+  json_object_set_string_member (content, "type", type);
+  json_object_set_string_member (content, "id", id);
+  return content;
+}
+
+typedef struct
+{
+  GlobiMessage *message;
+} SendData;
+
+static void
+on_enqueued_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  GlobiMessage *message = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_cache_enqueue_finish (GLOBI_CACHE (source), result, &error))
+    {
+      globi_message_set_state (message, GLOBI_DELIVERY_STATE_FAILED);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  pump_outbox (self);
+  g_task_return_pointer (task, g_object_ref (message), g_object_unref);
+}
+
+/* Stores the message (PENDING, shown at once) and its outbox entry; the pump sends it. */
+static void
+send_content (GlobiMessenger *self,
+              gpointer source_tag,
+              GlobiMessage *message,
+              JsonObject *content,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (JsonObject) request = json_object_new ();
+  g_autofree char *text = content_text (content);
+  g_autofree char *request_text = NULL;
+  g_autoptr (GlobiMessage) canonical = globi_messenger_intern_message (self, message);
+  GlobiChat *chat = ensure_chat (self, globi_message_get_chat_id (message));
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  json_object_set_string_member (request, "content", text);
+  request_text = object_to_string (request);
+  globi_chat_append_message (chat, message);
+  globi_cache_enqueue_async (self->cache, message, request_text, cancellable, on_enqueued_cb,
+                             g_steal_pointer (&task));
+}
+
+static GlobiMessage *
+new_outgoing (GlobiMessenger *self, const char *chat_id, GlobiMessageKind kind, const char *text)
+{
+  g_autofree char *id = globi_id_new ();
+  GlobiMessage *m =
+      globi_message_new (id, chat_id, self->user_id, kind, text, g_get_real_time () / 1000);
+
+  globi_message_set_outgoing (m, TRUE);
+  globi_message_set_sender_device_id (m, self->device_id);
+  globi_message_set_state (m, GLOBI_DELIVERY_STATE_PENDING);
+  return m;
+}
+
+void
+globi_messenger_send_text_async (GlobiMessenger *self,
+                                 const char *chat_id,
+                                 const char *text,
+                                 const char *reply_to,
+                                 const char *const *mentions,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (JsonObject) content = NULL;
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (chat_id != NULL && text != NULL);
+
+  m = new_outgoing (self, chat_id, GLOBI_MESSAGE_KIND_TEXT, text);
+  content = new_content ("text", globi_message_get_id (m));
+  json_object_set_string_member (content, "text", text);
+  if (reply_to != NULL)
+    {
+      globi_message_set_reply_to (m, reply_to);
+      json_object_set_string_member (content, "reply_to", reply_to);
+    }
+  if (mentions != NULL && mentions[0] != NULL)
+    {
+      JsonArray *array = json_array_new ();
+      for (guint i = 0; mentions[i] != NULL; i++)
+        json_array_add_string_element (array, mentions[i]);
+      json_object_set_array_member (content, "mentions", array);
+      globi_message_set_mentions (m, mentions);
+    }
+  send_content (self, globi_messenger_send_text_async, m, content, cancellable, callback,
+                user_data);
+}
+
+void
+globi_messenger_forward_async (GlobiMessenger *self,
+                               GlobiMessage *message,
+                               const char *to_chat_id,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (JsonObject) content = NULL;
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  m = new_outgoing (self, to_chat_id, globi_message_get_kind (message),
+                    globi_message_get_text (message));
+  globi_message_set_forwarded (m, TRUE);
+  content = new_content ("text", globi_message_get_id (m));
+  json_object_set_string_member (content, "text", globi_message_get_text (message) ?: "");
+  json_object_set_boolean_member (content, "forwarded", TRUE);
+  send_content (self, globi_messenger_forward_async, m, content, cancellable, callback, user_data);
+}
+
+void
+globi_messenger_send_file_async (GlobiMessenger *self,
+                                 const char *chat_id,
+                                 GFile *file,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, globi_messenger_send_file_async);
+  /* Attachments wait for the crypto library's attachment encryption (docs/crypto.md). */
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _ ("Sending files is not available yet"));
+}
+
+GlobiMessage *
+globi_messenger_send_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+on_requeued_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (globi_cache_settle_finish (GLOBI_CACHE (source), result, &error))
+    pump_outbox (self);
+}
+
+void
+globi_messenger_retry_message (GlobiMessenger *self, GlobiMessage *message)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  if (globi_message_get_state (message) != GLOBI_DELIVERY_STATE_FAILED)
+    return;
+  globi_message_set_state (message, GLOBI_DELIVERY_STATE_PENDING);
+  globi_cache_settle_async (self->cache, globi_message_get_id (message),
+                            GLOBI_DELIVERY_STATE_PENDING, 0, NULL, on_requeued_cb,
+                            g_object_ref (self));
+}
+
+/* Control messages (edit, delete, reactions, receipts): encrypted like any message, not
+ * shown as one; sent at once, not through the durable outbox. */
+
+static void
+on_control_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (deliver_finish (GLOBI_MESSENGER (source), result, &error) == 0)
+    {
+      if (task != NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_debug ("A control message was not sent: %s", error->message);
+      return;
+    }
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
+}
+
+/* task may be NULL (receipts). */
+static void
+send_control (GlobiMessenger *self, const char *chat_id, JsonObject *content, GTask *task)
+{
+  g_autofree char *id = globi_id_new ();
+  g_autofree char *text = NULL;
+
+  json_object_set_string_member (content, "id", id);
+  text = content_text (content);
+  deliver_async (self, chat_id, id, text, task ? g_task_get_cancellable (task) : NULL,
+                 on_control_delivered_cb, task);
+}
+
+void
+globi_messenger_edit_async (GlobiMessenger *self,
+                            GlobiMessage *message,
+                            const char *text,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (JsonObject) content = new_content ("edit", "");
+
+  g_task_set_source_tag (task, globi_messenger_edit_async);
+  if (!globi_message_get_outgoing (message))
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
+                               _ ("Only your own messages can be edited"));
+      g_object_unref (task);
+      return;
+    }
+  globi_message_set_text (message, text, g_get_real_time () / 1000);
+  globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
+  json_object_set_string_member (content, "target", globi_message_get_id (message));
+  json_object_set_string_member (content, "text", text);
+  send_control (self, globi_message_get_chat_id (message), content, task);
+}
+
+void
+globi_messenger_delete_async (GlobiMessenger *self,
+                              GlobiMessage *message,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (JsonObject) content = new_content ("delete", "");
+
+  g_task_set_source_tag (task, globi_messenger_delete_async);
+  if (!globi_message_get_outgoing (message) ||
+      g_get_real_time () / 1000 - globi_message_get_sent_at (message) > DELETE_WINDOW_MS)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
+                               _ ("Only your own messages of the last 24 hours can be deleted"));
+      g_object_unref (task);
+      return;
+    }
+  globi_message_set_kind (message, GLOBI_MESSAGE_KIND_DELETED);
+  globi_message_set_text (message, NULL, globi_message_get_edited_at (message));
+  globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
+  json_object_set_string_member (content, "target", globi_message_get_id (message));
+  send_control (self, globi_message_get_chat_id (message), content, task);
+}
+
+/* reactions JSON {"emoji": [user ids]}: sets or clears user's reaction. */
+static char *
+apply_reaction (const char *reactions, const char *user_id, const char *emoji)
+{
+  g_autoptr (JsonObject) object = parse_object (reactions);
+  g_autoptr (JsonObject) out = json_object_new ();
+  g_autoptr (GList) members = NULL;
+  gboolean added = FALSE;
+
+  if (object == NULL)
+    object = json_object_new ();
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonArray *users = json_object_get_array_member (object, l->data);
+      JsonArray *kept = json_array_new ();
+      for (guint i = 0; users != NULL && i < json_array_get_length (users); i++)
+        if (g_strcmp0 (json_array_get_string_element (users, i), user_id) != 0)
+          json_array_add_string_element (kept, json_array_get_string_element (users, i));
+      if (g_strcmp0 (l->data, emoji) == 0)
+        {
+          json_array_add_string_element (kept, user_id);
+          added = TRUE;
+        }
+      if (json_array_get_length (kept) > 0)
+        json_object_set_array_member (out, l->data, kept);
+      else
+        json_array_unref (kept);
+    }
+  if (emoji != NULL && !added)
+    {
+      JsonArray *users = json_array_new ();
+      json_array_add_string_element (users, user_id);
+      json_object_set_array_member (out, emoji, users);
+    }
+  if (json_object_get_size (out) == 0)
+    return NULL;
+  return object_to_string (out);
+}
+
+void
+globi_messenger_react_async (GlobiMessenger *self,
+                             GlobiMessage *message,
+                             const char *emoji,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (JsonObject) content = new_content ("react", "");
+  g_autofree char *reactions =
+      apply_reaction (globi_message_get_reactions (message), self->user_id, emoji);
+
+  g_task_set_source_tag (task, globi_messenger_react_async);
+  globi_message_set_reactions (message, reactions);
+  globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
+  json_object_set_string_member (content, "target", globi_message_get_id (message));
+  if (emoji != NULL)
+    json_object_set_string_member (content, "emoji", emoji);
+  send_control (self, globi_message_get_chat_id (message), content, task);
+}
+
+/* Receiving */
+
+typedef struct
+{
+  GPtrArray *messages; /* new GlobiMessage to commit */
+  GPtrArray *changed;  /* existing GlobiMessage updated by control messages */
+  gint64 cursor;
+  gboolean refresh; /* friends/groups changed */
+} Batch;
+
+static void
+batch_free (Batch *b)
+{
+  g_clear_pointer (&b->messages, g_ptr_array_unref);
+  g_clear_pointer (&b->changed, g_ptr_array_unref);
+  g_free (b);
+}
+
+static GlobiMessage *
+find_in_batch (Batch *b, GlobiMessenger *self, const char *id)
+{
+  for (guint i = 0; i < b->messages->len; i++)
+    if (g_strcmp0 (globi_message_get_id (g_ptr_array_index (b->messages, i)), id) == 0)
+      return g_ptr_array_index (b->messages, i);
+  return id ? g_hash_table_lookup (self->live, id) : NULL;
+}
+
+static void
+apply_control (
+    GlobiMessenger *self, Batch *b, JsonObject *content, const char *type, const char *sender_id)
+{
+  GlobiMessage *target = find_in_batch (b, self, str_member (content, "target"));
+
+  if (g_str_equal (type, "receipt"))
+    {
+      JsonArray *ids = member_array (content, "ids");
+      GlobiDeliveryState state = g_strcmp0 (str_member (content, "state"), "read") == 0
+                                     ? GLOBI_DELIVERY_STATE_READ
+                                     : GLOBI_DELIVERY_STATE_DELIVERED;
+      for (guint i = 0; ids != NULL && i < json_array_get_length (ids); i++)
+        {
+          GlobiMessage *m = find_in_batch (b, self, json_array_get_string_element (ids, i));
+          if (m != NULL && globi_message_get_outgoing (m) && globi_message_get_state (m) < state &&
+              (state != GLOBI_DELIVERY_STATE_READ || self->read_receipts))
+            {
+              globi_message_set_state (m, state);
+              g_ptr_array_add (b->changed, g_object_ref (m));
+            }
+        }
+      return;
+    }
+  /* Only the author may change a message. */
+  if (target == NULL || g_strcmp0 (globi_message_get_sender_id (target), sender_id) != 0)
+    {
+      if (target != NULL || !g_str_equal (type, "react"))
+        return;
+    }
+  if (target == NULL)
+    return;
+  if (g_str_equal (type, "edit"))
+    globi_message_set_text (target, str_member (content, "text"), g_get_real_time () / 1000);
+  else if (g_str_equal (type, "delete"))
+    {
+      globi_message_set_kind (target, GLOBI_MESSAGE_KIND_DELETED);
+      globi_message_set_text (target, NULL, globi_message_get_edited_at (target));
+    }
+  else if (g_str_equal (type, "react"))
+    {
+      g_autofree char *reactions = apply_reaction (globi_message_get_reactions (target), sender_id,
+                                                   str_member (content, "emoji"));
+      globi_message_set_reactions (target, reactions);
+    }
+  g_ptr_array_add (b->changed, g_object_ref (target));
+}
+
+static void
+handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
+{
+  JsonObject *from;
+  JsonNode *from_node = json_object_get_member (event, "from");
+  JsonNode *to_node = json_object_get_member (event, "to");
+  const char *id = str_member (event, "id");
+  const char *type = str_member (event, "type");
+  const char *ciphertext = str_member (event, "ciphertext");
+  const char *sender_id, *sender_device, *group_id, *to_user;
+  g_autofree char *plaintext = NULL;
+  g_autofree char *identity = NULL;
+  g_autofree char *chat_id = NULL;
+  g_autoptr (JsonObject) content = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) m = NULL;
+  const char *content_type;
+
+  if (from_node == NULL || !JSON_NODE_HOLDS_OBJECT (from_node) || to_node == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (to_node) || id == NULL || ciphertext == NULL)
+    return;
+  from = json_node_get_object (from_node);
+  sender_id = str_member (from, "user_id");
+  sender_device = str_member (from, "device_id");
+  group_id = str_member (json_node_get_object (to_node), "group_id");
+  to_user = str_member (json_node_get_object (to_node), "user_id");
+  if (sender_id == NULL || sender_device == NULL)
+    return;
+
+  if (group_id != NULL && g_strcmp0 (type, "sender_key") != 0)
+    {
+      gint64 key_id = json_object_get_int_member_with_default (event, "sender_key_id", 0);
+      g_autofree char *slot =
+          g_strdup_printf ("%s/%s/%" G_GINT64_FORMAT, group_id, sender_device, key_id);
+      const char *key = g_hash_table_lookup (self->group_keys, slot);
+
+      if (key == NULL)
+        {
+          g_debug ("No group key for a message (not a member then, or not distributed)");
+          return;
+        }
+      plaintext = globi_seal_open_group (key, ciphertext, &identity, &error);
+    }
+  else
+    plaintext = globi_seal_open (self->keys, ciphertext, &identity, &error);
+  if (plaintext == NULL)
+    {
+      g_debug ("Rejected a message that does not decrypt: %s", error->message);
+      return;
+    }
+  /* A known device signing with another key is a key change, not silently accepted. */
+  check_identity (self, sender_id, sender_device, identity);
+  content = parse_object (plaintext);
+  content_type = str_member (content, "type");
+  if (content == NULL || content_type == NULL)
+    return;
+
+  if (g_str_equal (content_type, "sender_key"))
+    {
+      g_autofree char *slot = g_strdup_printf (
+          "%s/%s/%" G_GINT64_FORMAT, str_member (content, "group_id"), sender_device,
+          json_object_get_int_member_with_default (content, "key_id", 0));
+      if (str_member (content, "key") != NULL && str_member (content, "group_id") != NULL)
+        g_hash_table_insert (self->group_keys, g_steal_pointer (&slot),
+                             g_strdup (str_member (content, "key")));
+      return;
+    }
+  /* The signed content names the message it belongs to: a ciphertext replayed under
+   * another message id is refused. */
+  if (g_strcmp0 (str_member (content, "id"), id) != 0)
+    {
+      g_debug ("Rejected a replayed ciphertext");
+      return;
+    }
+  if (!g_str_equal (content_type, "text"))
+    {
+      apply_control (self, b, content, content_type, sender_id);
+      return;
+    }
+  if (group_id != NULL)
+    chat_id = globi_chat_id_for_group (group_id);
+  else if (g_strcmp0 (sender_id, self->user_id) == 0)
+    chat_id = globi_chat_id_for_user (to_user);
+  else
+    chat_id = globi_chat_id_for_user (sender_id);
+  m = globi_message_new (id, chat_id, sender_id, GLOBI_MESSAGE_KIND_TEXT,
+                         str_member (content, "text"),
+                         json_object_get_int_member_with_default (event, "sent_at", 0));
+  globi_message_set_sender_device_id (m, sender_device);
+  globi_message_set_reply_to (m, str_member (content, "reply_to"));
+  globi_message_set_forwarded (
+      m, json_object_get_boolean_member_with_default (content, "forwarded", FALSE));
+  if (g_strcmp0 (sender_id, self->user_id) == 0)
+    {
+      globi_message_set_outgoing (m, TRUE);
+      globi_message_set_state (m, GLOBI_DELIVERY_STATE_SENT);
+    }
+  else
+    globi_message_set_state (m, GLOBI_DELIVERY_STATE_DELIVERED);
+  if (member_array (content, "mentions") != NULL)
+    {
+      JsonArray *array = member_array (content, "mentions");
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto (GStrv) mentions = NULL;
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        g_strv_builder_add (builder, json_array_get_string_element (array, i));
+      mentions = g_strv_builder_end (builder);
+      globi_message_set_mentions (m, (const char *const *) mentions);
+    }
+  /* A message arriving twice (a replayed stream) is dropped by id. */
+  if (find_in_batch (b, self, id) != NULL)
+    return;
+  g_ptr_array_add (b->messages, g_steal_pointer (&m));
+}
+
+static void
+handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
+{
+  const char *kind = str_member (event, "kind");
+
+  if (g_strcmp0 (kind, "message") == 0)
+    handle_message_event (self, b, event);
+  else if (g_strcmp0 (kind, "devices_changed") == 0)
+    ; /* bundles are fetched fresh for every send; identities are checked there */
+  else if (kind != NULL)
+    b->refresh = TRUE;
+}
+
+typedef struct
+{
+  GlobiMessenger *self;
+  Batch *batch;
+  GTask *task;
+} Commit;
+
+static void
+send_receipts (GlobiMessenger *self, GPtrArray *inserted)
+{
+  g_autoptr (GHashTable) by_chat =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_array_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < inserted->len; i++)
+    {
+      GlobiMessage *m = g_ptr_array_index (inserted, i);
+      JsonArray *ids;
+      if (globi_message_get_outgoing (m))
+        continue;
+      /* A receipt goes to the author only: their chat with me. */
+      ids = g_hash_table_lookup (by_chat, globi_message_get_sender_id (m));
+      if (ids == NULL)
+        {
+          ids = json_array_new ();
+          g_hash_table_insert (by_chat, g_strdup (globi_message_get_sender_id (m)), ids);
+        }
+      json_array_add_string_element (ids, globi_message_get_id (m));
+    }
+  g_hash_table_iter_init (&iter, by_chat);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr (JsonObject) content = new_content ("receipt", "");
+      g_autofree char *chat_id = globi_chat_id_for_user (key);
+      json_object_set_string_member (content, "state", "delivered");
+      json_object_set_array_member (content, "ids", json_array_ref (value));
+      send_control (self, chat_id, content, NULL);
+    }
+}
+
+static void
+on_batch_committed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Batch *b = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) inserted = globi_cache_commit_finish (GLOBI_CACHE (source), result, &error);
+  g_autoptr (GPtrArray) shown = NULL;
+
+  if (inserted == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  shown = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < inserted->len; i++)
+    {
+      g_autoptr (GlobiMessage) m =
+          globi_messenger_intern_message (self, g_ptr_array_index (inserted, i));
+      GlobiChat *chat = ensure_chat (self, globi_message_get_chat_id (m));
+
+      globi_chat_append_message (chat, m);
+      if (!globi_message_get_outgoing (m))
+        {
+          globi_chat_set_unread_count (chat, globi_chat_get_unread_count (chat) + 1);
+          g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, chat, m);
+        }
+      g_ptr_array_add (shown, g_steal_pointer (&m));
+    }
+  for (guint i = 0; i < b->changed->len; i++)
+    globi_cache_update_message_async (self->cache, g_ptr_array_index (b->changed, i), NULL,
+                                      on_cache_done_cb, NULL);
+  if (b->refresh)
+    refresh_in_background (self);
+  send_receipts (self, inserted);
+  g_task_return_pointer (task, g_steal_pointer (&shown), (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Decrypts events [{seq, event}], then commits the new messages, the crypto state and the
+ * cursor in one transaction. Returns the new messages (GPtrArray). */
+static void
+process_events_async (GlobiMessenger *self,
+                      JsonArray *events,
+                      GCancellable *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Batch *b = g_new0 (Batch, 1);
+  g_autoptr (JsonObject) state = NULL;
+
+  g_task_set_source_tag (task, process_events_async);
+  b->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  b->changed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, b, (GDestroyNotify) batch_free);
+  for (guint i = 0; events != NULL && i < json_array_get_length (events); i++)
+    {
+      JsonNode *node = json_array_get_element (events, i);
+      JsonObject *item;
+      JsonNode *event;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      item = json_node_get_object (node);
+      b->cursor = MAX (b->cursor, json_object_get_int_member_with_default (item, "seq", 0));
+      event = json_object_get_member (item, "event");
+      if (event != NULL && JSON_NODE_HOLDS_OBJECT (event))
+        handle_event (self, b, json_node_get_object (event));
+    }
+  state = crypto_state_snapshot (self);
+  globi_cache_commit_async (self->cache, b->messages, state, b->cursor, cancellable,
+                            on_batch_committed_cb, task);
+}
+
+static GPtrArray *
+process_events_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Polling (GET /v1/events): the CLI's sync */
+
+typedef struct
+{
+  gint64 cursor;
+  GPtrArray *messages;
+  gboolean caught_up;
+} Sync;
+
+static void
+sync_free (Sync *s)
+{
+  g_clear_pointer (&s->messages, g_ptr_array_unref);
+  g_free (s);
+}
+
+static void sync_fetch (GTask *task);
+
+static void
+on_sync_acked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Sync *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (reply == NULL)
+    {
+      self->syncing = FALSE;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (s->caught_up)
+    {
+      self->syncing = FALSE;
+      g_signal_emit (self, signals[SIGNAL_CAUGHT_UP], 0);
+      g_task_return_pointer (task, g_ptr_array_ref (s->messages),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  sync_fetch (g_steal_pointer (&task));
+}
+
+static void
+sync_ack (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Sync *s = g_task_get_task_data (task);
+  g_autoptr (JsonObject) body = json_object_new ();
+  g_autoptr (JsonNode) node = NULL;
+
+  json_object_set_int_member (body, "seq", s->cursor);
+  node = object_node (body);
+  api (self, "POST", "/v1/events/ack", node, g_task_get_cancellable (task), on_sync_acked_cb, task);
+}
+
+static void
+on_sync_processed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = GLOBI_MESSENGER (source);
+  Sync *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) added = process_events_finish (self, result, &error);
+
+  if (added == NULL)
+    {
+      self->syncing = FALSE;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < added->len; i++)
+    g_ptr_array_add (s->messages, g_object_ref (g_ptr_array_index (added, i)));
+  /* Acknowledged only now that the events are committed in the cache. */
+  sync_ack (g_steal_pointer (&task));
+}
+
+static void
+on_sync_events_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Sync *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  JsonObject *object =
+      reply && JSON_NODE_HOLDS_OBJECT (reply) ? json_node_get_object (reply) : NULL;
+  JsonArray *events = member_array (object, "events");
+  gint64 last = s->cursor;
+
+  if (object == NULL)
+    {
+      self->syncing = FALSE;
+      g_task_return_error (
+          task, error ? g_steal_pointer (&error)
+                      : g_error_new (GLOBI_ERROR, GLOBI_ERROR_BAD_REQUEST, "bad events reply"));
+      return;
+    }
+  s->caught_up = json_object_get_boolean_member_with_default (object, "caught_up", TRUE);
+  for (guint i = 0; events != NULL && i < json_array_get_length (events); i++)
+    last = MAX (last, json_object_get_int_member_with_default (
+                          json_array_get_object_element (events, i), "seq", 0));
+  if (events == NULL || json_array_get_length (events) == 0)
+    {
+      self->syncing = FALSE;
+      g_signal_emit (self, signals[SIGNAL_CAUGHT_UP], 0);
+      g_task_return_pointer (task, g_ptr_array_ref (s->messages),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+  s->cursor = last;
+  process_events_async (self, events, g_task_get_cancellable (task), on_sync_processed_cb,
+                        g_steal_pointer (&task));
+}
+
+static void
+sync_fetch (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Sync *s = g_task_get_task_data (task);
+  g_autofree char *path =
+      g_strdup_printf ("/v1/events?after=%" G_GINT64_FORMAT "&limit=%d", s->cursor, EVENTS_PAGE);
+
+  api (self, "GET", path, NULL, g_task_get_cancellable (task), on_sync_events_cb, task);
+}
+
+static void
+on_sync_cursor_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Sync *s = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  s->cursor = globi_cache_get_cursor_finish (GLOBI_CACHE (source), result, &error);
+  if (error != NULL)
+    {
+      self->syncing = FALSE;
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  sync_fetch (task);
+}
+
+void
+globi_messenger_sync_async (GlobiMessenger *self,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Sync *s = g_new0 (Sync, 1);
+
+  g_task_set_source_tag (task, globi_messenger_sync_async);
+  s->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, s, (GDestroyNotify) sync_free);
+  if (self->keys == NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NETWORK,
+                               _ ("Messaging has not started yet"));
+      g_object_unref (task);
+      return;
+    }
+  self->syncing = TRUE;
+  globi_cache_get_cursor_async (self->cache, cancellable, on_sync_cursor_cb, task);
+}
+
+GPtrArray *
+globi_messenger_sync_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Live mode. Until the WebSocket stream client lands, live mode polls the same event
+ * stream every few seconds (and at once after a send). */
+
+#define LIVE_POLL_SECONDS 2
+
+static gboolean on_live_tick_cb (gpointer user_data);
+
+static void
+on_live_synced_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GlobiMessenger *self = GLOBI_MESSENGER (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) messages = globi_messenger_sync_finish (self, result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  set_stream_state (self, messages ? GLOBI_STREAM_STATE_ONLINE : GLOBI_STREAM_STATE_OFFLINE);
+  if (self->live_wanted && self->live_source == 0)
+    self->live_source = g_timeout_add_seconds (LIVE_POLL_SECONDS, on_live_tick_cb, self);
+}
+
+static gboolean
+on_live_tick_cb (gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+
+  self->live_source = 0;
+  if (!self->syncing)
+    globi_messenger_sync_async (self, self->cancellable, on_live_synced_cb, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stream_connect (GlobiMessenger *self)
+{
+  set_stream_state (self, GLOBI_STREAM_STATE_CATCHING_UP);
+  on_live_tick_cb (self);
+}
+
+void
+globi_messenger_stop (GlobiMessenger *self)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  self->live_wanted = FALSE;
+  g_clear_handle_id (&self->live_source, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->syncing = FALSE;
+  self->pumping = FALSE;
+  set_stream_state (self, GLOBI_STREAM_STATE_OFFLINE);
+}
+
+/* Chat state */
+
+void
+globi_messenger_mark_read (GlobiMessenger *self, GlobiChat *chat)
+{
+  GlobiMessage *last;
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  if (globi_chat_get_unread_count (chat) == 0)
+    return;
+  globi_chat_set_unread_count (chat, 0);
+  globi_messenger_save_chat (self, chat);
+  last = globi_chat_get_last_message (chat);
+  if (self->read_receipts && last != NULL && !globi_message_get_outgoing (last) &&
+      globi_chat_get_kind (chat) == GLOBI_CHAT_KIND_DIRECT)
+    {
+      g_autoptr (JsonObject) content = new_content ("receipt", "");
+      JsonArray *ids = json_array_new ();
+      json_array_add_string_element (ids, globi_message_get_id (last));
+      json_object_set_string_member (content, "state", "read");
+      json_object_set_array_member (content, "ids", ids);
+      send_control (self, globi_chat_get_id (chat), content, NULL);
+    }
+}
+
+void
+globi_messenger_set_typing (GlobiMessenger *self, GlobiChat *chat, gboolean typing)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  /* Typing frames travel on the WebSocket stream only; nothing to send while polling. */
+}
+
+void
+globi_messenger_set_pinned (GlobiMessenger *self, GlobiChat *chat, gboolean pinned)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  globi_chat_set_pinned (chat, pinned);
+  globi_messenger_save_chat (self, chat);
+}
+
+void
+globi_messenger_set_muted (GlobiMessenger *self, GlobiChat *chat, gboolean muted)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  globi_chat_set_muted (chat, muted);
+  globi_messenger_save_chat (self, chat);
+}
+
+static void
+save_setting (GlobiMessenger *self, const char *key, gboolean value)
+{
+  g_autoptr (JsonObject) values = json_object_new ();
+
+  json_object_set_string_member (values, key, value ? "1" : "0");
+  globi_cache_set_values_async (self->cache, values, NULL, on_cache_done_cb, NULL);
+}
+
+gboolean
+globi_messenger_get_read_receipts (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), FALSE);
+  return self->read_receipts;
+}
+
+void
+globi_messenger_set_read_receipts (GlobiMessenger *self, gboolean enabled)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  if (self->read_receipts == !!enabled)
+    return;
+  self->read_receipts = !!enabled;
+  save_setting (self, KEY_READ_RECEIPTS, enabled);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_RECEIPTS]);
+}
+
+gboolean
+globi_messenger_get_typing_indicators (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), FALSE);
+  return self->typing_indicators;
+}
+
+void
+globi_messenger_set_typing_indicators (GlobiMessenger *self, gboolean enabled)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  if (self->typing_indicators == !!enabled)
+    return;
+  self->typing_indicators = !!enabled;
+  save_setting (self, KEY_TYPING, enabled);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TYPING_INDICATORS]);
+}
+
+/* Search */
+
+static void
+on_searched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = globi_cache_search_finish (GLOBI_CACHE (source), result, &error);
+
+  if (rows == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GlobiMessage *row = g_ptr_array_index (rows, i);
+      g_ptr_array_index (rows, i) = globi_messenger_intern_message (self, row);
+      g_object_unref (row);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&rows), (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+globi_messenger_search_async (GlobiMessenger *self,
+                              GlobiChat *chat,
+                              const char *query,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, globi_messenger_search_async);
+  globi_cache_search_async (self->cache, chat ? globi_chat_get_id (chat) : NULL, query,
+                            SEARCH_LIMIT, cancellable, on_searched_cb, task);
+}
+
+GPtrArray *
+globi_messenger_search_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Safety numbers */
+
+static void
+on_safety_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  JsonArray *devices = reply ? member_array (json_node_get_object (reply), "devices") : NULL;
+  GString *theirs = g_string_new (NULL);
+  g_autofree char *joined = NULL;
+
+  if (reply == NULL)
+    {
+      g_string_free (theirs, TRUE);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; devices != NULL && i < json_array_get_length (devices); i++)
+    {
+      const char *key = str_member (json_array_get_object_element (devices, i), "identity_key");
+      if (key != NULL)
+        g_string_append (theirs, key);
+    }
+  joined = g_string_free (theirs, FALSE);
+  if (*joined == '\0')
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("This contact has no keys yet"));
+      return;
+    }
+  g_task_return_pointer (
+      task,
+      globi_seal_safety_number (json_object_get_string_member (self->keys, "identity_pk"), joined),
+      g_free);
+}
+
+void
+globi_messenger_safety_number_async (GlobiMessenger *self,
+                                     const char *user_id,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *escaped = g_uri_escape_string (user_id, NULL, TRUE);
+  g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+
+  g_task_set_source_tag (task, globi_messenger_safety_number_async);
+  if (self->keys == NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("Messaging has not started yet"));
+      g_object_unref (task);
+      return;
+    }
+  api (self, "GET", path, NULL, cancellable, on_safety_bundles_cb, task);
+}
+
+char *
+globi_messenger_safety_number_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+globi_messenger_set_verified (GlobiMessenger *self, const char *user_id, gboolean verified)
+{
+  GlobiContact *contact = globi_messenger_find_contact (self, user_id);
+  g_autoptr (JsonObject) values = json_object_new ();
+  g_autofree char *key = g_strconcat ("verified.", user_id, NULL);
+
+  if (contact != NULL)
+    globi_contact_set_verified (contact, verified);
+  json_object_set_string_member (values, key, verified ? "1" : "0");
+  globi_cache_set_values_async (self->cache, values, NULL, on_cache_done_cb, NULL);
+}
