@@ -430,7 +430,7 @@ build_list_pane (GlobiContactsView *self)
   GtkWidget *top = gtk_list_box_new ();
   GtkWidget *new_friends = adw_action_row_new ();
 
-  gtk_widget_set_size_request (pane, 300, -1);
+  gtk_widget_set_size_request (pane, 260, -1);
   gtk_widget_set_tooltip_text (add, _ ("Add a friend"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (add), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ ("Add a friend"), -1);
@@ -635,7 +635,7 @@ build_content_pane (GlobiContactsView *self)
   gtk_stack_add_named (self->content_stack, build_contact_page (self), "contact");
   gtk_box_append (GTK_BOX (pane), GTK_WIDGET (self->content_stack));
   gtk_widget_set_hexpand (pane, TRUE);
-  gtk_widget_set_size_request (pane, 360, -1);
+  gtk_widget_set_size_request (pane, 280, -1);
   return pane;
 }
 
