@@ -43,6 +43,8 @@ struct _GlobiChatsView
   GlobiMessenger *messenger;
   GtkFilterListModel *filtered;
   GtkCustomFilter *filter;
+  GHashTable *search_hits; /* chat ids whose messages match the search (FTS5 in the cache) */
+  GCancellable *search_cancellable;
   GlobiChat *chat;
   GCancellable *cancellable;
   char *reply_to;
@@ -205,6 +207,8 @@ filter_chat_cb (gpointer item, gpointer user_data)
 
   if (!query || !*query)
     return TRUE;
+  if (self->search_hits && g_hash_table_contains (self->search_hits, globi_chat_get_id (item)))
+    return TRUE;
   title = g_utf8_casefold (globi_chat_get_title (item) ? globi_chat_get_title (item) : "", -1);
   needle = g_utf8_casefold (query, -1);
   return strstr (title, needle) != NULL;
@@ -232,10 +236,41 @@ update_list_state (GlobiChatsView *self)
 }
 
 static void
-on_search_changed_cb (GlobiChatsView *self)
+on_search_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr (GlobiChatsView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) hits = NULL;
+
+  hits = globi_messenger_search_finish (GLOBI_MESSENGER (object), result, &error);
+  if (!hits || !self->filter)
+    return;
+  g_hash_table_remove_all (self->search_hits);
+  for (guint i = 0; i < hits->len; i++)
+    g_hash_table_add (self->search_hits, g_strdup (globi_message_get_chat_id (hits->pdata[i])));
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   update_list_state (self);
+}
+
+static void
+on_search_changed_cb (GlobiChatsView *self)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  if (!self->filter)
+    return;
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+  g_hash_table_remove_all (self->search_hits);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_list_state (self);
+  /* Chats whose messages mention the words join those whose name matches. */
+  if (query && *query)
+    {
+      self->search_cancellable = g_cancellable_new ();
+      globi_messenger_search_async (self->messenger, NULL, query, self->search_cancellable,
+                                    on_search_done_cb, g_object_ref (self));
+    }
 }
 
 static void
@@ -605,6 +640,8 @@ globi_chats_view_dispose (GObject *object)
   GlobiChatsView *self = GLOBI_CHATS_VIEW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
   close_chat (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_CHATS_VIEW);
@@ -623,6 +660,7 @@ globi_chats_view_finalize (GObject *object)
   GlobiChatsView *self = GLOBI_CHATS_VIEW (object);
 
   g_clear_pointer (&self->reply_to, g_free);
+  g_clear_pointer (&self->search_hits, g_hash_table_unref);
 
   G_OBJECT_CLASS (globi_chats_view_parent_class)->finalize (object);
 }
@@ -676,6 +714,7 @@ globi_chats_view_init (GlobiChatsView *self)
   GtkListItemFactory *factory = NULL;
 
   self->cancellable = g_cancellable_new ();
+  self->search_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   factory = gtk_signal_list_item_factory_new ();
