@@ -228,7 +228,7 @@ update_list_state (GlobiChatsView *self)
     globi_state_view_show_content (self->list_state);
   else if (query && *query)
     globi_state_view_show_empty (self->list_state, "system-search-symbolic", _ ("No chats found"),
-                                 _ ("No chat’s name matches your search."), NULL);
+                                 _ ("No chat’s name or messages match your search."), NULL);
   else
     globi_state_view_show_empty (self->list_state, "chat-message-new-symbolic", _ ("No chats yet"),
                                  _ ("Messages with your friends and groups appear here."),

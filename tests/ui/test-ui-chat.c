@@ -211,6 +211,18 @@ delivered (gpointer data)
          globi_message_row_get_delivery (row) != GLOBI_DELIVERY_FAILED;
 }
 
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+static gboolean
+widget_hidden (gpointer data)
+{
+  return !gtk_widget_get_visible (data);
+}
+
 static void
 type_and_send (GlobiWindow *window, const char *text)
 {
@@ -231,6 +243,7 @@ test_two_people_chat (Fixture *f, gconstpointer data)
   GlobiWindow *b = f->bob.window;
   GtkWidget *accept = NULL;
   GtkWidget *message = NULL;
+  g_autofree char *alice_chat = NULL;
   Seek seek = { 0 };
 
   if (!a)
@@ -275,9 +288,18 @@ test_two_people_chat (Fixture *f, gconstpointer data)
   seek = (Seek){ b, "Hello Bob" };
   ui_wait_until (chat_list_shows, &seek, 30, "Bob's chat list to show Alice's message");
 
-  /* Bob opens the chat, sees the message and answers. */
-  g_signal_emit_by_name (globi_chats_view_get_chat_list (b->chats_view), "activate", 0);
+  /* Unread: the Chats section says so until Bob reads it. */
+  ui_wait_until (widget_visible, b->chats_badge, 30, "the unread badge on Bob's Chats");
+
+  /* Bob opens the chat as a notification would (app.open-chat), sees the message and
+   * answers. */
+  alice_chat =
+      globi_chat_id_for_user (globi_profile_get_id (globi_session_get_me (f->alice.session)));
+  g_action_group_activate_action (G_ACTION_GROUP (f->bob.app), "open-chat",
+                                  g_variant_new_string (alice_chat));
+  g_assert_cmpstr (globi_chat_get_id (globi_chats_view_get_chat (b->chats_view)), ==, alice_chat);
   ui_wait_until (conversation_shows, &seek, 30, "Bob's conversation to show the message");
+  ui_wait_until (widget_hidden, b->chats_badge, 30, "Bob's unread badge to clear");
   type_and_send (b, "Hi Alice");
 
   seek = (Seek){ a, "Hi Alice" };
