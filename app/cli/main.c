@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <sodium.h>
@@ -780,6 +781,568 @@ cmd_password_change (Cli *cli, int argc, char **argv)
   return EXIT_OK;
 }
 
+/* Messaging commands: each starts the messenger (keys, friends, groups, outbox) without
+ * the live stream, does its work, and waits for the outbox. */
+
+static int
+open_messenger (Cli *cli, GlobiMessenger **out)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  int status;
+
+  if ((status = restore (cli)) != EXIT_OK)
+    return status;
+  messenger = globi_messenger_new (cli->session);
+  globi_messenger_start_async (messenger, FALSE, NULL, on_done_cb, cli);
+  result = await (cli);
+  if (!globi_messenger_start_finish (messenger, result, &error))
+    {
+      flush_session (cli);
+      return fail_with_error (cli, error);
+    }
+  *out = g_steal_pointer (&messenger);
+  return EXIT_OK;
+}
+
+/* Runs one action that finishes with globi_messenger_finish. */
+static int
+finish_action (Cli *cli, GlobiMessenger *messenger, const char *json_member, const char *text)
+{
+  g_autoptr (GAsyncResult) result = await (cli);
+  g_autoptr (GError) error = NULL;
+
+  flush_session (cli);
+  if (!globi_messenger_finish (messenger, result, &error))
+    return fail_with_error (cli, error);
+  if (cli->json)
+    print_simple_json (json_member, NULL);
+  else
+    g_print ("%s\n", text);
+  return EXIT_OK;
+}
+
+static int
+cmd_friend_request (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  const char *greeting = NULL;
+  int status;
+
+  take_option (&argc, argv, "--greeting", &greeting);
+  if (argc != 1)
+    return usage_error (cli, _ ("friend request takes one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  globi_messenger_request_friend_async (messenger, argv[0], greeting, NULL, on_done_cb, cli);
+  return finish_action (cli, messenger, "requested", _ ("Friend request sent"));
+}
+
+static int
+answer_friend (Cli *cli, int argc, char **argv, gboolean accept)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  int status;
+
+  if (argc != 1)
+    return usage_error (cli, _ ("Give the USERNAME (or request ID) to answer"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  if (accept)
+    {
+      globi_messenger_accept_friend_async (messenger, argv[0], NULL, on_done_cb, cli);
+      return finish_action (cli, messenger, "accepted", _ ("Friend request accepted"));
+    }
+  globi_messenger_decline_friend_async (messenger, argv[0], NULL, on_done_cb, cli);
+  return finish_action (cli, messenger, "declined", _ ("Friend request declined"));
+}
+
+static int
+cmd_friend_accept (Cli *cli, int argc, char **argv)
+{
+  return answer_friend (cli, argc, argv, TRUE);
+}
+
+static int
+cmd_friend_decline (Cli *cli, int argc, char **argv)
+{
+  return answer_friend (cli, argc, argv, FALSE);
+}
+
+static int
+cmd_friend_list (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  GListModel *lists[3];
+  const char *names[] = { "friends", "incoming", "outgoing" };
+  int status;
+
+  if (argc != 0)
+    return usage_error (cli, _ ("friend list takes no arguments"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  flush_session (cli);
+  lists[0] = globi_messenger_get_contacts (messenger);
+  lists[1] = globi_messenger_get_requests (messenger);
+  lists[2] = globi_messenger_get_outgoing_requests (messenger);
+  if (cli->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      for (guint k = 0; k < 3; k++)
+        {
+          json_builder_set_member_name (builder, names[k]);
+          json_builder_begin_array (builder);
+          for (guint i = 0; i < g_list_model_get_n_items (lists[k]); i++)
+            {
+              g_autoptr (GObject) item = g_list_model_get_item (lists[k], i);
+              json_builder_add_value (
+                  builder, k == 0 ? globi_contact_to_json (GLOBI_CONTACT (item))
+                                  : globi_friend_request_to_json (GLOBI_FRIEND_REQUEST (item)));
+            }
+          json_builder_end_array (builder);
+        }
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return EXIT_OK;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (lists[0]); i++)
+    {
+      g_autoptr (GlobiContact) c = g_list_model_get_item (lists[0], i);
+      g_print ("%s (%s) %s\n", globi_contact_get_username (c), globi_contact_get_name (c),
+               globi_contact_get_user_id (c));
+    }
+  for (guint k = 1; k < 3; k++)
+    for (guint i = 0; i < g_list_model_get_n_items (lists[k]); i++)
+      {
+        g_autoptr (GlobiFriendRequest) r = g_list_model_get_item (lists[k], i);
+        GlobiProfile *other =
+            k == 1 ? globi_friend_request_get_from (r) : globi_friend_request_get_to (r);
+        g_print (k == 1 ? _ ("request from %s\n") : _ ("request to %s\n"),
+                 globi_profile_get_username (other));
+      }
+  return EXIT_OK;
+}
+
+static int
+cmd_friend_remove (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  int status;
+
+  if (argc != 1)
+    return usage_error (cli, _ ("friend remove takes one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  globi_messenger_remove_friend_async (messenger, argv[0], NULL, on_done_cb, cli);
+  return finish_action (cli, messenger, "removed", _ ("Friend removed"));
+}
+
+static int
+block (Cli *cli, int argc, char **argv, gboolean blocked)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  int status;
+
+  if (argc != 1)
+    return usage_error (cli, _ ("Give one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  globi_messenger_block_async (messenger, argv[0], blocked, NULL, on_done_cb, cli);
+  return finish_action (cli, messenger, blocked ? "blocked" : "unblocked",
+                        blocked ? _ ("Blocked") : _ ("Unblocked"));
+}
+
+static int
+cmd_friend_block (Cli *cli, int argc, char **argv)
+{
+  return block (cli, argc, argv, TRUE);
+}
+
+static int
+cmd_friend_unblock (Cli *cli, int argc, char **argv)
+{
+  return block (cli, argc, argv, FALSE);
+}
+
+static int
+cmd_group_create (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiGroup) group = NULL;
+  g_auto (GStrv) members = NULL;
+  int status;
+
+  if (argc < 2)
+    return usage_error (cli, _ ("group create takes a NAME and at least one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  members = g_strdupv (argv + 1);
+  globi_messenger_create_group_async (messenger, argv[0], (const char *const *) members, NULL,
+                                      on_done_cb, cli);
+  result = await (cli);
+  group = globi_messenger_group_finish (messenger, result, &error);
+  flush_session (cli);
+  if (group == NULL)
+    return fail_with_error (cli, error);
+  if (cli->json)
+    print_simple_json ("id", globi_group_get_id (group));
+  else
+    g_print ("%s\n", globi_group_get_id (group));
+  return EXIT_OK;
+}
+
+static int
+cmd_group_add (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_auto (GStrv) members = NULL;
+  int status;
+
+  if (argc < 2)
+    return usage_error (cli, _ ("group add takes a group ID and at least one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  members = g_strdupv (argv + 1);
+  globi_messenger_add_members_async (messenger, argv[0], (const char *const *) members, NULL,
+                                     on_done_cb, cli);
+  return finish_action (cli, messenger, "added", _ ("Members added"));
+}
+
+static int
+cmd_group_remove (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  int status;
+
+  if (argc != 2)
+    return usage_error (cli, _ ("group remove takes a group ID and one USERNAME"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  globi_messenger_remove_member_async (messenger, argv[0], argv[1], NULL, on_done_cb, cli);
+  return finish_action (cli, messenger, "removed", _ ("Member removed"));
+}
+
+static int
+cmd_group_list (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  GListModel *groups;
+  int status;
+
+  if (argc != 0)
+    return usage_error (cli, _ ("group list takes no arguments"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  flush_session (cli);
+  groups = globi_messenger_get_groups (messenger);
+  if (cli->json)
+    {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "groups");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+        {
+          g_autoptr (GlobiGroup) g = g_list_model_get_item (groups, i);
+          json_builder_add_value (builder, globi_group_to_json (g));
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      print_json (root);
+      return EXIT_OK;
+    }
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    {
+      g_autoptr (GlobiGroup) g = g_list_model_get_item (groups, i);
+      g_print ("%s %s (%u)\n", globi_group_get_id (g), globi_group_get_name (g),
+               globi_group_get_member_count (g));
+    }
+  return EXIT_OK;
+}
+
+/* "u:…"/"g:…" from a username, user id or (with group) a group id. */
+static char *
+chat_id_for (GlobiMessenger *messenger, const char *who, gboolean group)
+{
+  GlobiContact *contact;
+
+  if (g_str_has_prefix (who, "u:") || g_str_has_prefix (who, "g:"))
+    return g_strdup (who);
+  if (group || globi_messenger_find_group (messenger, who) != NULL)
+    return globi_chat_id_for_group (who);
+  contact = globi_messenger_find_contact (messenger, who);
+  return globi_chat_id_for_user (contact ? globi_contact_get_user_id (contact) : who);
+}
+
+static void
+on_flushed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  on_done_cb (object, result, user_data);
+}
+
+static int
+cmd_send (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) flushed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) message = NULL;
+  g_autofree char *chat_id = NULL;
+  const char *group = NULL;
+  const char *to;
+  const char *text;
+  int status;
+
+  take_option (&argc, argv, "--group", &group);
+  if (group != NULL ? argc != 1 : argc != 2)
+    return usage_error (cli, _ ("send takes USERNAME TEXT, or --group ID TEXT"));
+  to = group != NULL ? group : argv[0];
+  text = argv[argc - 1];
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  chat_id = chat_id_for (messenger, to, group != NULL);
+  if (group == NULL && globi_messenger_find_contact (messenger, to) == NULL)
+    {
+      flush_session (cli);
+      return fail (cli, EXIT_REFUSED, "forbidden", _ ("Not a friend"));
+    }
+  globi_messenger_send_text_async (messenger, chat_id, text, NULL, NULL, NULL, on_done_cb, cli);
+  result = await (cli);
+  message = globi_messenger_send_finish (messenger, result, &error);
+  if (message == NULL)
+    {
+      flush_session (cli);
+      return fail_with_error (cli, error);
+    }
+  /* The message is safe in the outbox; wait until the server has it. */
+  globi_messenger_flush_async (messenger, NULL, on_flushed_cb, cli);
+  flushed = await (cli);
+  globi_messenger_finish (messenger, flushed, NULL);
+  flush_session (cli);
+  if (globi_message_get_state (message) == GLOBI_DELIVERY_STATE_FAILED)
+    return fail (cli, EXIT_REFUSED, "failed", _ ("The server refused the message"));
+  if (globi_message_get_state (message) == GLOBI_DELIVERY_STATE_PENDING)
+    return fail (cli, EXIT_NETWORK, "network",
+                 _ ("Not sent yet: kept in the outbox and sent by the next command"));
+  if (cli->json)
+    {
+      g_autoptr (JsonNode) node = globi_message_to_json (
+          message, globi_profile_get_username (globi_session_get_me (cli->session)));
+      print_json (node);
+    }
+  else
+    g_print ("%s\n", globi_message_get_id (message));
+  return EXIT_OK;
+}
+
+static int
+cmd_send_file (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) message = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autofree char *chat_id = NULL;
+  int status;
+
+  if (argc != 2)
+    return usage_error (cli, _ ("send-file takes USERNAME FILE"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  chat_id = chat_id_for (messenger, argv[0], FALSE);
+  file = g_file_new_for_commandline_arg (argv[1]);
+  globi_messenger_send_file_async (messenger, chat_id, file, NULL, on_done_cb, cli);
+  result = await (cli);
+  message = globi_messenger_send_finish (messenger, result, &error);
+  flush_session (cli);
+  if (message == NULL)
+    return fail_with_error (cli, error);
+  g_print ("%s\n", globi_message_get_id (message));
+  return EXIT_OK;
+}
+
+/* The sender's username: known from friends and groups, else asked from the server. */
+static const char *
+sender_username (Cli *cli, GlobiMessenger *messenger, GHashTable *cache, const char *user_id)
+{
+  const char *known = globi_messenger_lookup_username (messenger, user_id);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiProfile) profile = NULL;
+
+  if (known != NULL || user_id == NULL)
+    return known;
+  if (g_hash_table_contains (cache, user_id))
+    return g_hash_table_lookup (cache, user_id);
+  globi_session_lookup_user_async (cli->session, user_id, NULL, on_done_cb, cli);
+  result = await (cli);
+  profile = globi_session_lookup_user_finish (cli->session, result, NULL);
+  g_hash_table_insert (cache, g_strdup (user_id),
+                       profile ? g_strdup (globi_profile_get_username (profile)) : NULL);
+  return g_hash_table_lookup (cache, user_id);
+}
+
+static void
+print_message (Cli *cli, GlobiMessenger *messenger, GHashTable *names, GlobiMessage *m)
+{
+  const char *sender = sender_username (cli, messenger, names, globi_message_get_sender_id (m));
+
+  if (cli->json)
+    {
+      g_autoptr (JsonNode) node = globi_message_to_json (m, sender);
+      print_json (node);
+    }
+  else
+    {
+      g_autofree char *when = format_time (globi_message_get_sent_at (m));
+      g_print ("%s [%s] %s: %s\n", when, globi_message_get_chat_id (m),
+               sender ? sender : or_empty (globi_message_get_sender_id (m)),
+               globi_message_get_kind (m) == GLOBI_MESSAGE_KIND_DELETED
+                   ? _ ("message deleted")
+                   : or_empty (globi_message_get_text (m)));
+    }
+  fflush (stdout);
+}
+
+static int
+cmd_sync (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  int status;
+
+  if (argc != 0)
+    return usage_error (cli, _ ("sync takes no arguments"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  globi_messenger_sync_async (messenger, NULL, on_done_cb, cli);
+  result = await (cli);
+  messages = globi_messenger_sync_finish (messenger, result, &error);
+  if (messages == NULL)
+    {
+      flush_session (cli);
+      return fail_with_error (cli, error);
+    }
+  for (guint i = 0; i < messages->len; i++)
+    print_message (cli, messenger, names, g_ptr_array_index (messages, i));
+  flush_session (cli);
+  return EXIT_OK;
+}
+
+typedef struct
+{
+  Cli *cli;
+  GHashTable *names;
+} Listen;
+
+static void
+on_listen_message_cb (GlobiMessenger *messenger,
+                      GlobiChat *chat,
+                      GlobiMessage *message,
+                      gpointer user_data)
+{
+  Listen *listen = user_data;
+
+  print_message (listen->cli, messenger, listen->names, message);
+}
+
+static gboolean
+on_interrupt_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+cmd_listen (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  Listen listen = { cli, names };
+  guint sigint, sigterm;
+  int status;
+
+  if (argc != 0)
+    return usage_error (cli, _ ("listen takes no arguments"));
+  if ((status = restore (cli)) != EXIT_OK)
+    return status;
+  messenger = globi_messenger_new (cli->session);
+  g_signal_connect (messenger, "message-received", G_CALLBACK (on_listen_message_cb), &listen);
+  globi_messenger_start_async (messenger, TRUE, NULL, on_done_cb, cli);
+  result = await (cli);
+  if (!globi_messenger_start_finish (messenger, result, &error))
+    {
+      flush_session (cli);
+      return fail_with_error (cli, error);
+    }
+  sigint = g_unix_signal_add (SIGINT, on_interrupt_cb, cli->loop);
+  sigterm = g_unix_signal_add (SIGTERM, on_interrupt_cb, cli->loop);
+  g_main_loop_run (cli->loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  globi_messenger_stop (messenger);
+  flush_session (cli);
+  return EXIT_OK;
+}
+
+static int
+cmd_history (Cli *cli, int argc, char **argv)
+{
+  g_autoptr (GlobiMessenger) messenger = NULL;
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GAsyncResult) counted = NULL;
+  g_autoptr (GAsyncResult) loaded = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autofree char *chat_id = NULL;
+  GlobiCache *cache;
+  const char *limit_text = NULL;
+  guint limit = 50;
+  guint count;
+  int status;
+
+  take_option (&argc, argv, "--limit", &limit_text);
+  if (limit_text != NULL)
+    limit = (guint) g_ascii_strtoull (limit_text, NULL, 10);
+  if (argc != 1)
+    return usage_error (cli, _ ("history takes one CHAT (a USERNAME or a group ID)"));
+  if ((status = open_messenger (cli, &messenger)) != EXIT_OK)
+    return status;
+  flush_session (cli);
+  chat_id = chat_id_for (messenger, argv[0], FALSE);
+  cache = globi_messenger_get_cache (messenger);
+  globi_cache_count_messages_async (cache, chat_id, NULL, on_done_cb, cli);
+  counted = await (cli);
+  count = globi_cache_count_messages_finish (cache, counted, &error);
+  if (error != NULL)
+    return fail_with_error (cli, error);
+  globi_cache_load_messages_async (cache, chat_id, count > limit ? count - limit : 0, limit, NULL,
+                                   on_done_cb, cli);
+  loaded = await (cli);
+  rows = globi_cache_load_messages_finish (cache, loaded, &error);
+  if (rows == NULL)
+    return fail_with_error (cli, error);
+  for (guint i = 0; i < rows->len; i++)
+    print_message (cli, messenger, names, g_ptr_array_index (rows, i));
+  return EXIT_OK;
+}
+
 static const Command commands[] = {
   { "register", "register USERNAME [--display-name NAME]",
     N_ ("Create an account on --server and sign in to it. The password comes from\n"
@@ -815,6 +1378,37 @@ static const Command commands[] = {
     N_ ("Change your password. The current one comes from GLOBICHAT_PASSWORD, the new one\n"
         "from GLOBICHAT_NEW_PASSWORD (or prompts). Your other devices are signed out."),
     cmd_password_change },
+  { "friend request", "friend request USERNAME [--greeting TEXT]",
+    N_ ("Ask USERNAME to be your friend (accepts theirs if they already asked you)."),
+    cmd_friend_request },
+  { "friend accept", "friend accept USERNAME", N_ ("Accept USERNAME's friend request."),
+    cmd_friend_accept },
+  { "friend decline", "friend decline USERNAME", N_ ("Decline USERNAME's friend request."),
+    cmd_friend_decline },
+  { "friend list", "friend list", N_ ("List your friends and pending requests."), cmd_friend_list },
+  { "friend remove", "friend remove USERNAME", N_ ("End the friendship (on both sides)."),
+    cmd_friend_remove },
+  { "friend block", "friend block USERNAME",
+    N_ ("Block USERNAME: no requests or messages from them."), cmd_friend_block },
+  { "friend unblock", "friend unblock USERNAME", N_ ("Unblock USERNAME."), cmd_friend_unblock },
+  { "group create", "group create NAME USERNAME…",
+    N_ ("Create a group with these friends; prints its ID."), cmd_group_create },
+  { "group add", "group add ID USERNAME…", N_ ("Add friends to the group ID."), cmd_group_add },
+  { "group remove", "group remove ID USERNAME",
+    N_ ("Remove USERNAME from the group ID (your own name: leave)."), cmd_group_remove },
+  { "group list", "group list", N_ ("List your groups."), cmd_group_list },
+  { "send", "send USERNAME TEXT | send --group ID TEXT",
+    N_ ("Send an end-to-end encrypted message; waits until the server has it."), cmd_send },
+  { "send-file", "send-file USERNAME FILE", N_ ("Send FILE, encrypted (not available yet)."),
+    cmd_send_file },
+  { "sync", "sync",
+    N_ ("Fetch new messages, print them oldest first (with --json one object a line:\n"
+        "id, chat, sender, text, sent_at), acknowledge them, and exit when caught up."),
+    cmd_sync },
+  { "listen", "listen", N_ ("Print messages as they arrive, until interrupted."), cmd_listen },
+  { "history", "history CHAT [--limit N]",
+    N_ ("Print the last N (50) messages of CHAT (a USERNAME or group ID) from the cache."),
+    cmd_history },
 };
 
 static const Command *

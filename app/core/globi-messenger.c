@@ -173,6 +173,12 @@ compare_contacts (gconstpointer a, gconstpointer b, gpointer user_data)
 }
 
 static int
+compare_contact_slots (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  return compare_contacts (*(gpointer *) a, *(gpointer *) b, user_data);
+}
+
+static int
 compare_groups (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   return g_utf8_collate (globi_group_get_name ((GlobiGroup *) a) ?: "",
@@ -662,8 +668,8 @@ apply_friends (GlobiMessenger *self, JsonObject *reply)
       remember_username (self, globi_contact_get_user (contact));
       g_ptr_array_add (items, contact);
     }
-  g_ptr_array_sort_with_data (items, (GCompareDataFunc) compare_contacts, NULL);
-  /* compare_contacts takes the items, sort passes pointers to them. */
+  /* g_ptr_array_sort passes pointers to the items. */
+  g_ptr_array_sort_with_data (items, compare_contact_slots, NULL);
   g_list_store_splice (self->contacts, 0, g_list_model_get_n_items (G_LIST_MODEL (self->contacts)),
                        items->pdata, items->len);
 }
@@ -2914,8 +2920,10 @@ on_sync_events_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   s->cursor = last;
-  process_events_async (self, events, g_task_get_cancellable (task), on_sync_processed_cb,
-                        g_steal_pointer (&task));
+  {
+    GCancellable *cancellable = g_task_get_cancellable (task);
+    process_events_async (self, events, cancellable, on_sync_processed_cb, g_steal_pointer (&task));
+  }
 }
 
 static void
@@ -3248,4 +3256,11 @@ globi_messenger_set_verified (GlobiMessenger *self, const char *user_id, gboolea
     globi_contact_set_verified (contact, verified);
   json_object_set_string_member (values, key, verified ? "1" : "0");
   globi_cache_set_values_async (self->cache, values, NULL, on_cache_done_cb, NULL);
+}
+
+const char *
+globi_messenger_lookup_username (GlobiMessenger *self, const char *user_id)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), NULL);
+  return user_id ? g_hash_table_lookup (self->usernames, user_id) : NULL;
 }

@@ -90,6 +90,9 @@ GlobiContact *globi_messenger_find_contact (GlobiMessenger *self,
                                             const char     *user_id_or_username);
 GlobiGroup   *globi_messenger_find_group   (GlobiMessenger *self,
                                             const char     *group_id);
+/* The username of a user seen in friends, requests or groups (NULL when unknown). */
+const char   *globi_messenger_lookup_username (GlobiMessenger *self,
+                                               const char     *user_id);
 
 /* Sending. Every send stores the message at once (PENDING, appended to the chat's model)
  * and completes when it is in the outbox, returning the GlobiMessage; the delivery state
