@@ -209,6 +209,22 @@ on_done_204_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     globi_request_reply_empty (req, SOUP_STATUS_NO_CONTENT);
 }
 
+static void
+on_keys_put_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiRequest) req = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) woken = globi_store_finish (GLOBI_STORE (source), result, &error);
+
+  if (!woken)
+    {
+      globi_request_reply_error (req, error);
+      return;
+    }
+  globi_hub_notify_devices (globi_server_get_hub (globi_request_get_server (req)), woken);
+  globi_request_reply_empty (req, SOUP_STATUS_NO_CONTENT);
+}
+
 /* PUT /v1/keys */
 void
 globi_routes_put_keys (GlobiRequest *req)
@@ -242,8 +258,8 @@ globi_routes_put_keys (GlobiRequest *req)
       return;
     }
   globi_store_write_async (req_store (req), globi_store_messaging_put_keys, g_steal_pointer (&args),
-                           globi_messaging_args_free, NULL, on_done_204_cb,
-                           globi_request_ref (req));
+                           globi_messaging_args_free, (GDestroyNotify) g_ptr_array_unref,
+                           on_keys_put_cb, globi_request_ref (req));
 }
 
 /* POST /v1/keys/one-time */

@@ -12,6 +12,7 @@
 #include "globi-routes.h"
 #include "globi-server-private.h"
 #include "globi-store-accounts.h"
+#include "globi-store-messaging.h"
 
 #define JWT_AUDIENCE      "globichat"
 #define RATE_LIMIT_KEYS   100000
@@ -942,11 +943,34 @@ globi_server_device_activate (GlobiServer *self, const char *device_id)
   g_hash_table_add (self->active_devices, g_strdup (device_id));
 }
 
+static void
+on_revoke_announced_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiServer) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) woken = globi_store_finish (GLOBI_STORE (source), result, &error);
+
+  if (!woken)
+    g_warning ("devices_changed after a revocation: %s", error->message);
+  else if (self->hub)
+    globi_hub_notify_devices (self->hub, woken);
+}
+
 void
 globi_server_device_revoke (GlobiServer *self, const char *device_id)
 {
+  GlobiMessagingArgs *args;
+
   g_hash_table_remove (self->active_devices, device_id);
   globi_hub_disconnect_device (self->hub, device_id);
+  if (self->closing_store)
+    return;
+  /* Its contacts must stop encrypting to it: tell them (after the revocation committed). */
+  args = globi_messaging_args_new ();
+  args->device_id = g_strdup (device_id);
+  globi_store_write_async (self->store, globi_store_messaging_device_revoked, args,
+                           globi_messaging_args_free, (GDestroyNotify) g_ptr_array_unref,
+                           on_revoke_announced_cb, g_object_ref (self));
 }
 
 GlobiHub *

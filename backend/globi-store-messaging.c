@@ -132,11 +132,76 @@ insert_prekeys (sqlite3 *db, const char *device_id, GPtrArray *prekeys, GError *
   return TRUE;
 }
 
+/* Appends devices_changed about user_id to the user's friends, co-members and own other
+ * devices (not except_device_id). */
+static gboolean
+devices_changed (sqlite3 *db,
+                 const char *user_id,
+                 const char *except_device_id,
+                 GPtrArray *woken,
+                 GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) users = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonObject) obj = json_object_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  int rc;
+
+  stmt = globi_store_prepare (db,
+                              "SELECT friend_id FROM friends WHERE user_id = ?1 UNION "
+                              "SELECT b.user_id FROM group_members a JOIN group_members b "
+                              "ON b.group_id = a.group_id WHERE a.user_id = ?1 UNION SELECT ?1",
+                              error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (users, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  g_ptr_array_add (users, NULL);
+  json_object_set_string_member (obj, "kind", "devices_changed");
+  json_object_set_string_member (obj, "user_id", user_id);
+  node = json_node_init_object (json_node_alloc (), obj);
+  json = json_to_string (node, FALSE);
+  return globi_store_events_append_to_users (db, (const char *const *) users->pdata,
+                                             except_device_id, json, woken, error);
+}
+
+gpointer
+globi_store_messaging_device_revoked (sqlite3 *db, gpointer data, GError **error)
+{
+  GlobiMessagingArgs *args = data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) woken = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *user_id = NULL;
+
+  stmt = globi_store_prepare (db,
+                              "SELECT d.user_id FROM devices d JOIN device_keys k "
+                              "ON k.device_id = d.id WHERE d.id = ?1",
+                              error);
+  if (!stmt)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, args->device_id, -1, SQLITE_STATIC);
+  /* A device that never published keys was never a target: nobody needs to know. */
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return g_steal_pointer (&woken);
+  user_id = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  if (!devices_changed (db, user_id, args->device_id, woken, error))
+    return NULL;
+  return g_steal_pointer (&woken);
+}
+
 gpointer
 globi_store_messaging_put_keys (sqlite3 *db, gpointer data, GError **error)
 {
   GlobiMessagingArgs *args = data;
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) woken = g_ptr_array_new_with_free_func (g_free);
   int rc;
 
   stmt =
@@ -183,8 +248,12 @@ globi_store_messaging_put_keys (sqlite3 *db, gpointer data, GError **error)
   sqlite3_bind_int64 (stmt, 7, args->now_ms);
   if (!globi_store_step_done (db, stmt, error))
     return NULL;
-  insert_prekeys (db, args->device_id, args->one_time_prekeys, error);
-  return NULL;
+  if (!insert_prekeys (db, args->device_id, args->one_time_prekeys, error))
+    return NULL;
+  /* A device that publishes keys for the first time is a new target for its contacts. */
+  if (rc == SQLITE_DONE && !devices_changed (db, args->user_id, args->device_id, woken, error))
+    return NULL;
+  return g_steal_pointer (&woken);
 }
 
 gpointer

@@ -80,9 +80,12 @@ void globi_event_row_free (gpointer data);
 void globi_delivery_free (gpointer data);
 
 /* Jobs (write unless noted). */
-/* device_id, user_id, identity/signed/one-time keys, now_ms → NULL; CONFLICT when the
+/* device_id, user_id, identity/signed/one-time keys, now_ms → GPtrArray of device ids
+ * woken (devices_changed when the device publishes for the first time); CONFLICT when the
  * identity key differs, INVALID_FIELD past the one-time prekey cap. */
 gpointer globi_store_messaging_put_keys (sqlite3 *db, gpointer args, GError **error);
+/* device_id (just revoked) → GPtrArray of the device ids given a devices_changed event. */
+gpointer globi_store_messaging_device_revoked (sqlite3 *db, gpointer args, GError **error);
 /* device_id, one_time_prekeys → NULL. */
 gpointer globi_store_messaging_add_prekeys (sqlite3 *db, gpointer args, GError **error);
 /* Read: device_id → gint64 * (one-time prekeys left). */

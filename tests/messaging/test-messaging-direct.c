@@ -393,6 +393,52 @@ test_typing (Fixture *f, gconstpointer data)
                      "typing");
 }
 
+static guint
+count_devices_changed (Fixture *f, Device *device, const char *about)
+{
+  g_autoptr (Reply) reply = poll_events (f, device, 0, 500);
+  JsonArray *events = events_of (reply);
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event = event_at (events, i);
+
+      if (g_str_equal (json_object_get_string_member (event, "kind"), "devices_changed") &&
+          g_str_equal (json_object_get_string_member (event, "user_id"), about))
+        n++;
+    }
+  return n;
+}
+
+/* Friends hear of a device that starts to take messages (publishes keys) and of one that
+ * is revoked. */
+static void
+test_devices_changed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Device) alice = device_new_user (f, "alice", TRUE);
+  g_autoptr (Device) bob = device_new_user (f, "bob", TRUE);
+  g_autoptr (Device) bob2 = NULL;
+  g_autoptr (Reply) reply = NULL;
+  g_autofree char *path = NULL;
+
+  befriend (f, alice, bob);
+  g_assert_cmpuint (count_devices_changed (f, alice, bob->user_id), ==, 0);
+  bob2 = device_new_sibling (f, bob, TRUE);
+  g_assert_cmpuint (count_devices_changed (f, alice, bob->user_id), ==, 1);
+  g_assert_cmpuint (count_devices_changed (f, bob, bob->user_id), ==, 1);
+
+  path = g_strdup_printf ("/v1/devices/%s", bob2->device_id);
+  reply = fixture_request (f, "DELETE", path, bob->token, NULL);
+  g_assert_cmpuint (reply->status, ==, 204);
+  /* Announced by a job queued after the revocation: poll until it is there. */
+  for (guint tries = 0; count_devices_changed (f, alice, bob->user_id) < 2; tries++)
+    {
+      g_assert_cmpuint (tries, <, 500);
+      g_usleep (10000);
+    }
+}
+
 /* A revoked device's stream is closed; a bad token never upgrades. */
 static void
 test_stream_auth (Fixture *f, gconstpointer data)
@@ -624,6 +670,8 @@ main (int argc, char **argv)
   g_test_add ("/globi/messaging/keys", Fixture, NULL, fixture_setup, test_keys, fixture_teardown);
   g_test_add ("/globi/messaging/direct", Fixture, NULL, fixture_setup, test_direct,
               fixture_teardown);
+  g_test_add ("/globi/messaging/devices-changed", Fixture, NULL, fixture_setup,
+              test_devices_changed, fixture_teardown);
   g_test_add ("/globi/messaging/stream/replay", Fixture, NULL, fixture_setup, test_stream_replay,
               fixture_teardown);
   g_test_add ("/globi/messaging/stream/polling", Fixture, NULL, fixture_setup, test_polling,
