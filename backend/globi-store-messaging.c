@@ -427,12 +427,6 @@ globi_store_messaging_fetch_keys (sqlite3 *db, gpointer data, GError **error)
   }
 }
 
-static gboolean
-ptr_array_has (GPtrArray *array, const char *value)
-{
-  return g_ptr_array_find_with_equal_func (array, value, g_str_equal, NULL);
-}
-
 static char *
 message_event_json (const GlobiMessagingArgs *args,
                     const char *type,
@@ -517,41 +511,58 @@ direct_targets (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
   return g_steal_pointer (&targets);
 }
 
+/* Every active device with keys of every member, but the sending device: one query. */
 static GPtrArray *
 group_targets (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
-  g_autoptr (GPtrArray) members = NULL;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  int rc;
 
-  if (!(members = globi_store_social_group_member_ids (db, args->to_group_id, error)))
+  stmt = globi_store_prepare (db,
+                              "SELECT d.id FROM group_members m JOIN devices d ON d.user_id = "
+                              "m.user_id JOIN device_keys k ON k.device_id = d.id WHERE "
+                              "m.group_id = ?1 AND d.revoked_at IS NULL AND d.id != ?2",
+                              error);
+  if (!stmt)
     return NULL;
-  for (guint i = 0; i < members->len; i++)
+  sqlite3_bind_text (stmt, 1, args->to_group_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, args->device_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (targets, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  if (rc != SQLITE_DONE)
     {
-      g_autoptr (GPtrArray) ids =
-          globi_store_events_active_devices (db, g_ptr_array_index (members, i), TRUE, error);
-
-      if (!ids)
-        return NULL;
-      for (guint j = 0; j < ids->len; j++)
-        if (!g_str_equal (g_ptr_array_index (ids, j), args->device_id))
-          g_ptr_array_add (targets, g_steal_pointer (&ids->pdata[j]));
+      globi_store_set_error (db, error);
+      return NULL;
     }
   return g_steal_pointer (&targets);
 }
 
-static gboolean
-has_sender_key (sqlite3_stmt *stmt, const GlobiMessagingArgs *args, const char *device_id)
+/* The devices that already have sender key sender_key_id of this sending device. */
+static GHashTable *
+keyed_devices (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
-  gboolean found;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) keyed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int rc;
 
-  sqlite3_reset (stmt);
+  stmt = globi_store_prepare (db,
+                              "SELECT recipient_device FROM sender_keys WHERE group_id = ?1 AND "
+                              "sender_device = ?2 AND key_id = ?3",
+                              error);
+  if (!stmt)
+    return NULL;
   sqlite3_bind_text (stmt, 1, args->to_group_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, args->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, args->sender_key_id);
-  sqlite3_bind_text (stmt, 4, device_id, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_reset (stmt);
-  return found;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_hash_table_add (keyed, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&keyed);
 }
 
 static gboolean
@@ -592,6 +603,9 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
   g_autoptr (GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) extra = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) target_set = NULL;
+  g_autoptr (GHashTable) envelope_set = NULL;
+  g_autoptr (GHashTable) keyed = NULL;
   GError *local_error = NULL;
 
   result->message_id = g_strdup (args->message_id);
@@ -609,33 +623,26 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
   if (!targets)
     return NULL;
 
+  target_set = g_hash_table_new (g_str_hash, g_str_equal);
+  envelope_set = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < targets->len; i++)
+    g_hash_table_add (target_set, g_ptr_array_index (targets, i));
   for (guint i = 0; i < args->envelopes->len; i++)
     {
       GlobiEnvelope *envelope = g_ptr_array_index (args->envelopes, i);
 
-      if (!ptr_array_has (targets, envelope->device_id))
+      g_hash_table_add (envelope_set, envelope->device_id);
+      if (!g_hash_table_contains (target_set, envelope->device_id))
         g_ptr_array_add (extra, g_strdup (envelope->device_id));
     }
-  if (args->to_group_id)
-    {
-      stmt = globi_store_prepare (db,
-                                  "SELECT 1 FROM sender_keys WHERE group_id = ?1 AND "
-                                  "sender_device = ?2 AND key_id = ?3 AND recipient_device = ?4",
-                                  error);
-      if (!stmt)
-        return NULL;
-    }
+  if (args->to_group_id && !(keyed = keyed_devices (db, args, error)))
+    return NULL;
   for (guint i = 0; i < targets->len; i++)
     {
       const char *device_id = g_ptr_array_index (targets, i);
-      gboolean covered = FALSE;
 
-      for (guint j = 0; j < args->envelopes->len && !covered; j++)
-        covered = g_str_equal (
-            ((GlobiEnvelope *) g_ptr_array_index (args->envelopes, j))->device_id, device_id);
-      if (!covered && args->to_group_id)
-        covered = has_sender_key (stmt, args, device_id);
-      if (!covered)
+      if (!g_hash_table_contains (envelope_set, device_id) &&
+          !(keyed && g_hash_table_contains (keyed, device_id)))
         g_ptr_array_add (missing, g_strdup (device_id));
     }
   if (missing->len > 0 || extra->len > 0)
@@ -646,7 +653,6 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
     }
 
   result->sent_at = args->now_ms;
-  g_clear_pointer (&stmt, sqlite3_finalize);
   stmt = globi_store_prepare (
       db, "INSERT INTO messages (sender_id, id, sent_at) VALUES (?1, ?2, ?3)", error);
   if (!stmt)
