@@ -1,0 +1,635 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "globi-error.h"
+#include "globi-id.h"
+#include "globi-message-list.h"
+#include "globi-seal.h"
+#include "core-fixture.h"
+
+#define PASSWORD "correct horse battery"
+
+typedef struct
+{
+  GlobiSession *session;
+  GlobiMessenger *messenger;
+  char *profile_dir;
+} Client;
+
+static void
+client_free (Client *c)
+{
+  g_clear_object (&c->messenger);
+  g_clear_object (&c->session);
+  g_free (c->profile_dir);
+  g_free (c);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+static void
+start_messenger (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  c->messenger = globi_messenger_new (c->session);
+  globi_messenger_start_async (c->messenger, FALSE, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
+  g_assert_no_error (error);
+}
+
+/* A new account, or (sign_in) a new device of an existing one. */
+static Client *
+client_new (CoreFixture *f, const char *username, const char *profile, gboolean sign_in)
+{
+  Client *c = g_new0 (Client, 1);
+
+  c->profile_dir = core_fixture_profile (f, profile);
+  c->session = globi_session_new (c->profile_dir);
+  if (sign_in)
+    session_sign_in (c->session, f->base_url, username, PASSWORD);
+  else
+    session_register (c->session, f->base_url, username, PASSWORD);
+  start_messenger (c);
+  return c;
+}
+
+static gboolean
+wait_finish (Client *c, GAsyncResult **pending, GError **error)
+{
+  g_autoptr (GAsyncResult) result = wait_result (pending);
+
+  return globi_messenger_finish (c->messenger, result, error);
+}
+
+static void
+befriend (Client *a, Client *b)
+{
+  GAsyncResult *pending = NULL;
+  g_autoptr (GError) error = NULL;
+
+  globi_messenger_request_friend_async (a->messenger, globi_session_get_user_id (b->session), "hi",
+                                        NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (a, &pending, &error));
+  g_assert_no_error (error);
+  globi_messenger_refresh_async (b->messenger, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (b, &pending, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_requests (b->messenger)), ==, 1);
+  globi_messenger_accept_friend_async (b->messenger, globi_session_get_user_id (a->session), NULL,
+                                       on_result_cb, &pending);
+  g_assert_true (wait_finish (b, &pending, &error));
+  g_assert_no_error (error);
+  globi_messenger_refresh_async (a->messenger, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (a, &pending, &error));
+}
+
+static char *
+chat_with (Client *other)
+{
+  return globi_chat_id_for_user (globi_session_get_user_id (other->session));
+}
+
+static GlobiMessage *
+send_text (Client *c, const char *chat_id, const char *text)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiMessage *m;
+
+  globi_messenger_send_text_async (c->messenger, chat_id, text, NULL, NULL, NULL, on_result_cb,
+                                   &pending);
+  result = wait_result (&pending);
+  m = globi_messenger_send_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  return m;
+}
+
+static void
+flush (Client *c)
+{
+  GAsyncResult *pending = NULL;
+
+  globi_messenger_flush_async (c->messenger, NULL, on_result_cb, &pending);
+  wait_finish (c, &pending, NULL);
+}
+
+static GPtrArray *
+sync_client (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  GPtrArray *messages;
+
+  globi_messenger_sync_async (c->messenger, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  messages = globi_messenger_sync_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  return messages;
+}
+
+static GlobiMessage *
+message_at (GPtrArray *messages, guint i)
+{
+  return g_ptr_array_index (messages, i);
+}
+
+/* Tests without a server: the cache and its paging model */
+
+static void
+test_cache_paging (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("globi-sync-cache-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "cache.sqlite3", NULL);
+  g_autoptr (GlobiCache) cache = globi_cache_new (path);
+  g_autoptr (GlobiMessageList) list = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) found = NULL;
+  g_autoptr (GlobiMessage) first = NULL;
+  g_autoptr (GlobiMessage) last = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_cache_fill_async (cache, "u:peer", 1000, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_cache_fill_finish (cache, result, &error));
+  g_clear_object (&result);
+
+  list = globi_message_list_new (cache, "u:peer", NULL, NULL);
+  while (!globi_message_list_is_ready (list) || !globi_message_list_is_loaded (list, 999))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1000);
+  /* Only the newest page is loaded at first; an old row loads on demand. */
+  g_assert_false (globi_message_list_is_loaded (list, 0));
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpstr (globi_message_get_id (first), ==, "");
+  while (!globi_message_list_is_loaded (list, 0))
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&first);
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  last = g_list_model_get_item (G_LIST_MODEL (list), 999);
+  g_assert_cmpstr (globi_message_get_text (first), ==, "Message number 0 of the benchmark");
+  g_assert_cmpstr (globi_message_get_text (last), ==, "Message number 999 of the benchmark");
+
+  globi_cache_search_async (cache, NULL, "number 77", 10, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  found = globi_cache_search_finish (cache, result, &error);
+  g_assert_no_error (error);
+  /* "77" prefix-matches 77 and 770–779. */
+  g_assert_cmpuint (found->len, ==, 10);
+
+  g_clear_object (&list);
+  globi_cache_close (cache);
+  remove_tree (dir);
+}
+
+static void
+test_cache_dedup (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("globi-sync-cache-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "cache.sqlite3", NULL);
+  g_autoptr (GlobiCache) cache = globi_cache_new (path);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) second = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  GAsyncResult *pending = NULL;
+
+  g_ptr_array_add (batch, globi_message_new ("m1", "u:x", "x", GLOBI_MESSAGE_KIND_TEXT, "a", 1));
+  g_ptr_array_add (batch, globi_message_new ("m2", "u:x", "x", GLOBI_MESSAGE_KIND_TEXT, "b", 2));
+  globi_cache_commit_async (cache, batch, NULL, 5, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  first = globi_cache_commit_finish (cache, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (first->len, ==, 2);
+  g_clear_object (&result);
+  /* The same events again (a replay after a lost ack): nothing new, cursor kept. */
+  globi_cache_commit_async (cache, batch, NULL, 3, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  second = globi_cache_commit_finish (cache, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (second->len, ==, 0);
+  g_clear_object (&result);
+  globi_cache_get_cursor_async (cache, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_cmpint (globi_cache_get_cursor_finish (cache, result, &error), ==, 5);
+  globi_cache_close (cache);
+  remove_tree (dir);
+}
+
+/* Against a real server */
+
+static void
+test_friends (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GlobiContact) contact = NULL;
+
+  befriend (alice, bob);
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_contacts (alice->messenger)), ==,
+                    1);
+  contact = g_list_model_get_item (globi_messenger_get_contacts (alice->messenger), 0);
+  g_assert_cmpstr (globi_contact_get_username (contact), ==, "bob");
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_requests (bob->messenger)), ==,
+                    0);
+}
+
+static void
+test_direct_both_ways (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_alice = NULL;
+  g_autoptr (GlobiMessage) reply = NULL;
+  GlobiChat *chat;
+
+  befriend (alice, bob);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+      g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
+      g_assert_cmpint (globi_message_get_state (m), ==, GLOBI_DELIVERY_STATE_PENDING);
+    }
+  flush (alice);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 20);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+      g_assert_cmpstr (globi_message_get_text (message_at (at_bob, i)), ==, text);
+      g_assert_cmpstr (globi_message_get_chat_id (message_at (at_bob, i)), ==, to_alice);
+      g_assert_false (globi_message_get_outgoing (message_at (at_bob, i)));
+    }
+  chat = globi_messenger_open_chat (bob->messenger, to_alice);
+  g_assert_cmpuint (globi_chat_get_unread_count (chat), ==, 20);
+
+  reply = send_text (bob, to_alice, "and back");
+  flush (bob);
+  g_assert_cmpint (globi_message_get_state (reply), ==, GLOBI_DELIVERY_STATE_SENT);
+  at_alice = sync_client (alice);
+  /* Bob's delivery receipts update Alice's messages; the reply is the one new message. */
+  g_assert_cmpuint (at_alice->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_alice, 0)), ==, "and back");
+}
+
+static void
+test_offline_exactly_once (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) again = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  const guint n = 1000;
+
+  befriend (alice, bob);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("offline %u", i);
+      g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
+    }
+  flush (alice);
+  first = sync_client (bob);
+  g_assert_cmpuint (first->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("offline %u", i);
+      g_assert_cmpstr (globi_message_get_text (message_at (first, i)), ==, text);
+      g_assert_true (
+          g_hash_table_add (seen, (gpointer) globi_message_get_id (message_at (first, i))));
+    }
+  again = sync_client (bob);
+  g_assert_cmpuint (again->len, ==, 0);
+}
+
+static void
+restart_server (CoreFixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (f->base_url, G_URI_FLAGS_NONE, &error);
+
+  g_assert_no_error (error);
+  core_fixture_stop (f);
+  f->config->port = g_uri_get_port (uri);
+  f->thread = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+}
+
+/* The app dies with a message in the outbox: a new messenger on the same profile sends it,
+ * once. */
+static void
+test_outbox_survives_crash (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  g_autoptr (GPtrArray) again = NULL;
+
+  befriend (alice, bob);
+  /* The server is gone: the message stays PENDING in the outbox. */
+  core_fixture_stop (f);
+  m = send_text (alice, to_bob, "survives");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m), ==, GLOBI_DELIVERY_STATE_PENDING);
+  g_clear_object (&alice->messenger);
+  restart_server (f);
+
+  start_messenger (alice);
+  flush (alice);
+  received = sync_client (bob);
+  g_assert_cmpuint (received->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (received, 0)), ==, "survives");
+  g_assert_cmpstr (globi_message_get_id (message_at (received, 0)), ==, globi_message_get_id (m));
+
+  /* A third start sends nothing more. */
+  g_clear_object (&alice->messenger);
+  start_messenger (alice);
+  flush (alice);
+  again = sync_client (bob);
+  g_assert_cmpuint (again->len, ==, 0);
+}
+
+static void
+test_multi_device (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) alice2 = NULL;
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autoptr (GPtrArray) at_alice2 = NULL;
+  g_autoptr (GlobiMessage) mine = NULL;
+  g_autoptr (GlobiMessage) theirs = NULL;
+
+  befriend (alice, bob);
+  alice2 = client_new (f, "alice", "alice2", TRUE);
+  mine = send_text (alice, to_bob, "from my laptop");
+  flush (alice);
+  theirs = send_text (bob, to_alice, "to both of you");
+  flush (bob);
+  at_alice2 = sync_client (alice2);
+  g_assert_cmpuint (at_alice2->len, ==, 2);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_alice2, 0)), ==, "from my laptop");
+  g_assert_true (globi_message_get_outgoing (message_at (at_alice2, 0)));
+  g_assert_cmpstr (globi_message_get_chat_id (message_at (at_alice2, 0)), ==, to_bob);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_alice2, 1)), ==, "to both of you");
+  g_assert_cmpstr (globi_message_get_chat_id (message_at (at_alice2, 1)), ==, to_bob);
+}
+
+static gboolean
+file_contains (const char *path, const char *marker)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  return memmem (contents, length, marker, strlen (marker)) != NULL;
+}
+
+static guint
+count_files_with (const char *dir, const char *marker)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        count += count_files_with (path, marker);
+      else if (file_contains (path, marker))
+        count++;
+    }
+  return count;
+}
+
+static void
+test_plaintext_marker (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) carol = client_new (f, "carol", "carol", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  char marker[64];
+  g_autofree char *group_chat = NULL;
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (GlobiMessage) g = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  const char *members[3] = { "bob", "carol", NULL };
+
+  befriend (alice, bob);
+  befriend (alice, carol);
+  g_snprintf (marker, sizeof marker, "MARKER-%08x%08x", g_random_int (), g_random_int ());
+  m = send_text (alice, to_bob, marker);
+  globi_messenger_create_group_async (alice->messenger, "Secrets", members, NULL, on_result_cb,
+                                      &pending);
+  result = wait_result (&pending);
+  group = globi_messenger_group_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  group_chat = globi_chat_id_for_group (globi_group_get_id (group));
+  g = send_text (alice, group_chat, marker);
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (g), ==, GLOBI_DELIVERY_STATE_SENT);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 2);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob, 1)), ==, marker);
+
+  g_assert_cmpuint (count_files_with (f->data_dir, marker), ==, 0);
+  /* The scan itself works: the client's own cache does hold the plaintext. */
+  g_assert_cmpuint (count_files_with (alice->profile_dir, marker), >, 0);
+}
+
+static void
+test_group_fan_out_and_removal (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) carol = client_new (f, "carol", "carol", FALSE);
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_carol = NULL;
+  g_autoptr (GPtrArray) at_bob2 = NULL;
+  g_autoptr (GPtrArray) at_carol2 = NULL;
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autofree char *chat_id = NULL;
+  GAsyncResult *pending = NULL;
+  const char *members[3] = { "bob", "carol", NULL };
+
+  befriend (alice, bob);
+  befriend (alice, carol);
+  globi_messenger_create_group_async (alice->messenger, "Team", members, NULL, on_result_cb,
+                                      &pending);
+  result = wait_result (&pending);
+  group = globi_messenger_group_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (group);
+  chat_id = globi_chat_id_for_group (globi_group_get_id (group));
+  m1 = send_text (alice, chat_id, "to everyone");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m1), ==, GLOBI_DELIVERY_STATE_SENT);
+  at_bob = sync_client (bob);
+  at_carol = sync_client (carol);
+  g_assert_cmpuint (at_bob->len, ==, 1);
+  g_assert_cmpuint (at_carol->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_chat_id (message_at (at_carol, 0)), ==, chat_id);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_carol, 0)), ==, "to everyone");
+
+  globi_messenger_remove_member_async (alice->messenger, globi_group_get_id (group),
+                                       globi_session_get_user_id (carol->session), NULL,
+                                       on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+  m2 = send_text (alice, chat_id, "carol is gone");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m2), ==, GLOBI_DELIVERY_STATE_SENT);
+  at_bob2 = sync_client (bob);
+  at_carol2 = sync_client (carol);
+  g_assert_cmpuint (at_bob2->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob2, 0)), ==, "carol is gone");
+  g_assert_cmpuint (at_carol2->len, ==, 0);
+}
+
+static JsonNode *
+call (Client *c, const char *method, const char *path, const char *body_json, GError **error)
+{
+  g_autoptr (JsonNode) body = body_json ? json_from_string (body_json, NULL) : NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiClient *client = globi_session_get_client (c->session);
+
+  globi_client_call_async (client, method, path, body, GLOBI_CALL_FLAGS_AUTH, NULL, on_result_cb,
+                           &pending);
+  result = wait_result (&pending);
+  return globi_client_call_finish (client, result, error);
+}
+
+/* Mallory, a friend of Bob, talks to the server directly: a tampered ciphertext and a
+ * valid one replayed under another message id are both refused by Bob's client. */
+static void
+test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) mallory = client_new (f, "mallory", "mallory", FALSE);
+  g_autoptr (JsonObject) keys = globi_seal_generate_keys ();
+  g_autoptr (JsonNode) bundles = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *id1 = globi_id_new ();
+  g_autofree char *id2 = globi_id_new ();
+  g_autofree char *id3 = globi_id_new ();
+  g_autofree char *content = NULL;
+  g_autofree char *sealed = NULL;
+  g_autofree char *tampered = NULL;
+  JsonObject *bundle;
+  const char *device;
+  const char *prekey;
+  const char *bob_id = globi_session_get_user_id (bob->session);
+
+  befriend (mallory, bob);
+  path = g_strconcat ("/v1/keys/", bob_id, NULL);
+  bundles = call (mallory, "GET", path, NULL, &error);
+  g_assert_no_error (error);
+  bundle = json_array_get_object_element (
+      json_object_get_array_member (json_node_get_object (bundles), "devices"), 0);
+  device = json_object_get_string_member (bundle, "device_id");
+  prekey = json_object_get_string_member (json_object_get_object_member (bundle, "signed_prekey"),
+                                          "key");
+
+  content = g_strdup_printf ("{\"v\":1,\"type\":\"text\",\"id\":\"%s\",\"text\":\"genuine\"}", id1);
+  sealed = globi_seal_to_device (keys, prekey, content, &error);
+  g_assert_no_error (error);
+  tampered = g_strdup (sealed);
+  tampered[strlen (tampered) / 2] = tampered[strlen (tampered) / 2] == 'A' ? 'B' : 'A';
+
+  {
+    const char *ids[] = { id3, id1, id2 };
+    const char *texts[] = { tampered, sealed, sealed };
+    for (guint i = 0; i < 3; i++)
+      {
+        g_autofree char *body = g_strdup_printf (
+            "{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{\"device_id\":\"%s\","
+            "\"type\":\"message\",\"ciphertext\":\"%s\"}]}",
+            ids[i], bob_id, device, texts[i]);
+        g_autoptr (JsonNode) reply = call (mallory, "POST", "/v1/messages", body, &error);
+        g_assert_no_error (error);
+      }
+  }
+  received = sync_client (bob);
+  /* Only the genuine one, under its own id. */
+  g_assert_cmpuint (received->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_id (message_at (received, 0)), ==, id1);
+  g_assert_cmpstr (globi_message_get_text (message_at (received, 0)), ==, "genuine");
+}
+
+static void
+test_blocked (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (GPtrArray) received = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  globi_messenger_block_async (bob->messenger, "alice", TRUE, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (bob, &pending, &error));
+  g_assert_no_error (error);
+  m = send_text (alice, to_bob, "let me in");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m), ==, GLOBI_DELIVERY_STATE_FAILED);
+  received = sync_client (bob);
+  g_assert_cmpuint (received->len, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_assert_cmpint (sodium_init (), >=, 0);
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/globi/sync/cache/paging", test_cache_paging);
+  g_test_add_func ("/globi/sync/cache/dedup", test_cache_dedup);
+#define ADD(path, func)                                                         \
+  g_test_add ("/globi/sync/" path, CoreFixture, NULL, core_fixture_setup, func, \
+              core_fixture_teardown)
+  ADD ("friends/request-accept", test_friends);
+  ADD ("direct/both-ways", test_direct_both_ways);
+  ADD ("direct/offline-exactly-once", test_offline_exactly_once);
+  ADD ("outbox/survives-crash", test_outbox_survives_crash);
+  ADD ("direct/multi-device", test_multi_device);
+  ADD ("e2ee/plaintext-marker", test_plaintext_marker);
+  ADD ("e2ee/tampered-and-replayed", test_tampered_and_replayed);
+  ADD ("group/fan-out-and-removal", test_group_fan_out_and_removal);
+  ADD ("direct/blocked", test_blocked);
+#undef ADD
+  return g_test_run ();
+}
