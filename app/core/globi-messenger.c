@@ -53,6 +53,7 @@ struct _GlobiMessenger
 
   JsonObject *keys;             /* this device's key set, once loaded */
   GHashTable *known_identities; /* device id → identity key (base64url), TOFU */
+  GHashTable *bundle_cache;     /* user id → JsonArray of Bundle; dropped when stale */
   GHashTable *group_keys;       /* "GROUP/DEVICE" → group key of that sender device */
   JsonObject *my_group_keys;    /* group id → my group key */
 
@@ -375,6 +376,7 @@ globi_messenger_finalize (GObject *object)
   g_clear_pointer (&self->keys, json_object_unref);
   g_clear_pointer (&self->my_group_keys, json_object_unref);
   g_clear_pointer (&self->known_identities, g_hash_table_unref);
+  g_clear_pointer (&self->bundle_cache, g_hash_table_unref);
   g_clear_pointer (&self->group_keys, g_hash_table_unref);
   g_clear_pointer (&self->chat_index, g_hash_table_unref);
   g_clear_pointer (&self->live, g_hash_table_unref);
@@ -428,6 +430,8 @@ globi_messenger_init (GlobiMessenger *self)
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->usernames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->known_identities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->bundle_cache =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_array_unref);
   self->group_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->my_group_keys = json_object_new ();
   self->flush_waiters = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1624,6 +1628,7 @@ typedef struct
   guint pending;
   GError *error;
   gboolean group_with_keys; /* second group attempt: distribute the group key */
+  gboolean refetch;         /* the cached bundles proved stale */
   guint attempts;
 } Deliver;
 
@@ -1709,6 +1714,7 @@ on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_STALE_DEVICES) && d->attempts < 3)
         {
           d->group_with_keys = TRUE;
+          d->refetch = TRUE;
           deliver_fetch (g_steal_pointer (&task));
           return;
         }
@@ -1809,9 +1815,29 @@ deliver_post (GTask *task)
 }
 
 static void
+add_devices (Deliver *d, const char *user_id, JsonArray *devices)
+{
+  for (guint i = 0; i < json_array_get_length (devices); i++)
+    {
+      JsonNode *bundle = json_array_get_element (devices, i);
+      JsonObject *entry;
+
+      if (!JSON_NODE_HOLDS_OBJECT (bundle))
+        continue;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "user_id", user_id);
+      json_object_set_member (entry, "bundle", json_node_copy (bundle));
+      json_array_add_object_element (d->bundles, entry);
+    }
+}
+
+static void bundles_step_done (GTask *task);
+
+static void
 on_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
   Deliver *d = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
@@ -1827,19 +1853,20 @@ on_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   else if ((devices = member_array (json_node_get_object (reply), "devices")) != NULL)
     {
       const char *user_id = str_member (json_node_get_object (reply), "user_id");
-      for (guint i = 0; i < json_array_get_length (devices); i++)
+      if (user_id != NULL)
         {
-          JsonNode *bundle = json_array_get_element (devices, i);
-          JsonObject *entry;
-
-          if (!JSON_NODE_HOLDS_OBJECT (bundle))
-            continue;
-          entry = json_object_new ();
-          json_object_set_string_member (entry, "user_id", user_id);
-          json_object_set_member (entry, "bundle", json_node_copy (bundle));
-          json_array_add_object_element (d->bundles, entry);
+          g_hash_table_insert (self->bundle_cache, g_strdup (user_id), json_array_ref (devices));
+          add_devices (d, user_id, devices);
         }
     }
+  bundles_step_done (task);
+}
+
+static void
+bundles_step_done (GTask *task)
+{
+  Deliver *d = g_task_get_task_data (task);
+
   if (--d->pending > 0)
     return;
   if (d->error != NULL)
@@ -1859,13 +1886,26 @@ fetch_bundles (GTask *task)
 
   g_clear_pointer (&d->bundles, json_array_unref);
   d->bundles = json_array_new ();
-  d->pending = d->users->len;
+  /* One extra count so that cached users cannot finish the step before the loop ends. */
+  d->pending = 1;
   for (guint i = 0; i < d->users->len; i++)
     {
-      g_autofree char *escaped = g_uri_escape_string (g_ptr_array_index (d->users, i), NULL, TRUE);
-      g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+      const char *user_id = g_ptr_array_index (d->users, i);
+      JsonArray *cached = d->refetch ? NULL : g_hash_table_lookup (self->bundle_cache, user_id);
+      g_autofree char *escaped = NULL;
+      g_autofree char *path = NULL;
+
+      if (cached != NULL)
+        {
+          add_devices (d, user_id, cached);
+          continue;
+        }
+      escaped = g_uri_escape_string (user_id, NULL, TRUE);
+      path = g_strconcat ("/v1/keys/", escaped, NULL);
+      d->pending++;
       api (self, "GET", path, NULL, g_task_get_cancellable (task), on_bundles_cb, task);
     }
+  bundles_step_done (task);
 }
 
 static void
@@ -2681,7 +2721,11 @@ handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
   if (g_strcmp0 (kind, "message") == 0)
     handle_message_event (self, b, event);
   else if (g_strcmp0 (kind, "devices_changed") == 0)
-    ; /* bundles are fetched fresh for every send; identities are checked there */
+    {
+      /* Fetched again before the next send; identities are checked there. */
+      if (str_member (event, "user_id") != NULL)
+        g_hash_table_remove (self->bundle_cache, str_member (event, "user_id"));
+    }
   else if (kind != NULL)
     b->refresh = TRUE;
 }
