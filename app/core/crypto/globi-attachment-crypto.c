@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -73,14 +74,14 @@ globi_attachment_decrypt (GBytes *ciphertext,
   if (sodium_memcmp (actual, digest, sizeof actual) != 0)
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_BAD_MAC,
-                           "The attachment does not match its digest");
+                           _ ("The attachment does not match its digest"));
       return NULL;
     }
   if (len < HEADER_BYTES + CHUNK_ABYTES ||
       crypto_secretstream_xchacha20poly1305_init_pull (&st, ct, key) != 0)
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                           "The attachment is truncated");
+                           _ ("The attachment is truncated"));
       return NULL;
     }
   out = g_malloc (len);
@@ -95,7 +96,7 @@ globi_attachment_decrypt (GBytes *ciphertext,
         {
           sodium_memzero (&st, sizeof st);
           g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_BAD_MAC,
-                               "Attachment authentication failed");
+                               _ ("Attachment authentication failed"));
           return NULL;
         }
       final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
@@ -108,7 +109,7 @@ globi_attachment_decrypt (GBytes *ciphertext,
   if (!final || in_pos != len)
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                           "The attachment is truncated");
+                           _ ("The attachment is truncated"));
       return NULL;
     }
   return g_bytes_new_take (g_steal_pointer (&out), out_pos);

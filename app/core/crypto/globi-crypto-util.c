@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -104,8 +105,8 @@ globi_reader_check (GlobiReader *r, gboolean at_end, GlobiCryptoErrorCode code, 
   if (r->failed || (at_end && r->pos != r->len))
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, code,
-                           code == GLOBI_CRYPTO_ERROR_CORRUPT_STATE ? "Corrupt crypto state"
-                                                                    : "Malformed message");
+                           code == GLOBI_CRYPTO_ERROR_CORRUPT_STATE ? _ ("Corrupt crypto state")
+                                                                    : _ ("Malformed message"));
       return FALSE;
     }
   return TRUE;
@@ -168,7 +169,7 @@ globi_json_get_key (JsonObject *object, const char *member, guint8 *out, gsize l
       json_node_get_value_type (node) != G_TYPE_STRING)
     {
       g_set_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                   "Key “%s” is missing", member);
+                   _ ("Key “%s” is missing"), member);
       return FALSE;
     }
   text = json_node_get_string (node);
@@ -176,7 +177,7 @@ globi_json_get_key (JsonObject *object, const char *member, guint8 *out, gsize l
   if (bytes == NULL || g_bytes_get_size (bytes) != len)
     {
       g_set_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                   "Key “%s” is not %" G_GSIZE_FORMAT " base64url bytes", member, len);
+                   _ ("Key “%s” does not have %u bytes"), member, (guint) len);
       return FALSE;
     }
   memcpy (out, g_bytes_get_data (bytes, NULL), len);

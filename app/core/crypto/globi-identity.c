@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -270,7 +271,7 @@ globi_bundle_verify (JsonObject *bundle, GError **error)
   if (spk == NULL || !json_object_has_member (spk, "id"))
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                           "Bundle without a signed prekey");
+                           _ ("Bundle without a signed prekey"));
       return FALSE;
     }
   if (!globi_json_get_key (bundle, "identity_key", ik, 32, error) ||
@@ -280,7 +281,7 @@ globi_bundle_verify (JsonObject *bundle, GError **error)
   if (crypto_sign_verify_detached (sig, spk_key, 32, ik) != 0)
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_SIGNATURE,
-                           "The signed prekey's signature is wrong");
+                           _ ("The signed prekey's signature is wrong"));
       return FALSE;
     }
   return TRUE;
@@ -304,7 +305,7 @@ globi_identity_lookup_prekeys (GlobiIdentity *self,
   else
     {
       g_set_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY,
-                   "Unknown signed prekey %u", signed_prekey_id);
+                   _ ("Unknown signed prekey %u"), signed_prekey_id);
       return FALSE;
     }
   if (!has_one_time)
@@ -322,7 +323,7 @@ globi_identity_lookup_prekeys (GlobiIdentity *self,
   /* Already consumed (a second prekey message of a run we answered) or never ours. */
   sodium_memzero (spk_secret, 32);
   g_set_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY,
-               "Unknown one-time prekey %u", one_time_id);
+               _ ("Unknown one-time prekey %u"), one_time_id);
   return FALSE;
 }
 

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -244,7 +245,7 @@ aead_open (GlobiRatchetSession *self,
   if (rc != 0)
     {
       g_free (out);
-      set_error (error, GLOBI_CRYPTO_ERROR_BAD_MAC, "Message authentication failed");
+      set_error (error, GLOBI_CRYPTO_ERROR_BAD_MAC, _ ("Message authentication failed"));
       return NULL;
     }
   return g_bytes_new_take (out, pt_len);
@@ -257,7 +258,7 @@ skip_message_keys (RatchetState *st, guint32 until, GError **error)
     return TRUE;
   if (until > st->nr && until - st->nr > GLOBI_RATCHET_MAX_SKIP)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_TOO_MANY_SKIPPED, "Too many skipped messages");
+      set_error (error, GLOBI_CRYPTO_ERROR_TOO_MANY_SKIPPED, _ ("Too many skipped messages"));
       return FALSE;
     }
   while (st->nr < until)
@@ -299,7 +300,7 @@ dh_ratchet (RatchetState *st, const guint8 remote_dh[32], GError **error)
   st->has_dhr = TRUE;
   if (!dh (shared, st->dhs_sk, st->dhr))
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Invalid ratchet key");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Invalid ratchet key"));
       return FALSE;
     }
   kdf_rk (st->rk, shared, st->ckr);
@@ -307,7 +308,7 @@ dh_ratchet (RatchetState *st, const guint8 remote_dh[32], GError **error)
   crypto_box_keypair (st->dhs_pk, st->dhs_sk);
   if (!dh (shared, st->dhs_sk, st->dhr))
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Invalid ratchet key");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Invalid ratchet key"));
       return FALSE;
     }
   kdf_rk (st->rk, shared, st->cks);
@@ -334,7 +335,7 @@ ratchet_decrypt (
 
   if (len < HEADER_SIZE + crypto_aead_xchacha20poly1305_ietf_ABYTES || message[0] != WIRE_VERSION)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed message");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Malformed message"));
       return NULL;
     }
   header_dh = message + 1;
@@ -362,7 +363,7 @@ ratchet_decrypt (
       for (guint i = 0; i < st->old_dhr->len; i++)
         if (memcmp (st->old_dhr->data + 32 * i, header_dh, 32) == 0)
           {
-            set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, "Message already received");
+            set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, _ ("Message already received"));
             return NULL;
           }
       if (!skip_message_keys (st, pn, error) || !dh_ratchet (st, header_dh, error))
@@ -370,7 +371,7 @@ ratchet_decrypt (
     }
   else if (n < st->nr)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, "Message already received");
+      set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, _ ("Message already received"));
       return NULL;
     }
 
@@ -402,7 +403,7 @@ parse_prekey_message (GBytes *bytes, PrekeyMessage *out, GError **error)
 
   if (len < PREKEY_HEAD_SIZE + HEADER_SIZE || p[0] != WIRE_VERSION || (p[1] & ~FLAG_ONE_TIME) != 0)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed prekey message");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Malformed prekey message"));
       return FALSE;
     }
   out->flags = p[1];
@@ -465,7 +466,7 @@ globi_ratchet_session_new_initiator (GlobiIdentity *identity,
       crypto_sign_ed25519_pk_to_curve25519 (remote_ik_x, remote_ik) != 0)
     {
       g_clear_error (error);
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed bundle");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Malformed bundle"));
       return NULL;
     }
 
@@ -505,7 +506,7 @@ globi_ratchet_session_new_initiator (GlobiIdentity *identity,
   sodium_memzero (shared, sizeof shared);
   if (!ok)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Invalid key in bundle");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Invalid key in bundle"));
       return NULL;
     }
   return g_steal_pointer (&self);
@@ -537,7 +538,7 @@ globi_ratchet_session_new_responder (GlobiIdentity *identity,
     return NULL;
   if (crypto_sign_ed25519_pk_to_curve25519 (remote_ik_x, pm.ik) != 0)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Invalid identity key");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Invalid identity key"));
       return NULL;
     }
   has_otk = (pm.flags & FLAG_ONE_TIME) != 0;
@@ -572,7 +573,7 @@ globi_ratchet_session_new_responder (GlobiIdentity *identity,
   sodium_memzero (sk, sizeof sk);
   if (!ok)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Invalid key in prekey message");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Invalid key in prekey message"));
       return NULL;
     }
 
@@ -651,7 +652,8 @@ globi_ratchet_session_decrypt (GlobiRatchetSession *self,
       if (!self->has_remote_base || memcmp (pm.base_key, self->remote_base, 32) != 0 ||
           memcmp (pm.ik, self->remote_ik, 32) != 0)
         {
-          set_error (error, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY, "Prekey message of another session");
+          set_error (error, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY,
+                     _ ("Prekey message of another session"));
           return NULL;
         }
       message = pm.message;
@@ -797,7 +799,7 @@ globi_ratchet_session_new_from_bytes (GBytes *state, GError **error)
     return NULL;
   if (!st->has_cks && !st->has_ckr)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_CORRUPT_STATE, "Corrupt crypto state");
+      set_error (error, GLOBI_CRYPTO_ERROR_CORRUPT_STATE, _ ("Corrupt crypto state"));
       return NULL;
     }
   return g_steal_pointer (&self);

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -119,7 +120,7 @@ globi_safety_number_verify_scanned (const guint8 local_identity_key[32],
   if (len != SCANNABLE_SIZE || b[0] != FP_VERSION)
     {
       g_set_error_literal (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE,
-                           "Not a GlobiChat safety number code");
+                           _ ("Not a GlobiChat safety number code"));
       return FALSE;
     }
   /* What the other side shows is our scannable form with the halves swapped. */

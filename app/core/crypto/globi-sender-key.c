@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -272,7 +273,7 @@ globi_sender_key_message_peek_key_id (GBytes *ciphertext, guint32 *key_id, GErro
   if (len < HEADER_SIZE + crypto_aead_xchacha20poly1305_ietf_ABYTES + crypto_sign_BYTES ||
       p[0] != WIRE_VERSION)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed group message");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Malformed group message"));
       return FALSE;
     }
   if (key_id != NULL)
@@ -306,14 +307,14 @@ globi_sender_key_decrypt (GlobiSenderKey *self, GBytes *ciphertext, GError **err
   iteration = read_be32 (p + 5);
   if (key_id != self->key_id)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY, "Unknown sender key");
+      set_error (error, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY, _ ("Unknown sender key"));
       return NULL;
     }
   body_len = len - crypto_sign_BYTES;
   to_sign = signed_data (self->group_id, p, body_len);
   if (crypto_sign_verify_detached (p + body_len, to_sign->data, to_sign->len, self->sign_pk) != 0)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_SIGNATURE, "Bad group message signature");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_SIGNATURE, _ ("Bad group message signature"));
       return NULL;
     }
 
@@ -325,7 +326,7 @@ globi_sender_key_decrypt (GlobiSenderKey *self, GBytes *ciphertext, GError **err
           skipped_index = i;
       if (skipped_index == G_MAXUINT)
         {
-          set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, "Message already received");
+          set_error (error, GLOBI_CRYPTO_ERROR_DUPLICATE, _ ("Message already received"));
           return NULL;
         }
       memcpy (mk, g_array_index (self->skipped, SkippedKey, skipped_index).mk, 32);
@@ -334,7 +335,7 @@ globi_sender_key_decrypt (GlobiSenderKey *self, GBytes *ciphertext, GError **err
     {
       if (iteration - self->iteration > GLOBI_SENDER_KEY_MAX_SKIP)
         {
-          set_error (error, GLOBI_CRYPTO_ERROR_TOO_MANY_SKIPPED, "Too many skipped messages");
+          set_error (error, GLOBI_CRYPTO_ERROR_TOO_MANY_SKIPPED, _ ("Too many skipped messages"));
           return NULL;
         }
       memcpy (chain, self->chain_key, 32);
@@ -366,7 +367,7 @@ globi_sender_key_decrypt (GlobiSenderKey *self, GBytes *ciphertext, GError **err
           g_array_unref (new_skipped);
         }
       sodium_memzero (chain, sizeof chain);
-      set_error (error, GLOBI_CRYPTO_ERROR_BAD_MAC, "Message authentication failed");
+      set_error (error, GLOBI_CRYPTO_ERROR_BAD_MAC, _ ("Message authentication failed"));
       return NULL;
     }
 
@@ -455,7 +456,7 @@ globi_sender_key_envelope_split (GBytes *envelope,
   p = g_bytes_get_data (envelope, &len);
   if (len < 2 || p[0] > 1)
     {
-      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, "Malformed sender key envelope");
+      set_error (error, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE, _ ("Malformed sender key envelope"));
       return FALSE;
     }
   *inner_type = p[0] == 1 ? GLOBI_CIPHERTEXT_PREKEY : GLOBI_CIPHERTEXT_MESSAGE;

@@ -87,6 +87,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
         {
           g_autoptr (GlobiRatchetSession) session =
               globi_ratchet_session_new_responder (f->bob_id, "b", "a", input, &out, &error);
+
+          g_assert_null (session);
         }
         break;
       case 3:
@@ -95,8 +97,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
               globi_ratchet_session_new_from_bytes (input, &error);
           g_autoptr (GlobiIdentity) identity = globi_identity_new_from_bytes (input, NULL);
 
+          /* Whatever parses must serialise again. */
           if (session != NULL)
             out = globi_ratchet_session_serialize (session);
+          if (identity != NULL)
+            g_bytes_unref (globi_identity_serialize (identity));
         }
         break;
       case 4:
@@ -106,6 +111,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
         {
           g_autoptr (GlobiSenderKey) key = globi_sender_key_new_from_distribution (input, &error);
           g_autoptr (GlobiSenderKey) state = globi_sender_key_new_from_bytes (input, NULL);
+
+          if (key != NULL)
+            g_assert_false (globi_sender_key_is_own (key));
+          if (state != NULL)
+            g_bytes_unref (globi_sender_key_serialize (state));
         }
         break;
       case 6:
