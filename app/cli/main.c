@@ -1200,8 +1200,10 @@ print_message (Cli *cli, GlobiMessenger *messenger, GHashTable *names, GlobiMess
 
   if (cli->json)
     {
+      /* JSON lines: one compact object per message. */
       g_autoptr (JsonNode) node = globi_message_to_json (m, sender);
-      print_json (node);
+      g_autofree char *line = json_to_string (node, FALSE);
+      g_print ("%s\n", line);
     }
   else
     {
