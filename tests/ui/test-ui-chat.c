@@ -70,6 +70,8 @@ person_start (Fixture *f, Person *p, const char *username, const char *display_n
   g_application_register (G_APPLICATION (p->app), NULL, &error);
   g_assert_no_error (error);
   p->session = globi_application_get_session (p->app);
+  /* No notification daemon under the test's D-Bus (GIO would warn, and warnings fail). */
+  g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
   p->window = globi_window_new (p->app);
   gtk_window_present (GTK_WINDOW (p->window));
   globi_window_start (p->window, FALSE, FALSE);
