@@ -63,6 +63,53 @@ test_safety_number_scannable (void)
   g_assert_error (error, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_INVALID_MESSAGE);
 }
 
+static GBytes *
+keys_of (GlobiIdentity *a, GlobiIdentity *b)
+{
+  GByteArray *keys = g_byte_array_new ();
+
+  g_byte_array_append (keys, globi_identity_get_public_key (a), 32);
+  if (b != NULL)
+    g_byte_array_append (keys, globi_identity_get_public_key (b), 32);
+  return g_byte_array_free_to_bytes (keys);
+}
+
+/* Per contact: over all devices of each user, in any order. */
+static void
+test_safety_number_devices (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiIdentity) alice_laptop = globi_identity_new (0);
+  g_autoptr (GlobiIdentity) alice_desktop = globi_identity_new (0);
+  g_autoptr (GlobiIdentity) bob_laptop = globi_identity_new (0);
+  g_autoptr (GlobiIdentity) bob_new = globi_identity_new (0);
+  g_autoptr (GBytes) alice = keys_of (alice_laptop, alice_desktop);
+  g_autoptr (GBytes) alice_reversed = keys_of (alice_desktop, alice_laptop);
+  g_autoptr (GBytes) bob = keys_of (bob_laptop, NULL);
+  g_autoptr (GBytes) bob_two = keys_of (bob_laptop, bob_new);
+  g_autofree char *at_alice = globi_safety_number_format_devices (alice, "alice", bob, "bob");
+  g_autofree char *at_bob =
+      globi_safety_number_format_devices (bob, "bob", alice_reversed, "alice");
+  g_autofree char *single =
+      globi_safety_number_format (globi_identity_get_public_key (bob_laptop), "bob",
+                                  globi_identity_get_public_key (alice_laptop), "alice");
+  g_autofree char *with_new = globi_safety_number_format_devices (alice, "alice", bob_two, "bob");
+  g_autoptr (GBytes) from_bob = globi_safety_number_scannable_devices (bob, "bob", alice, "alice");
+
+  g_assert_cmpstr (at_alice, ==, at_bob);
+  g_assert_cmpuint (strlen (at_alice), ==, 60 + 11);
+  /* Alice's second device is part of her half. */
+  g_assert_cmpstr (single, !=, at_alice);
+  /* Bob adding a device changes it. */
+  g_assert_cmpstr (with_new, !=, at_alice);
+  g_assert_true (globi_safety_number_verify_scanned_devices (alice_reversed, "alice", bob, "bob",
+                                                             from_bob, &error));
+  g_assert_no_error (error);
+  g_assert_false (globi_safety_number_verify_scanned_devices (alice, "alice", bob_two, "bob",
+                                                              from_bob, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -70,5 +117,6 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/globi/crypto/safety-number/symmetric", test_safety_number_symmetric);
   g_test_add_func ("/globi/crypto/safety-number/scannable", test_safety_number_scannable);
+  g_test_add_func ("/globi/crypto/safety-number/devices", test_safety_number_devices);
   return g_test_run ();
 }

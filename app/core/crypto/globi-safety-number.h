@@ -27,4 +27,22 @@ gboolean  globi_safety_number_verify_scanned (const guint8  local_identity_key[3
                                           GBytes       *scanned,
                                           GError      **error);
 
+/* Per contact rather than per device: the same over all of a user's device identity keys
+ * (GBytes of concatenated 32-byte keys, in any order; they are sorted first, as libsignal
+ * does for a list of identity keys). A device added or replaced changes the number. */
+char     *globi_safety_number_format_devices         (GBytes       *local_keys,
+                                                      const char   *local_id,
+                                                      GBytes       *remote_keys,
+                                                      const char   *remote_id);
+GBytes   *globi_safety_number_scannable_devices      (GBytes       *local_keys,
+                                                      const char   *local_id,
+                                                      GBytes       *remote_keys,
+                                                      const char   *remote_id);
+gboolean  globi_safety_number_verify_scanned_devices (GBytes       *local_keys,
+                                                      const char   *local_id,
+                                                      GBytes       *remote_keys,
+                                                      const char   *remote_id,
+                                                      GBytes       *scanned,
+                                                      GError      **error);
+
 G_END_DECLS
