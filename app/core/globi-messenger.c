@@ -80,7 +80,19 @@ struct _GlobiMessenger
 
   /* Polling sync, single flight. */
   gboolean syncing;
-  guint live_source;
+  /* The WebSocket stream */
+  SoupSession *soup;
+  SoupMessage *stream_msg;
+  SoupWebsocketConnection *ws;
+  JsonArray *stream_pending; /* received {seq, event}, not yet committed */
+  gint64 stream_acked;
+  gboolean stream_connecting;
+  gboolean stream_processing;
+  gboolean stream_caught_up;
+  gboolean stream_refreshed;
+  guint stream_source;
+  guint stream_backoff;
+  gulong network_handler;
 };
 
 G_DEFINE_FINAL_TYPE (GlobiMessenger, globi_messenger, G_TYPE_OBJECT)
@@ -371,6 +383,8 @@ globi_messenger_finalize (GObject *object)
   GlobiMessenger *self = GLOBI_MESSENGER (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->stream_msg);
+  g_clear_object (&self->soup);
   g_clear_pointer (&self->user_id, g_free);
   g_clear_pointer (&self->device_id, g_free);
   g_clear_pointer (&self->keys, json_object_unref);
@@ -3030,43 +3044,317 @@ globi_messenger_sync_finish (GlobiMessenger *self, GAsyncResult *result, GError 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Live mode. Until the WebSocket stream client lands, live mode polls the same event
- * stream every few seconds (and at once after a send). */
+/* The live stream: one WebSocket per device (GET /v1/stream?after=CURSOR). Events are
+ * decrypted and committed in order, and acknowledged only after the commit; a dropped
+ * connection reconnects with exponential backoff and jitter, at once when the network
+ * comes back. */
 
-#define LIVE_POLL_SECONDS 2
+#define STREAM_KEEPALIVE_SECONDS 30
 
-static gboolean on_live_tick_cb (gpointer user_data);
+static void stream_schedule_reconnect (GlobiMessenger *self);
+static void stream_process_next (GlobiMessenger *self);
 
 static void
-on_live_synced_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+stream_drop (GlobiMessenger *self)
 {
-  GlobiMessenger *self = GLOBI_MESSENGER (source);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) messages = globi_messenger_sync_finish (self, result, &error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  set_stream_state (self, messages ? GLOBI_STREAM_STATE_ONLINE : GLOBI_STREAM_STATE_OFFLINE);
-  if (self->live_wanted && self->live_source == 0)
-    self->live_source = g_timeout_add_seconds (LIVE_POLL_SECONDS, on_live_tick_cb, self);
+  if (self->ws != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->ws, self);
+      if (soup_websocket_connection_get_state (self->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (self->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&self->ws);
+    }
+  g_clear_pointer (&self->stream_pending, json_array_unref);
+  self->stream_caught_up = FALSE;
 }
 
-static gboolean
-on_live_tick_cb (gpointer user_data)
+static void
+stream_send (GlobiMessenger *self, JsonObject *frame)
+{
+  g_autofree char *text = NULL;
+
+  if (self->ws == NULL ||
+      soup_websocket_connection_get_state (self->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  text = object_to_string (frame);
+  soup_websocket_connection_send_text (self->ws, text);
+}
+
+static void
+on_stream_processed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) added = process_events_finish (self, result, &error);
+  JsonObject *ack;
+
+  self->stream_processing = FALSE;
+  if (added == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Not acknowledged: the server sends these events again after a reconnect. */
+          g_warning ("Could not store received events: %s", error->message);
+          stream_drop (self);
+          stream_schedule_reconnect (self);
+        }
+      return;
+    }
+  ack = json_object_new ();
+  json_object_set_string_member (ack, "type", "ack");
+  json_object_set_int_member (ack, "seq", self->stream_acked);
+  stream_send (self, ack);
+  json_object_unref (ack);
+  stream_process_next (self);
+}
+
+static void
+stream_process_next (GlobiMessenger *self)
+{
+  g_autoptr (JsonArray) batch = NULL;
+  guint n;
+
+  if (self->stream_processing)
+    return;
+  if (self->stream_pending == NULL || json_array_get_length (self->stream_pending) == 0)
+    {
+      if (self->stream_caught_up && self->stream_state != GLOBI_STREAM_STATE_ONLINE)
+        {
+          set_stream_state (self, GLOBI_STREAM_STATE_ONLINE);
+          g_signal_emit (self, signals[SIGNAL_CAUGHT_UP], 0);
+        }
+      return;
+    }
+  batch = g_steal_pointer (&self->stream_pending);
+  n = json_array_get_length (batch);
+  self->stream_acked = json_object_get_int_member_with_default (
+      json_array_get_object_element (batch, n - 1), "seq", self->stream_acked);
+  self->stream_processing = TRUE;
+  process_events_async (self, batch, self->cancellable, on_stream_processed_cb,
+                        g_object_ref (self));
+}
+
+static void
+on_stream_message_cb (SoupWebsocketConnection *ws, int type, GBytes *message, gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+  gsize size = 0;
+  const char *data = g_bytes_get_data (message, &size);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *frame;
+  const char *kind;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT || !json_parser_load_from_data (parser, data, size, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  frame = json_node_get_object (json_parser_get_root (parser));
+  kind = str_member (frame, "type");
+  if (g_strcmp0 (kind, "event") == 0)
+    {
+      JsonObject *item = json_object_new ();
+      json_object_set_int_member (item, "seq",
+                                  json_object_get_int_member_with_default (frame, "seq", 0));
+      if (json_object_has_member (frame, "event"))
+        json_object_set_member (item, "event",
+                                json_node_copy (json_object_get_member (frame, "event")));
+      if (self->stream_pending == NULL)
+        self->stream_pending = json_array_new ();
+      json_array_add_object_element (self->stream_pending, item);
+      stream_process_next (self);
+    }
+  else if (g_strcmp0 (kind, "caught_up") == 0)
+    {
+      self->stream_caught_up = TRUE;
+      self->retry_seconds = RETRY_MIN_SECONDS;
+      stream_process_next (self);
+    }
+  else if (g_strcmp0 (kind, "typing") == 0 && self->typing_indicators)
+    {
+      JsonObject *chat = member_object (json_parser_get_root (parser), "chat");
+      const char *user_id = str_member (frame, "user_id");
+      g_autofree char *chat_id = NULL;
+
+      if (chat == NULL || user_id == NULL)
+        return;
+      chat_id = str_member (chat, "group_id")
+                    ? globi_chat_id_for_group (str_member (chat, "group_id"))
+                    : globi_chat_id_for_user (user_id);
+      globi_chat_set_typing (ensure_chat (self, chat_id), user_id,
+                             json_object_get_boolean_member_with_default (frame, "typing", FALSE));
+    }
+}
+
+static void
+on_stream_closed_cb (SoupWebsocketConnection *ws, gpointer user_data)
 {
   GlobiMessenger *self = user_data;
 
-  self->live_source = 0;
-  if (!self->syncing)
-    globi_messenger_sync_async (self, self->cancellable, on_live_synced_cb, NULL);
+  stream_drop (self);
+  set_stream_state (self, GLOBI_STREAM_STATE_OFFLINE);
+  stream_schedule_reconnect (self);
+}
+
+static void stream_open (GlobiMessenger *self);
+
+static void
+on_stream_refreshed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) tokens = globi_client_refresh_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (tokens == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        stream_schedule_reconnect (self);
+      return;
+    }
+  stream_open (self);
+}
+
+static void
+on_stream_connected_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  SoupMessage *msg = self->stream_msg;
+  SoupWebsocketConnection *ws =
+      soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+
+  self->stream_connecting = FALSE;
+  if (ws == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      set_stream_state (self, GLOBI_STREAM_STATE_OFFLINE);
+      /* An expired access token: refresh and try again at once. */
+      if (msg != NULL && soup_message_get_status (msg) == SOUP_STATUS_UNAUTHORIZED &&
+          !self->stream_refreshed)
+        {
+          self->stream_refreshed = TRUE;
+          globi_client_refresh_async (self->client, self->cancellable, on_stream_refreshed_cb,
+                                      g_object_ref (self));
+          return;
+        }
+      stream_schedule_reconnect (self);
+      return;
+    }
+  self->stream_refreshed = FALSE;
+  if (!self->live_wanted)
+    {
+      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (ws);
+      return;
+    }
+  self->ws = ws;
+  soup_websocket_connection_set_keepalive_interval (ws, STREAM_KEEPALIVE_SECONDS);
+  g_signal_connect (ws, "message", G_CALLBACK (on_stream_message_cb), self);
+  g_signal_connect (ws, "closed", G_CALLBACK (on_stream_closed_cb), self);
+  set_stream_state (self, GLOBI_STREAM_STATE_CATCHING_UP);
+}
+
+static void
+on_stream_cursor_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gint64 cursor = globi_cache_get_cursor_finish (GLOBI_CACHE (source), result, &error);
+  g_autofree char *url = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *bearer = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  if (error != NULL)
+    {
+      self->stream_connecting = FALSE;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        stream_schedule_reconnect (self);
+      return;
+    }
+  token = globi_client_dup_access_token (self->client);
+  if (token == NULL)
+    {
+      self->stream_connecting = FALSE;
+      self->stream_refreshed = TRUE;
+      globi_client_refresh_async (self->client, self->cancellable, on_stream_refreshed_cb,
+                                  g_object_ref (self));
+      return;
+    }
+  url = g_strdup_printf ("%s/v1/stream?after=%" G_GINT64_FORMAT,
+                         globi_client_get_base_url (self->client), cursor);
+  msg = soup_message_new ("GET", url);
+  if (msg == NULL)
+    {
+      self->stream_connecting = FALSE;
+      return;
+    }
+  bearer = g_strconcat ("Bearer ", token, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  g_clear_pointer (&self->stream_pending, json_array_unref);
+  self->stream_caught_up = FALSE;
+  g_set_object (&self->stream_msg, msg);
+  soup_session_websocket_connect_async (self->soup, msg, NULL, NULL, G_PRIORITY_DEFAULT,
+                                        self->cancellable, on_stream_connected_cb,
+                                        g_object_ref (self));
+}
+
+static void
+stream_open (GlobiMessenger *self)
+{
+  if (!self->live_wanted || self->ws != NULL || self->stream_connecting)
+    return;
+  self->stream_connecting = TRUE;
+  set_stream_state (self, GLOBI_STREAM_STATE_CONNECTING);
+  globi_cache_get_cursor_async (self->cache, self->cancellable, on_stream_cursor_cb,
+                                g_object_ref (self));
+}
+
+static gboolean
+on_stream_reconnect_cb (gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+
+  self->stream_source = 0;
+  stream_open (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+stream_schedule_reconnect (GlobiMessenger *self)
+{
+  guint delay;
+
+  if (!self->live_wanted || self->stream_source != 0)
+    return;
+  delay = self->stream_backoff * 1000 + g_random_int_range (0, 1000);
+  self->stream_backoff = MIN (MAX (self->stream_backoff * 2, 1), RETRY_MAX_SECONDS);
+  self->stream_source = g_timeout_add (delay, on_stream_reconnect_cb, self);
+}
+
+static void
+on_network_changed_cb (GNetworkMonitor *monitor, gboolean available, gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+
+  if (!available || self->ws != NULL)
+    return;
+  /* Back online (or resumed): do not wait out the backoff. */
+  self->stream_backoff = RETRY_MIN_SECONDS;
+  g_clear_handle_id (&self->stream_source, g_source_remove);
+  stream_open (self);
+  pump_outbox (self);
 }
 
 static void
 stream_connect (GlobiMessenger *self)
 {
-  set_stream_state (self, GLOBI_STREAM_STATE_CATCHING_UP);
-  on_live_tick_cb (self);
+  if (self->soup == NULL)
+    self->soup = soup_session_new ();
+  if (self->network_handler == 0)
+    self->network_handler = g_signal_connect (g_network_monitor_get_default (), "network-changed",
+                                              G_CALLBACK (on_network_changed_cb), self);
+  self->stream_backoff = RETRY_MIN_SECONDS;
+  stream_open (self);
 }
 
 void
@@ -3074,12 +3362,16 @@ globi_messenger_stop (GlobiMessenger *self)
 {
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
   self->live_wanted = FALSE;
-  g_clear_handle_id (&self->live_source, g_source_remove);
+  g_clear_handle_id (&self->stream_source, g_source_remove);
+  g_clear_signal_handler (&self->network_handler, g_network_monitor_get_default ());
+  stream_drop (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   self->syncing = FALSE;
   self->pumping = FALSE;
+  self->stream_connecting = FALSE;
+  self->stream_processing = FALSE;
   set_stream_state (self, GLOBI_STREAM_STATE_OFFLINE);
 }
 
@@ -3111,8 +3403,19 @@ globi_messenger_mark_read (GlobiMessenger *self, GlobiChat *chat)
 void
 globi_messenger_set_typing (GlobiMessenger *self, GlobiChat *chat, gboolean typing)
 {
+  g_autoptr (JsonObject) frame = json_object_new ();
+  JsonObject *target = json_object_new ();
+
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
-  /* Typing frames travel on the WebSocket stream only; nothing to send while polling. */
+  /* Typing frames travel on the WebSocket stream only (never stored). */
+  json_object_set_string_member (
+      target, globi_chat_get_kind (chat) == GLOBI_CHAT_KIND_GROUP ? "group_id" : "user_id",
+      globi_chat_get_peer_id (chat));
+  json_object_set_string_member (frame, "type", "typing");
+  json_object_set_object_member (frame, "chat", target);
+  json_object_set_boolean_member (frame, "typing", typing);
+  if (self->typing_indicators)
+    stream_send (self, frame);
 }
 
 void

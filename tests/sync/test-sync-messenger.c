@@ -610,6 +610,67 @@ test_blocked (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (received->len, ==, 0);
 }
 
+static void
+on_received_cb (GlobiMessenger *messenger, GlobiChat *chat, GlobiMessage *message, gpointer data)
+{
+  g_ptr_array_add (data, g_object_ref (message));
+}
+
+static void
+wait_for_count (GPtrArray *received, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (received->len < n && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (received->len, ==, n);
+}
+
+/* Bob listens on the WebSocket stream; the server restarts under him and he reconnects by
+ * himself, missing nothing and getting nothing twice. */
+static void
+test_stream_live_and_reconnect (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) received = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (on_received_cb), received);
+  globi_messenger_start_async (bob->messenger, TRUE, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_messenger_start_finish (bob->messenger, result, &error));
+  while (globi_messenger_get_stream_state (bob->messenger) != GLOBI_STREAM_STATE_ONLINE)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("live %u", i);
+      g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
+    }
+  flush (alice);
+  wait_for_count (received, 3);
+
+  restart_server (f);
+  for (guint i = 3; i < 6; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("live %u", i);
+      g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
+    }
+  flush (alice);
+  wait_for_count (received, 6);
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("live %u", i);
+      g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (received, i)), ==, text);
+    }
+  globi_messenger_stop (bob->messenger);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -630,6 +691,7 @@ main (int argc, char **argv)
   ADD ("e2ee/tampered-and-replayed", test_tampered_and_replayed);
   ADD ("group/fan-out-and-removal", test_group_fan_out_and_removal);
   ADD ("direct/blocked", test_blocked);
+  ADD ("stream/live-and-reconnect", test_stream_live_and_reconnect);
 #undef ADD
   return g_test_run ();
 }
