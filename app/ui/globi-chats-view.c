@@ -34,6 +34,8 @@ struct _GlobiChatsView
   GtkStack *content_stack;
   AdwWindowTitle *chat_title;
   GtkWidget *info_button;
+  GtkWidget *chat_menu_button;
+  GSimpleActionGroup *chat_actions;
   GtkScrolledWindow *message_scroller;
   GtkListView *message_list;
   GtkWidget *reply_bar;
@@ -324,6 +326,7 @@ sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *mess
   globi_message_row_set_sender (row, sender_name (self, message), group);
   globi_message_row_set_deleted (row, kind == GLOBI_MESSAGE_KIND_DELETED);
   globi_message_row_set_text (row, globi_message_get_text (message));
+  globi_message_row_set_system (row, kind == GLOBI_MESSAGE_KIND_SYSTEM);
   globi_message_row_set_edited (row, globi_message_get_edited_at (message) > 0);
   globi_message_row_set_time (row, sent_at);
   globi_message_row_set_delivery (
@@ -505,12 +508,51 @@ on_typing_changed_cb (GlobiChatsView *self)
 }
 
 static void
+on_pin_change_state_cb (GSimpleAction *action, GVariant *state, gpointer user_data)
+{
+  GlobiChatsView *self = user_data;
+
+  if (self->chat && self->messenger)
+    globi_messenger_set_pinned (self->messenger, self->chat, g_variant_get_boolean (state));
+  g_simple_action_set_state (action, state);
+}
+
+static void
+on_mute_change_state_cb (GSimpleAction *action, GVariant *state, gpointer user_data)
+{
+  GlobiChatsView *self = user_data;
+
+  if (self->chat && self->messenger)
+    globi_messenger_set_muted (self->messenger, self->chat, g_variant_get_boolean (state));
+  g_simple_action_set_state (action, state);
+}
+
+static const GActionEntry chat_action_entries[] = {
+  { "pin", NULL, NULL, "false", on_pin_change_state_cb },
+  { "mute", NULL, NULL, "false", on_mute_change_state_cb },
+};
+
+static void
+sync_chat_actions (GlobiChatsView *self)
+{
+  GAction *pin = g_action_map_lookup_action (G_ACTION_MAP (self->chat_actions), "pin");
+  GAction *mute = g_action_map_lookup_action (G_ACTION_MAP (self->chat_actions), "mute");
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (pin),
+                             g_variant_new_boolean (globi_chat_get_pinned (self->chat)));
+  g_simple_action_set_state (G_SIMPLE_ACTION (mute),
+                             g_variant_new_boolean (globi_chat_get_muted (self->chat)));
+}
+
+static void
 sync_chat_title (GlobiChatsView *self)
 {
   const char *const *typing = NULL;
 
   if (!self->chat)
     return;
+  gtk_widget_set_visible (self->chat_menu_button, TRUE);
+  sync_chat_actions (self);
   typing = globi_chat_get_typing (self->chat);
   adw_window_title_set_title (self->chat_title, globi_chat_get_title (self->chat));
   gtk_widget_set_visible (self->info_button,
@@ -550,6 +592,8 @@ close_chat (GlobiChatsView *self)
   g_signal_handlers_disconnect_by_data (self->chat, self);
   g_signal_handlers_disconnect_by_data (globi_chat_get_messages (self->chat), self);
   g_clear_object (&self->chat);
+  gtk_widget_set_visible (self->chat_menu_button, FALSE);
+  gtk_widget_set_visible (self->info_button, FALSE);
   set_reply (self, NULL, FALSE);
   gtk_list_view_set_model (self->message_list, NULL);
 }
@@ -573,6 +617,10 @@ show_chat (GlobiChatsView *self, GlobiChat *chat)
   g_signal_connect_object (chat, "notify::typing", G_CALLBACK (on_open_chat_notify_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (chat, "notify::title", G_CALLBACK (on_open_chat_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (chat, "notify::pinned", G_CALLBACK (on_open_chat_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (chat, "notify::muted", G_CALLBACK (on_open_chat_notify_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (messages, "items-changed", G_CALLBACK (on_messages_changed_cb), self,
                            G_CONNECT_SWAPPED);
@@ -650,6 +698,7 @@ globi_chats_view_dispose (GObject *object)
   g_clear_object (&self->messenger);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->editing);
+  g_clear_object (&self->chat_actions);
 
   G_OBJECT_CLASS (globi_chats_view_parent_class)->dispose (object);
 }
@@ -691,6 +740,7 @@ globi_chats_view_class_init (GlobiChatsViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, content_stack);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_title);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, info_button);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_menu_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_list);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_bar);
@@ -715,6 +765,10 @@ globi_chats_view_init (GlobiChatsView *self)
 
   self->cancellable = g_cancellable_new ();
   self->search_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->chat_actions = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self->chat_actions), chat_action_entries,
+                                   G_N_ELEMENTS (chat_action_entries), self);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "chat", G_ACTION_GROUP (self->chat_actions));
   gtk_widget_init_template (GTK_WIDGET (self));
 
   factory = gtk_signal_list_item_factory_new ();

@@ -20,6 +20,7 @@ struct _GlobiMessageRow
   GtkWidget parent_instance;
 
   GtkLabel *day;
+  GtkLabel *notice;
   GtkWidget *line;
   AdwAvatar *avatar;
   GtkWidget *column;
@@ -262,6 +263,16 @@ globi_message_row_init (GlobiMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->day), FALSE);
   gtk_widget_set_parent (GTK_WIDGET (self->day), widget);
 
+  /* System items ("safety number changed", "Bob joined") are centred notices. */
+  self->notice = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->notice, TRUE);
+  gtk_label_set_justify (self->notice, GTK_JUSTIFY_CENTER);
+  gtk_widget_add_css_class (GTK_WIDGET (self->notice), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->notice), "dim-label");
+  gtk_widget_set_halign (GTK_WIDGET (self->notice), GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (GTK_WIDGET (self->notice), FALSE);
+  gtk_widget_set_parent (GTK_WIDGET (self->notice), widget);
+
   self->line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_widget_set_parent (self->line, widget);
   self->avatar = ADW_AVATAR (adw_avatar_new (32, NULL, TRUE));
@@ -370,6 +381,16 @@ globi_message_row_set_deleted (GlobiMessageRow *self, gboolean deleted)
 
   self->deleted = deleted;
   update_body (self);
+}
+
+void
+globi_message_row_set_system (GlobiMessageRow *self, gboolean system)
+{
+  g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
+
+  gtk_label_set_label (self->notice, system && self->text ? self->text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->notice), system);
+  gtk_widget_set_visible (self->line, !system);
 }
 
 void

@@ -35,6 +35,9 @@ void           globi_message_row_set_text      (GlobiMessageRow  *self,
 const char    *globi_message_row_get_text      (GlobiMessageRow  *self);
 void           globi_message_row_set_deleted   (GlobiMessageRow  *self,
                                                 gboolean          deleted);
+/* A system notice (the text, centred, no bubble); set after the text. */
+void           globi_message_row_set_system    (GlobiMessageRow  *self,
+                                                gboolean          system);
 void           globi_message_row_set_edited    (GlobiMessageRow  *self,
                                                 gboolean          edited);
 void           globi_message_row_set_time      (GlobiMessageRow  *self,
