@@ -671,6 +671,78 @@ test_stream_live_and_reconnect (CoreFixture *f, gconstpointer data)
   globi_messenger_stop (bob->messenger);
 }
 
+static void
+on_key_changed_cb (GlobiMessenger *messenger, const char *user_id, gpointer data)
+{
+  g_free (*(char **) data);
+  *(char **) data = g_strdup (user_id);
+}
+
+/* Bob's device suddenly signs with another identity key (a compromised or substituted
+ * device, injected through the API): Alice's client says so in the chat and by signal. */
+static void
+test_key_change (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (JsonObject) other_keys = globi_seal_generate_keys ();
+  g_autofree char *to_alice = chat_with (alice);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *changed = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *id = globi_id_new ();
+  g_autofree char *content = NULL;
+  g_autofree char *sealed = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GlobiMessage) first = NULL;
+  g_autoptr (GPtrArray) at_alice = NULL;
+  g_autoptr (GPtrArray) at_alice2 = NULL;
+  g_autoptr (JsonNode) bundles = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) last = NULL;
+  JsonObject *bundle;
+  GlobiChat *chat;
+  GListModel *messages;
+
+  befriend (alice, bob);
+  g_signal_connect (alice->messenger, "key-changed", G_CALLBACK (on_key_changed_cb), &changed);
+  first = send_text (bob, to_alice, "first");
+  flush (bob);
+  at_alice = sync_client (alice);
+  g_assert_cmpuint (at_alice->len, ==, 1);
+  g_assert_null (changed);
+
+  path = g_strconcat ("/v1/keys/", globi_session_get_user_id (alice->session), NULL);
+  bundles = call (bob, "GET", path, NULL, &error);
+  g_assert_no_error (error);
+  bundle = json_array_get_object_element (
+      json_object_get_array_member (json_node_get_object (bundles), "devices"), 0);
+  content = g_strdup_printf ("{\"v\":1,\"type\":\"text\",\"id\":\"%s\",\"text\":\"trust me\"}", id);
+  sealed =
+      globi_seal_to_device (other_keys,
+                            json_object_get_string_member (
+                                json_object_get_object_member (bundle, "signed_prekey"), "key"),
+                            content, &error);
+  g_assert_no_error (error);
+  body = g_strdup_printf ("{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{"
+                          "\"device_id\":\"%s\",\"type\":\"message\",\"ciphertext\":\"%s\"}]}",
+                          id, globi_session_get_user_id (alice->session),
+                          json_object_get_string_member (bundle, "device_id"), sealed);
+  reply = call (bob, "POST", "/v1/messages", body, &error);
+  g_assert_no_error (error);
+  at_alice2 = sync_client (alice);
+  g_assert_cmpstr (changed, ==, globi_session_get_user_id (bob->session));
+  chat = globi_messenger_open_chat (alice->messenger, to_bob);
+  messages = globi_chat_get_messages (chat);
+  while (g_list_model_get_n_items (messages) < 3 ||
+         !globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), 2))
+    g_main_context_iteration (NULL, TRUE);
+  last = g_list_model_get_item (messages, 1);
+  g_assert_cmpint (globi_message_get_kind (last), ==, GLOBI_MESSAGE_KIND_SYSTEM);
+  g_assert_cmpstr (globi_message_get_text (last), ==, "Safety number changed");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -692,6 +764,7 @@ main (int argc, char **argv)
   ADD ("group/fan-out-and-removal", test_group_fan_out_and_removal);
   ADD ("direct/blocked", test_blocked);
   ADD ("stream/live-and-reconnect", test_stream_live_and_reconnect);
+  ADD ("e2ee/key-change", test_key_change);
 #undef ADD
   return g_test_run ();
 }
