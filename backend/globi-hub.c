@@ -325,13 +325,18 @@ handle_typing (GlobiHub *self, Stream *stream, JsonObject *obj)
   g_autoptr (GlobiMessagingArgs) args = globi_messaging_args_new ();
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
+  JsonNode *chat_node, *typing_node;
   JsonObject *chat;
   const char *user_id, *group_id;
   TypingData *data;
 
-  chat = json_object_get_object_member (obj, "chat");
-  if (!chat || !json_object_has_member (obj, "typing"))
+  /* Client frames are untrusted: check each member's type before reading it. */
+  chat_node = json_object_get_member (obj, "chat");
+  typing_node = json_object_get_member (obj, "typing");
+  if (!chat_node || !JSON_NODE_HOLDS_OBJECT (chat_node) || !typing_node ||
+      json_node_get_value_type (typing_node) != G_TYPE_BOOLEAN)
     return;
+  chat = json_node_get_object (chat_node);
   user_id = json_object_get_string_member_with_default (chat, "user_id", NULL);
   group_id = json_object_get_string_member_with_default (chat, "group_id", NULL);
   if ((user_id == NULL) == (group_id == NULL))
@@ -348,7 +353,7 @@ handle_typing (GlobiHub *self, Stream *stream, JsonObject *obj)
   json_builder_set_member_name (builder, "user_id");
   json_builder_add_string_value (builder, stream->user_id);
   json_builder_set_member_name (builder, "typing");
-  json_builder_add_boolean_value (builder, json_object_get_boolean_member (obj, "typing"));
+  json_builder_add_boolean_value (builder, json_node_get_boolean (typing_node));
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
 
@@ -386,8 +391,9 @@ on_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpoint
       return;
     }
   obj = json_node_get_object (json_parser_get_root (parser));
+  /* NULL when "type" is a number or boolean. */
   kind = json_object_get_string_member_with_default (obj, "type", "");
-  if (g_str_equal (kind, "ack"))
+  if (g_strcmp0 (kind, "ack") == 0)
     {
       g_autoptr (GlobiMessagingArgs) args = globi_messaging_args_new ();
       gint64 seq = json_object_get_int_member_with_default (obj, "seq", 0);
@@ -402,7 +408,7 @@ on_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpoint
                                g_steal_pointer (&args), globi_messaging_args_free, NULL,
                                on_ack_done_cb, NULL);
     }
-  else if (g_str_equal (kind, "typing"))
+  else if (g_strcmp0 (kind, "typing") == 0)
     handle_typing (self, stream, obj);
 }
 

@@ -187,6 +187,9 @@ globi_store_messaging_device_revoked (sqlite3 *db, gpointer data, GError **error
   if (!stmt)
     return NULL;
   sqlite3_bind_text (stmt, 1, args->device_id, -1, SQLITE_STATIC);
+  /* Nobody will read the revoked device's stream any more. */
+  if (!globi_store_events_ack (db, args->device_id, G_MAXINT64, error))
+    return NULL;
   /* A device that never published keys was never a target: nobody needs to know. */
   if (sqlite3_step (stmt) != SQLITE_ROW)
     return g_steal_pointer (&woken);

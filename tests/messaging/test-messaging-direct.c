@@ -459,6 +459,37 @@ test_stream_auth (Fixture *f, gconstpointer data)
   assert_error (upgrade, 401, "unauthorized");
 }
 
+/* Malformed client frames: wrong types are ignored, a frame that is not a JSON object
+ * closes the stream (1007), and the server keeps serving. */
+static void
+test_stream_bad_frames (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Device) alice = device_new_user (f, "alice", TRUE);
+  g_autoptr (Stream) stream = stream_open (f, alice, 0);
+  g_autoptr (Stream) again = NULL;
+  const char *ignored[] = {
+    "{\"type\": 7}",
+    "{\"type\": \"ack\", \"seq\": \"x\"}",
+    "{\"type\": \"typing\", \"chat\": 3, \"typing\": true}",
+    "{\"type\": \"typing\", \"chat\": {\"user_id\": 5}, \"typing\": {}}",
+    "{\"type\": \"typing\", \"chat\": {\"group_id\": \"g\", \"user_id\": \"u\"}, "
+    "\"typing\": false}",
+    "{\"type\": \"what\"}",
+  };
+
+  json_object_unref (stream_next_of_type (stream, "caught_up", NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (ignored); i++)
+    stream_send (stream, ignored[i]);
+  stream_settle (stream, 200);
+  g_assert_false (stream->closed);
+  stream_send (stream, "[1, 2]");
+  stream_wait_closed (stream);
+  g_assert_cmpuint (stream->close_code, ==, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
+
+  again = stream_open (f, alice, 0);
+  json_object_unref (stream_next_of_type (again, "caught_up", NULL));
+}
+
 /* Tokens stay valid across a restart on another port. */
 static void
 setup_fixed_issuer (Fixture *f, gconstpointer data)
@@ -680,6 +711,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/globi/messaging/stream/auth", Fixture, NULL, fixture_setup, test_stream_auth,
               fixture_teardown);
+  g_test_add ("/globi/messaging/stream/bad-frames", Fixture, NULL, fixture_setup,
+              test_stream_bad_frames, fixture_teardown);
   g_test_add ("/globi/messaging/stream/restart", Fixture, NULL, setup_fixed_issuer, test_restart,
               fixture_teardown);
   g_test_add ("/globi/messaging/retention", Fixture, NULL, fixture_setup, test_retention,
