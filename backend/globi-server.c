@@ -125,6 +125,7 @@ struct _GlobiServer
 
   GHashTable *active_devices; /* device id → itself */
   GHashTable *connections;    /* GSocket → Connection */
+  GMainContext *context; /* where the server runs (GlobiServerThread's own context) */
   guint sweep_id;
   gint clock_offset_s; /* atomic; seconds */
 
@@ -140,6 +141,30 @@ G_DEFINE_FINAL_TYPE (GlobiServer, globi_server, G_TYPE_OBJECT)
 static GQuark message_info_quark;
 
 static void maybe_finish_shutdown (GlobiServer *self);
+
+/* Timers go on the server's context, not the global default one (g_timeout_add): another
+ * thread iterating that (a test, the app embedding the server) would run them there. */
+static guint
+add_timeout_seconds (GlobiServer *self, guint seconds, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new_seconds (seconds);
+  guint id;
+
+  g_source_set_callback (source, func, self, NULL);
+  id = g_source_attach (source, self->context);
+  g_source_unref (source);
+  return id;
+}
+
+static void
+clear_timeout (GlobiServer *self, guint *id)
+{
+  GSource *source = *id ? g_main_context_find_source_by_id (self->context, *id) : NULL;
+
+  if (source)
+    g_source_destroy (source);
+  *id = 0;
+}
 static void set_connection_busy (GlobiServer *self, SoupServerMessage *msg, gboolean busy);
 
 static MessageInfo *
@@ -538,8 +563,8 @@ globi_server_dispose (GObject *object)
 {
   GlobiServer *self = GLOBI_SERVER (object);
 
-  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  clear_timeout (self, &self->shutdown_timeout_id);
+  clear_timeout (self, &self->sweep_id);
   if (self->soup)
     {
       g_signal_handlers_disconnect_by_data (self->soup, self);
@@ -567,6 +592,7 @@ globi_server_finalize (GObject *object)
   g_clear_pointer (&self->config, globi_server_config_free);
   g_clear_pointer (&self->active_devices, g_hash_table_unref);
   g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->base_url, g_free);
 
   G_OBJECT_CLASS (globi_server_parent_class)->finalize (object);
@@ -588,6 +614,7 @@ globi_server_init (GlobiServer *self)
 {
   self->active_devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->connections = g_hash_table_new_full (NULL, NULL, NULL, connection_free);
+  self->context = g_main_context_ref_thread_default ();
 }
 
 static gboolean
@@ -737,7 +764,7 @@ globi_server_start (GlobiServer *self, GError **error)
   if (!self->signer && !load_signer (self, self->base_url, error))
     return FALSE;
 
-  self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep_cb, self);
+  self->sweep_id = add_timeout_seconds (self, SWEEP_INTERVAL_S, on_sweep_cb);
 
   g_message ("listening on %s", self->base_url);
   return TRUE;
@@ -781,8 +808,8 @@ finish_shutdown (GlobiServer *self)
   if (self->closing_store)
     return;
   self->closing_store = TRUE;
-  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  clear_timeout (self, &self->shutdown_timeout_id);
+  clear_timeout (self, &self->sweep_id);
   if (self->in_flight > 0)
     g_warning ("shutdown timeout: %d requests still in flight", self->in_flight);
   if (self->soup)
@@ -828,8 +855,9 @@ globi_server_shutdown_async (GlobiServer *self,
   self->shutting_down = TRUE;
   globi_hub_close_all (self->hub);
   self->shutdown_task = g_steal_pointer (&task);
-  self->shutdown_timeout_id = g_timeout_add_seconds (
-      MAX (self->config->shutdown_timeout_seconds, 1), on_shutdown_timeout_cb, self);
+  self->shutdown_timeout_id =
+      add_timeout_seconds (self, MAX (self->config->shutdown_timeout_seconds, 1),
+                           on_shutdown_timeout_cb);
   maybe_finish_shutdown (self);
 }
 
