@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "globi-contacts-view.h"
+#include "globi-error.h"
 #include "globi-ui-util.h"
 #include "globi-window.h"
 
@@ -31,6 +32,10 @@ struct _GlobiContactsView
   GtkEditable *add_username;
   GtkEditable *add_greeting;
   GtkWidget *add_button;
+  GtkWidget *find_button;
+  AdwActionRow *found_row;
+  AdwAvatar *found_avatar;
+  GlobiProfile *found;
 
   /* The friend's page. */
   AdwAvatar *contact_avatar;
@@ -286,20 +291,79 @@ on_new_friends_activated_cb (GlobiContactsView *self)
 }
 
 static void
-on_add_clicked_cb (GlobiContactsView *self)
+show_found (GlobiContactsView *self, GlobiProfile *profile)
+{
+  g_autofree char *at = NULL;
+
+  g_set_object (&self->found, profile);
+  gtk_widget_set_visible (GTK_WIDGET (self->found_row), profile != NULL);
+  gtk_widget_set_sensitive (self->add_button, profile != NULL);
+  if (!profile)
+    return;
+  at = g_strdup_printf ("@%s", globi_profile_get_username (profile));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->found_row),
+                                 globi_profile_get_display_name (profile));
+  adw_action_row_set_subtitle (self->found_row, at);
+  adw_avatar_set_text (self->found_avatar, globi_profile_get_display_name (profile));
+  globi_ui_set_avatar_image (self->found_avatar, globi_messenger_get_session (self->messenger),
+                             globi_profile_get_avatar_hash (profile));
+}
+
+static void
+on_lookup_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiContactsView) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiProfile) profile = NULL;
+
+  profile = globi_session_lookup_user_finish (GLOBI_SESSION (object), result, &error);
+  gtk_widget_set_sensitive (self->find_button, TRUE);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND))
+    show_toast (self, _ ("No one has that username"));
+  else if (error)
+    {
+      g_autofree char *text = globi_ui_describe_failure (_ ("Couldn’t look them up"), error);
+      if (text)
+        show_toast (self, text);
+    }
+  show_found (self, profile);
+}
+
+static char *
+dup_typed_username (GlobiContactsView *self)
 {
   g_autofree char *username = g_strdup (gtk_editable_get_text (self->add_username));
+
+  g_strstrip (username);
+  return g_strdup (username[0] == '@' ? username + 1 : username);
+}
+
+static void
+on_find_clicked_cb (GlobiContactsView *self)
+{
+  g_autofree char *username = dup_typed_username (self);
+
+  if (!self->messenger || !*username)
+    return;
+  gtk_widget_set_sensitive (self->find_button, FALSE);
+  globi_session_lookup_user_async (globi_messenger_get_session (self->messenger), username,
+                                   self->cancellable, on_lookup_cb, g_object_ref (self));
+}
+
+static void
+on_add_clicked_cb (GlobiContactsView *self)
+{
   const char *greeting = gtk_editable_get_text (self->add_greeting);
   g_autofree char *sent = NULL;
 
-  g_strstrip (username);
-  if (!self->messenger || !*username)
+  if (!self->messenger || !self->found)
     return;
-  if (username[0] == '@')
-    memmove (username, username + 1, strlen (username));
-  sent = g_strdup_printf (_ ("Friend request sent to %s"), username);
-  globi_messenger_request_friend_async (self->messenger, username, greeting, self->cancellable,
-                                        on_action_done_cb,
+  sent = g_strdup_printf (_ ("Friend request sent to %s"),
+                          globi_profile_get_display_name (self->found));
+  globi_messenger_request_friend_async (self->messenger, globi_profile_get_username (self->found),
+                                        greeting, self->cancellable, on_action_done_cb,
                                         action_new (self, _ ("Couldn’t send the request"), sent));
   gtk_editable_set_text (self->add_username, "");
 }
@@ -307,9 +371,11 @@ on_add_clicked_cb (GlobiContactsView *self)
 static void
 on_add_changed_cb (GlobiContactsView *self)
 {
-  g_autofree char *text = g_strdup (gtk_editable_get_text (self->add_username));
+  g_autofree char *username = dup_typed_username (self);
 
-  gtk_widget_set_sensitive (self->add_button, *g_strstrip (text) != '\0');
+  /* A new name needs a new lookup before anything is sent. */
+  show_found (self, NULL);
+  gtk_widget_set_sensitive (self->find_button, *username != '\0');
 }
 
 static void
@@ -507,8 +573,23 @@ build_add_page (GlobiContactsView *self)
   self->add_greeting = GTK_EDITABLE (greeting);
   gtk_editable_set_text (self->add_greeting, _ ("Hi, it’s me!"));
   g_signal_connect_swapped (username, "changed", G_CALLBACK (on_add_changed_cb), self);
-  g_signal_connect_swapped (username, "entry-activated", G_CALLBACK (on_add_clicked_cb), self);
+  g_signal_connect_swapped (username, "entry-activated", G_CALLBACK (on_find_clicked_cb), self);
+  self->find_button = gtk_button_new_from_icon_name ("system-search-symbolic");
+  gtk_widget_set_valign (self->find_button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (self->find_button, "flat");
+  gtk_widget_set_tooltip_text (self->find_button, _ ("Find"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->find_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Find"), -1);
+  gtk_widget_set_sensitive (self->find_button, FALSE);
+  g_signal_connect_swapped (self->find_button, "clicked", G_CALLBACK (on_find_clicked_cb), self);
+  adw_entry_row_add_suffix (ADW_ENTRY_ROW (username), self->find_button);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), username);
+  self->found_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->found_row), FALSE);
+  self->found_avatar = ADW_AVATAR (adw_avatar_new (36, NULL, TRUE));
+  adw_action_row_add_prefix (self->found_row, GTK_WIDGET (self->found_avatar));
+  gtk_widget_set_visible (GTK_WIDGET (self->found_row), FALSE);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), GTK_WIDGET (self->found_row));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), greeting);
   self->add_button = new_button (_ ("_Send Friend Request"), "suggested-action");
   gtk_widget_add_css_class (self->add_button, "pill");
@@ -651,6 +732,7 @@ globi_contacts_view_dispose (GObject *object)
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
   g_clear_object (&self->contact);
+  g_clear_object (&self->found);
   g_clear_object (&self->messenger);
   g_clear_object (&self->cancellable);
 
@@ -805,6 +887,14 @@ globi_contacts_view_get_add_entry (GlobiContactsView *self)
   g_return_val_if_fail (GLOBI_IS_CONTACTS_VIEW (self), NULL);
 
   return self->add_username;
+}
+
+GtkWidget *
+globi_contacts_view_get_find_button (GlobiContactsView *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CONTACTS_VIEW (self), NULL);
+
+  return self->find_button;
 }
 
 GtkWidget *

@@ -220,6 +220,12 @@ widget_visible (gpointer data)
 }
 
 static gboolean
+widget_sensitive (gpointer data)
+{
+  return gtk_widget_get_sensitive (data);
+}
+
+static gboolean
 widget_hidden (gpointer data)
 {
   return !gtk_widget_get_visible (data);
@@ -255,7 +261,11 @@ test_two_people_chat (Fixture *f, gconstpointer data)
   globi_window_show_section (a, "contacts");
   globi_contacts_view_show_add (a->contacts_view);
   gtk_editable_set_text (globi_contacts_view_get_add_entry (a->contacts_view), "bob.chat");
-  g_assert_true (gtk_widget_get_sensitive (globi_contacts_view_get_add_button (a->contacts_view)));
+  /* Nothing is sent before the name was looked up. */
+  g_assert_false (gtk_widget_get_sensitive (globi_contacts_view_get_add_button (a->contacts_view)));
+  g_signal_emit_by_name (globi_contacts_view_get_find_button (a->contacts_view), "clicked");
+  ui_wait_until (widget_sensitive, globi_contacts_view_get_add_button (a->contacts_view), 30,
+                 "Alice's lookup of Bob");
   g_signal_emit_by_name (globi_contacts_view_get_add_button (a->contacts_view), "clicked");
 
   /* Bob sees the request under New friends and accepts it. */
