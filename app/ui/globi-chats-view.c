@@ -194,9 +194,14 @@ unbind_list_item_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpoin
   gulong id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (item), "notify-id"));
   GObject *object = gtk_list_item_get_item (item);
 
+  GtkWidget *child = gtk_list_item_get_child (item);
+
   if (id && object)
     g_signal_handler_disconnect (object, id);
   g_object_set_data (G_OBJECT (item), "notify-id", NULL);
+  /* A recycled bubble must not act on the message it showed before. */
+  if (child)
+    g_object_set_data (G_OBJECT (child), "message", NULL);
 }
 
 static gboolean
