@@ -1090,12 +1090,13 @@ on_flushed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
   on_done_cb (object, result, user_data);
 }
 
+static int finish_send (Cli *cli, GlobiMessenger *messenger, GlobiMessage *message);
+
 static int
 cmd_send (Cli *cli, int argc, char **argv)
 {
   g_autoptr (GlobiMessenger) messenger = NULL;
   g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GAsyncResult) flushed = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiMessage) message = NULL;
   g_autofree char *chat_id = NULL;
@@ -1125,7 +1126,15 @@ cmd_send (Cli *cli, int argc, char **argv)
       flush_session (cli);
       return fail_with_error (cli, error);
     }
-  /* The message is safe in the outbox; wait until the server has it. */
+  return finish_send (cli, messenger, message);
+}
+
+/* The message is safe in the outbox; waits until the server has it. */
+static int
+finish_send (Cli *cli, GlobiMessenger *messenger, GlobiMessage *message)
+{
+  g_autoptr (GAsyncResult) flushed = NULL;
+
   globi_messenger_flush_async (messenger, NULL, on_flushed_cb, cli);
   flushed = await (cli);
   globi_messenger_finish (messenger, flushed, NULL);
@@ -1166,11 +1175,12 @@ cmd_send_file (Cli *cli, int argc, char **argv)
   globi_messenger_send_file_async (messenger, chat_id, file, NULL, on_done_cb, cli);
   result = await (cli);
   message = globi_messenger_send_finish (messenger, result, &error);
-  flush_session (cli);
   if (message == NULL)
-    return fail_with_error (cli, error);
-  g_print ("%s\n", globi_message_get_id (message));
-  return EXIT_OK;
+    {
+      flush_session (cli);
+      return fail_with_error (cli, error);
+    }
+  return finish_send (cli, messenger, message);
 }
 
 /* The sender's username: known from friends and groups, else asked from the server. */
@@ -1401,7 +1411,7 @@ static const Command commands[] = {
   { "group list", "group list", N_ ("List your groups."), cmd_group_list },
   { "send", "send USERNAME TEXT | send --group ID TEXT",
     N_ ("Send an end-to-end encrypted message; waits until the server has it."), cmd_send },
-  { "send-file", "send-file USERNAME FILE", N_ ("Send FILE, encrypted (not available yet)."),
+  { "send-file", "send-file USERNAME FILE", N_ ("Send FILE, end-to-end encrypted."),
     cmd_send_file },
   { "sync", "sync",
     N_ ("Fetch new messages, print them oldest first (with --json one object a line:\n"

@@ -13,6 +13,9 @@
 #include "globi-core-util.h"
 #include "globi-session.h"
 #include "globi-seal.h"
+#include "globi-attachment-crypto.h"
+#include "globi-base64url.h"
+#include <sodium.h>
 #include "globi-messenger-private.h"
 
 #define EVENTS_PAGE       500
@@ -2344,6 +2347,217 @@ globi_messenger_forward_async (GlobiMessenger *self,
   send_content (self, globi_messenger_forward_async, m, content, cancellable, callback, user_data);
 }
 
+/* Attachments: encrypted on a worker thread with the crypto library (a fresh key per
+ * file), uploaded with POST /v1/attachments, then announced by a message carrying the
+ * hash, key and digest. Keys are kept in the crypto state as "attachment.MESSAGE_ID". */
+
+typedef struct
+{
+  GlobiMessage *message;
+  char *chat_id;
+  GFile *file;
+  char *name;
+  char *mime;
+  GBytes *ciphertext;
+  gint64 size;
+  guint8 key[GLOBI_ATTACHMENT_KEY_SIZE];
+  guint8 digest[GLOBI_ATTACHMENT_DIGEST_SIZE];
+  gboolean refreshed;
+} Upload;
+
+static void
+upload_free (Upload *u)
+{
+  g_clear_object (&u->message);
+  g_free (u->chat_id);
+  g_clear_object (&u->file);
+  g_free (u->name);
+  g_free (u->mime);
+  g_clear_pointer (&u->ciphertext, g_bytes_unref);
+  sodium_memzero (u->key, sizeof u->key);
+  g_free (u);
+}
+
+static void
+encrypt_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Upload *u = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) plain = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_load_contents (u->file, cancellable, &contents, &length, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  plain = g_bytes_new_take (contents, length);
+  u->size = length;
+  u->ciphertext = globi_attachment_encrypt (plain, u->key, u->digest);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void upload_send (GTask *task);
+
+static void
+on_upload_wrote_cb (SoupMessage *msg, guint chunk_size, gpointer user_data)
+{
+  Upload *u = user_data;
+  double total = g_bytes_get_size (u->ciphertext);
+  double sent = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "sent")) + chunk_size;
+
+  g_object_set_data (G_OBJECT (msg), "sent", GSIZE_TO_POINTER ((gsize) sent));
+  globi_message_set_attachment_progress (u->message, total > 0 ? MIN (sent / total, 0.99) : 0.99);
+}
+
+static void
+on_file_enqueued_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Upload *u = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_cache_enqueue_finish (GLOBI_CACHE (source), result, &error))
+    {
+      globi_message_set_state (u->message, GLOBI_DELIVERY_STATE_FAILED);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  pump_outbox (self);
+  g_task_return_pointer (task, g_object_ref (u->message), g_object_unref);
+}
+
+static void
+on_refreshed_for_upload_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) tokens = globi_client_refresh_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (tokens == NULL)
+    {
+      Upload *u = g_task_get_task_data (task);
+      globi_message_set_state (u->message, GLOBI_DELIVERY_STATE_FAILED);
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  upload_send (task);
+}
+
+static void
+on_uploaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Upload *u = g_task_get_task_data (task);
+  SoupMessage *msg = g_object_get_data (G_OBJECT (task), "msg");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body =
+      soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonObject) content = NULL;
+  g_autoptr (JsonObject) request = json_object_new ();
+  g_autoptr (JsonObject) state = json_object_new ();
+  g_autoptr (JsonObject) keyinfo = json_object_new ();
+  g_autofree char *key = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *request_text = NULL;
+  g_autofree char *keyinfo_text = NULL;
+  g_autofree char *state_key = NULL;
+  const char *hash = NULL;
+
+  if (body != NULL && soup_message_get_status (msg) == SOUP_STATUS_UNAUTHORIZED && !u->refreshed)
+    {
+      u->refreshed = TRUE;
+      globi_client_refresh_async (self->client, g_task_get_cancellable (task),
+                                  on_refreshed_for_upload_cb, g_steal_pointer (&task));
+      return;
+    }
+  if (body != NULL && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)) &&
+      json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  NULL))
+    {
+      JsonNode *root = json_parser_get_root (parser);
+      hash =
+          JSON_NODE_HOLDS_OBJECT (root) ? str_member (json_node_get_object (root), "hash") : NULL;
+    }
+  if (hash == NULL)
+    {
+      globi_message_set_state (u->message, GLOBI_DELIVERY_STATE_FAILED);
+      if (error == NULL)
+        error = g_error_new (GLOBI_ERROR, GLOBI_ERROR_INTERNAL, _ ("The upload was refused (%u)"),
+                             soup_message_get_status (msg));
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  globi_message_set_attachment_progress (u->message, 1);
+  key = globi_base64url_encode (u->key, sizeof u->key);
+  digest = globi_base64url_encode (u->digest, sizeof u->digest);
+  content = new_content ("file", globi_message_get_id (u->message));
+  json_object_set_string_member (content, "name", u->name);
+  json_object_set_string_member (content, "mime", u->mime);
+  json_object_set_int_member (content, "size", u->size);
+  json_object_set_string_member (content, "hash", hash);
+  json_object_set_string_member (content, "key", key);
+  json_object_set_string_member (content, "digest", digest);
+  text = content_text (content);
+  json_object_set_string_member (request, "content", text);
+  request_text = object_to_string (request);
+
+  json_object_set_string_member (keyinfo, "hash", hash);
+  json_object_set_string_member (keyinfo, "key", key);
+  json_object_set_string_member (keyinfo, "digest", digest);
+  keyinfo_text = object_to_string (keyinfo);
+  state_key = g_strconcat ("attachment.", globi_message_get_id (u->message), NULL);
+  json_object_set_string_member (state, state_key, keyinfo_text);
+  globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
+  globi_cache_enqueue_async (self->cache, u->message, request_text, g_task_get_cancellable (task),
+                             on_file_enqueued_cb, g_object_ref (task));
+}
+
+static void
+upload_send (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Upload *u = g_task_get_task_data (task);
+  g_autofree char *url =
+      g_strconcat (globi_client_get_base_url (self->client), "/v1/attachments", NULL);
+  g_autofree char *token = globi_client_dup_access_token (self->client);
+  g_autofree char *bearer = g_strconcat ("Bearer ", token ? token : "", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+
+  if (self->soup == NULL)
+    self->soup = soup_session_new ();
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", u->ciphertext);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_upload_wrote_cb), u);
+  g_object_set_data_full (G_OBJECT (task), "msg", g_object_ref (msg), g_object_unref);
+  soup_session_send_and_read_async (self->soup, msg, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), on_uploaded_cb, task);
+}
+
+static void
+on_encrypted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *outer = user_data;
+  Upload *u = g_task_get_task_data (outer);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      globi_message_set_state (u->message, GLOBI_DELIVERY_STATE_FAILED);
+      g_task_return_error (outer, g_steal_pointer (&error));
+      g_object_unref (outer);
+      return;
+    }
+  globi_message_set_attachment (u->message, u->name, u->mime, u->size);
+  upload_send (outer);
+}
+
 void
 globi_messenger_send_file_async (GlobiMessenger *self,
                                  const char *chat_id,
@@ -2352,12 +2566,158 @@ globi_messenger_send_file_async (GlobiMessenger *self,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) worker = NULL;
+  Upload *u = g_new0 (Upload, 1);
+  g_autofree char *guessed = NULL;
+  g_autoptr (GlobiMessage) canonical = NULL;
 
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
   g_task_set_source_tag (task, globi_messenger_send_file_async);
-  /* Attachments wait for the crypto library's attachment encryption (docs/crypto.md). */
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           _ ("Sending files is not available yet"));
+  u->chat_id = g_strdup (chat_id);
+  u->file = g_object_ref (file);
+  u->name = g_file_get_basename (file);
+  guessed = g_content_type_guess (u->name, NULL, 0, NULL);
+  u->mime = g_content_type_get_mime_type (guessed);
+  if (u->mime == NULL)
+    u->mime = g_strdup ("application/octet-stream");
+  u->message = new_outgoing (self, chat_id,
+                             g_str_has_prefix (u->mime, "image/") ? GLOBI_MESSAGE_KIND_IMAGE
+                                                                  : GLOBI_MESSAGE_KIND_FILE,
+                             NULL);
+  globi_message_set_attachment (u->message, u->name, u->mime, 0);
+  globi_message_set_attachment_progress (u->message, 0);
+  g_task_set_task_data (task, u, (GDestroyNotify) upload_free);
+  /* Shown at once, with its progress. */
+  canonical = globi_messenger_intern_message (self, u->message);
+  globi_chat_append_message (ensure_chat (self, chat_id), u->message);
+
+  worker = g_task_new (self, cancellable, on_encrypted_cb, task);
+  g_task_set_task_data (worker, u, NULL);
+  g_task_run_in_thread (worker, encrypt_thread);
+}
+
+/* Downloading */
+
+typedef struct
+{
+  guint8 key[GLOBI_ATTACHMENT_KEY_SIZE];
+  guint8 digest[GLOBI_ATTACHMENT_DIGEST_SIZE];
+  GBytes *ciphertext;
+} Download;
+
+static void
+download_free (Download *d)
+{
+  sodium_memzero (d->key, sizeof d->key);
+  g_clear_pointer (&d->ciphertext, g_bytes_unref);
+  g_free (d);
+}
+
+static void
+decrypt_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Download *d = data;
+  GError *error = NULL;
+  GBytes *plain = globi_attachment_decrypt (d->ciphertext, d->key, d->digest, &error);
+
+  if (plain == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, plain, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+on_downloaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Download *d = g_task_get_task_data (task);
+  SoupMessage *msg = g_object_get_data (G_OBJECT (task), "msg");
+  g_autoptr (GError) error = NULL;
+
+  d->ciphertext = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (d->ciphertext == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+    {
+      if (error == NULL)
+        error = g_error_new (GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND, _ ("The file is not available"));
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  g_task_run_in_thread (task, decrypt_thread);
+  g_object_unref (task);
+}
+
+static gboolean
+decode_into (const char *text, guint8 *out, gsize size)
+{
+  g_autoptr (GBytes) bytes = text ? globi_base64url_decode (text, strlen (text), NULL) : NULL;
+
+  if (bytes == NULL || g_bytes_get_size (bytes) != size)
+    return FALSE;
+  memcpy (out, g_bytes_get_data (bytes, NULL), size);
+  return TRUE;
+}
+
+static void
+on_attachment_key_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Download *d = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = globi_cache_get_value_finish (GLOBI_CACHE (source), result, &error);
+  g_autoptr (JsonObject) info = parse_object (value);
+  g_autofree char *url = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *bearer = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  if (info == NULL || !decode_into (str_member (info, "key"), d->key, sizeof d->key) ||
+      !decode_into (str_member (info, "digest"), d->digest, sizeof d->digest) ||
+      str_member (info, "hash") == NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("This message has no file"));
+      g_object_unref (task);
+      return;
+    }
+  url = g_strconcat (globi_client_get_base_url (self->client), "/v1/attachments/",
+                     str_member (info, "hash"), NULL);
+  token = globi_client_dup_access_token (self->client);
+  bearer = g_strconcat ("Bearer ", token ? token : "", NULL);
+  msg = soup_message_new ("GET", url);
+  if (self->soup == NULL)
+    self->soup = soup_session_new ();
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  g_object_set_data_full (G_OBJECT (task), "msg", g_object_ref (msg), g_object_unref);
+  soup_session_send_and_read_async (self->soup, msg, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), on_downloaded_cb, task);
+}
+
+void
+globi_messenger_download_attachment_async (GlobiMessenger *self,
+                                           GlobiMessage *message,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *key = g_strconcat ("attachment.", globi_message_get_id (message), NULL);
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_task_set_source_tag (task, globi_messenger_download_attachment_async);
+  g_task_set_task_data (task, g_new0 (Download, 1), (GDestroyNotify) download_free);
+  globi_cache_get_value_async (self->cache, key, cancellable, on_attachment_key_cb, task);
+}
+
+GBytes *
+globi_messenger_download_attachment_finish (GlobiMessenger *self,
+                                            GAsyncResult *result,
+                                            GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 GlobiMessage *
@@ -2545,6 +2905,7 @@ typedef struct
   GPtrArray *changed;  /* existing GlobiMessage updated by control messages */
   gint64 cursor;
   gboolean refresh; /* friends/groups changed */
+  JsonObject *extra_state; /* attachment keys of the new messages */
 } Batch;
 
 static void
@@ -2552,6 +2913,7 @@ batch_free (Batch *b)
 {
   g_clear_pointer (&b->messages, g_ptr_array_unref);
   g_clear_pointer (&b->changed, g_ptr_array_unref);
+  g_clear_pointer (&b->extra_state, json_object_unref);
   g_free (b);
 }
 
@@ -2686,7 +3048,7 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
       g_debug ("Rejected a replayed ciphertext");
       return;
     }
-  if (!g_str_equal (content_type, "text"))
+  if (!g_str_equal (content_type, "text") && !g_str_equal (content_type, "file"))
     {
       apply_control (self, b, content, content_type, sender_id);
       return;
@@ -2702,6 +3064,26 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
                          json_object_get_int_member_with_default (event, "sent_at", 0));
   globi_message_set_sender_device_id (m, sender_device);
   globi_message_set_reply_to (m, str_member (content, "reply_to"));
+  if (g_str_equal (content_type, "file"))
+    {
+      const char *mime = str_member (content, "mime") ?: "application/octet-stream";
+      g_autoptr (JsonObject) info = json_object_new ();
+      g_autofree char *info_text = NULL;
+
+      globi_message_set_kind (m, g_str_has_prefix (mime, "image/") ? GLOBI_MESSAGE_KIND_IMAGE
+                                                                   : GLOBI_MESSAGE_KIND_FILE);
+      globi_message_set_attachment (m, str_member (content, "name"), mime,
+                                    json_object_get_int_member_with_default (content, "size", 0));
+      json_object_set_string_member (info, "hash", str_member (content, "hash"));
+      json_object_set_string_member (info, "key", str_member (content, "key"));
+      json_object_set_string_member (info, "digest", str_member (content, "digest"));
+      info_text = object_to_string (info);
+      /* Committed with the message (see process_events_async). */
+      {
+        g_autofree char *slot = g_strconcat ("attachment.", id, NULL);
+        json_object_set_string_member (b->extra_state, slot, info_text);
+      }
+    }
   globi_message_set_forwarded (
       m, json_object_get_boolean_member_with_default (content, "forwarded", FALSE));
   if (g_strcmp0 (sender_id, self->user_id) == 0)
@@ -2840,6 +3222,7 @@ process_events_async (GlobiMessenger *self,
   g_task_set_source_tag (task, process_events_async);
   b->messages = g_ptr_array_new_with_free_func (g_object_unref);
   b->changed = g_ptr_array_new_with_free_func (g_object_unref);
+  b->extra_state = json_object_new ();
   g_task_set_task_data (task, b, (GDestroyNotify) batch_free);
   for (guint i = 0; events != NULL && i < json_array_get_length (events); i++)
     {
@@ -2856,6 +3239,12 @@ process_events_async (GlobiMessenger *self,
         handle_event (self, b, json_node_get_object (event));
     }
   state = crypto_state_snapshot (self);
+  {
+    g_autoptr (GList) keys = json_object_get_members (b->extra_state);
+    for (GList *l = keys; l != NULL; l = l->next)
+      json_object_set_member (state, l->data,
+                              json_node_copy (json_object_get_member (b->extra_state, l->data)));
+  }
   globi_cache_commit_async (self->cache, b->messages, state, b->cursor, cancellable,
                             on_batch_committed_cb, task);
 }

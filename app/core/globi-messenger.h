@@ -122,6 +122,15 @@ void          globi_messenger_forward_async     (GlobiMessenger      *self,
 GlobiMessage *globi_messenger_send_finish       (GlobiMessenger      *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
+/* The decrypted bytes of a file or image message (sent or received). */
+void          globi_messenger_download_attachment_async  (GlobiMessenger      *self,
+                                                          GlobiMessage        *message,
+                                                          GCancellable        *cancellable,
+                                                          GAsyncReadyCallback  callback,
+                                                          gpointer             user_data);
+GBytes       *globi_messenger_download_attachment_finish (GlobiMessenger      *self,
+                                                          GAsyncResult        *result,
+                                                          GError             **error);
 /* A FAILED message goes back to the outbox. */
 void          globi_messenger_retry_message     (GlobiMessenger      *self,
                                                  GlobiMessage        *message);

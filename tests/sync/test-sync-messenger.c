@@ -743,6 +743,54 @@ test_key_change (CoreFixture *f, gconstpointer data)
   g_assert_cmpstr (globi_message_get_text (last), ==, "Safety number changed");
 }
 
+/* A file goes up encrypted (the server never holds its bytes) and comes back whole. */
+static void
+test_attachment (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *path = g_build_filename (alice->profile_dir, "notes.txt", NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) sent = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  char marker[64];
+  GlobiMessage *got;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  g_snprintf (marker, sizeof marker, "FILEMARKER-%08x", g_random_int ());
+  for (guint i = 0; i < 5000; i++)
+    g_string_append_printf (text, "%s line %u\n", marker, i);
+  g_assert_true (g_file_set_contents (path, text->str, text->len, NULL));
+  file = g_file_new_for_path (path);
+  globi_messenger_send_file_async (alice->messenger, to_bob, file, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  sent = globi_messenger_send_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (globi_message_get_attachment_progress (sent), ==, 1);
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (sent), ==, GLOBI_DELIVERY_STATE_SENT);
+
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 1);
+  got = message_at (at_bob, 0);
+  g_assert_cmpint (globi_message_get_kind (got), ==, GLOBI_MESSAGE_KIND_FILE);
+  g_assert_cmpstr (globi_message_get_attachment_name (got), ==, "notes.txt");
+  g_assert_cmpint (globi_message_get_attachment_size (got), ==, text->len);
+  g_clear_object (&result);
+  globi_messenger_download_attachment_async (bob->messenger, got, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  bytes = globi_messenger_download_attachment_finish (bob->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), text->str, text->len);
+  g_assert_cmpuint (count_files_with (f->data_dir, marker), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -765,6 +813,7 @@ main (int argc, char **argv)
   ADD ("direct/blocked", test_blocked);
   ADD ("stream/live-and-reconnect", test_stream_live_and_reconnect);
   ADD ("e2ee/key-change", test_key_change);
+  ADD ("e2ee/attachment", test_attachment);
 #undef ADD
   return g_test_run ();
 }
