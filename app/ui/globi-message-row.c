@@ -38,6 +38,7 @@ struct _GlobiMessageRow
   GtkLabel *edited;
   GtkLabel *time;
   GtkImage *mark;
+  GtkImage *mark2; /* the second tick of delivered and read */
   GtkButton *retry;
   GtkLabel *reactions;
   GtkPopover *menu;
@@ -200,6 +201,11 @@ build_footer (GlobiMessageRow *self, GtkWidget *content)
   gtk_image_set_pixel_size (self->mark, 12);
   gtk_widget_set_visible (GTK_WIDGET (self->mark), FALSE);
   gtk_box_append (GTK_BOX (footer), GTK_WIDGET (self->mark));
+  self->mark2 = GTK_IMAGE (gtk_image_new_from_icon_name ("object-select-symbolic"));
+  gtk_image_set_pixel_size (self->mark2, 12);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->mark2), -11);
+  gtk_widget_set_visible (GTK_WIDGET (self->mark2), FALSE);
+  gtk_box_append (GTK_BOX (footer), GTK_WIDGET (self->mark2));
   gtk_box_append (GTK_BOX (content), footer);
 }
 
@@ -445,12 +451,16 @@ globi_message_row_set_delivery (GlobiMessageRow *self, GlobiDelivery delivery)
     [GLOBI_DELIVERY_FAILED] = { "dialog-error-symbolic", N_ ("Not sent") },
   };
   GtkWidget *mark = GTK_WIDGET (self->mark);
+  GtkWidget *mark2 = GTK_WIDGET (self->mark2);
 
   g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
   g_return_if_fail (delivery <= GLOBI_DELIVERY_FAILED);
 
   self->delivery = delivery;
   gtk_widget_set_visible (mark, marks[delivery].icon_name != NULL);
+  /* Two ticks once a recipient's device has it, as elsewhere; coloured once read. */
+  gtk_widget_set_visible (mark2,
+                          delivery == GLOBI_DELIVERY_DELIVERED || delivery == GLOBI_DELIVERY_READ);
   gtk_widget_set_visible (GTK_WIDGET (self->retry), delivery == GLOBI_DELIVERY_FAILED);
   if (!marks[delivery].icon_name)
     return;
@@ -458,11 +468,16 @@ globi_message_row_set_delivery (GlobiMessageRow *self, GlobiDelivery delivery)
   gtk_widget_set_tooltip_text (mark, _ (marks[delivery].label));
   gtk_accessible_update_property (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ (marks[delivery].label), -1);
-  /* Delivered and read differ by colour, as the double ticks do elsewhere. */
   if (delivery == GLOBI_DELIVERY_READ)
-    gtk_widget_add_css_class (mark, "read");
+    {
+      gtk_widget_add_css_class (mark, "read");
+      gtk_widget_add_css_class (mark2, "read");
+    }
   else
-    gtk_widget_remove_css_class (mark, "read");
+    {
+      gtk_widget_remove_css_class (mark, "read");
+      gtk_widget_remove_css_class (mark2, "read");
+    }
   if (delivery == GLOBI_DELIVERY_SENT)
     gtk_widget_add_css_class (mark, "dim-label");
   else
