@@ -18,6 +18,15 @@
 #include <sodium.h>
 #include "globi-messenger-private.h"
 
+/* What travels inside an envelope (the plaintext, JSON, signed by the sender device):
+ *   {"v": 1, "type": "text", "id", "text", "reply_to"?, "mentions"?, "forwarded"?}
+ *   {"v": 1, "type": "file", "id", "name", "mime", "size", "hash", "key", "digest"}
+ *   {"v": 1, "type": "edit" | "delete" | "react", "id", "target", "text"? | "emoji"?}
+ *   {"v": 1, "type": "receipt", "id", "state": "delivered" | "read", "ids": [...]}
+ *   {"type": "sender_key", "group_id", "key_id", "key"} (a group key distribution)
+ * "id" must equal the server's message id: a ciphertext replayed under another id is
+ * dropped. */
+
 #define EVENTS_PAGE       500
 #define DELETE_WINDOW_MS  (24 * 60 * 60 * 1000)
 #define RETRY_MIN_SECONDS 1
