@@ -107,6 +107,28 @@ job_free (Job *job)
 }
 
 static gboolean
+job_free_cb (gpointer data)
+{
+  job_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A job's data and task hold objects of the caller's thread (messages with weak references
+ * and signal handlers): they are released there, never on the worker. */
+static void
+job_release (Job *job)
+{
+  GMainContext *context = job->task ? g_task_get_context (job->task) : NULL;
+
+  if (context == NULL)
+    {
+      job_free (job);
+      return;
+    }
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, job_free_cb, job, NULL);
+}
+
+static gboolean
 set_sqlite_error (sqlite3 *db, GError **error)
 {
   g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "cache: %s", sqlite3_errmsg (db));
@@ -205,14 +227,14 @@ worker_main (gpointer user_data)
         result = job->func (db, job->data, &error);
       else
         {
-          job_free (job);
+          job_release (job);
           continue;
         }
       if (error != NULL)
         g_task_return_error (job->task, error);
       else
         g_task_return_pointer (job->task, result, job->result_free);
-      job_free (job);
+      job_release (job);
     }
   sqlite3_close (db);
   g_async_queue_unref (worker->queue);
