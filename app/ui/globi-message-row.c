@@ -190,6 +190,7 @@ static void
 build_footer (GlobiMessageRow *self, GtkWidget *content)
 {
   GtkWidget *footer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  GtkWidget *ticks = NULL;
 
   gtk_widget_set_halign (footer, GTK_ALIGN_END);
   gtk_widget_add_css_class (footer, "bubble-footer");
@@ -200,12 +201,14 @@ build_footer (GlobiMessageRow *self, GtkWidget *content)
   self->mark = GTK_IMAGE (gtk_image_new ());
   gtk_image_set_pixel_size (self->mark, 12);
   gtk_widget_set_visible (GTK_WIDGET (self->mark), FALSE);
-  gtk_box_append (GTK_BOX (footer), GTK_WIDGET (self->mark));
+  /* The ticks sit close together: their own box without spacing. */
+  ticks = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_box_append (GTK_BOX (ticks), GTK_WIDGET (self->mark));
   self->mark2 = GTK_IMAGE (gtk_image_new_from_icon_name ("object-select-symbolic"));
   gtk_image_set_pixel_size (self->mark2, 12);
-  gtk_widget_set_margin_start (GTK_WIDGET (self->mark2), -11);
   gtk_widget_set_visible (GTK_WIDGET (self->mark2), FALSE);
-  gtk_box_append (GTK_BOX (footer), GTK_WIDGET (self->mark2));
+  gtk_box_append (GTK_BOX (ticks), GTK_WIDGET (self->mark2));
+  gtk_box_append (GTK_BOX (footer), ticks);
   gtk_box_append (GTK_BOX (content), footer);
 }
 
