@@ -2074,6 +2074,8 @@ typedef struct
 {
   GlobiMessenger *self;
   char *message_id;
+  GPtrArray *rows; /* the outbox as listed; sent in order before listing again */
+  guint index;
 } PumpStep;
 
 static void
@@ -2081,8 +2083,11 @@ pump_step_free (PumpStep *step)
 {
   g_object_unref (step->self);
   g_free (step->message_id);
+  g_clear_pointer (&step->rows, g_ptr_array_unref);
   g_free (step);
 }
+
+static void pump_start_step (GlobiMessenger *self, GPtrArray *rows, guint index);
 
 static void on_outbox_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -2107,7 +2112,10 @@ on_settled_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       pump_step_free (step);
       return;
     }
-  pump_continue (step->self);
+  if (step->index + 1 < step->rows->len)
+    pump_start_step (step->self, step->rows, step->index + 1);
+  else
+    pump_continue (step->self);
   pump_step_free (step);
 }
 
@@ -2156,9 +2164,6 @@ on_outbox_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rows =
       globi_cache_list_outbox_finish (GLOBI_CACHE (source), result, &error);
-  JsonObject *row;
-  g_autoptr (JsonObject) request = NULL;
-  PumpStep *step;
 
   if (rows == NULL || rows->len == 0)
     {
@@ -2175,11 +2180,20 @@ on_outbox_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self->pump_again = FALSE;
-  row = g_ptr_array_index (rows, 0);
-  request = parse_object (str_member (row, "request"));
-  step = g_new0 (PumpStep, 1);
+  pump_start_step (self, rows, 0);
+}
+
+static void
+pump_start_step (GlobiMessenger *self, GPtrArray *rows, guint index)
+{
+  JsonObject *row = g_ptr_array_index (rows, index);
+  g_autoptr (JsonObject) request = parse_object (str_member (row, "request"));
+  PumpStep *step = g_new0 (PumpStep, 1);
+
   step->self = g_object_ref (self);
   step->message_id = g_strdup (str_member (row, "id"));
+  step->rows = g_ptr_array_ref (rows);
+  step->index = index;
   if (request == NULL)
     {
       globi_cache_settle_async (self->cache, step->message_id, GLOBI_DELIVERY_STATE_FAILED, 0,
@@ -2913,7 +2927,7 @@ typedef struct
   GPtrArray *messages; /* new GlobiMessage to commit */
   GPtrArray *changed;  /* existing GlobiMessage updated by control messages */
   gint64 cursor;
-  gboolean refresh; /* friends/groups changed */
+  gboolean refresh;        /* friends/groups changed */
   JsonObject *extra_state; /* attachment keys of the new messages */
 } Batch;
 
