@@ -3145,6 +3145,20 @@ handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
       if (str_member (event, "user_id") != NULL)
         g_hash_table_remove (self->bundle_cache, str_member (event, "user_id"));
     }
+  else if (g_strcmp0 (kind, "group_updated") == 0)
+    {
+      JsonNode *node = json_object_get_member (event, "group");
+      JsonObject *object =
+          node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      GlobiGroup *known =
+          object ? globi_messenger_find_group (self, str_member (object, "id")) : NULL;
+
+      /* Someone left or was removed: a new group key, so they cannot read what follows. */
+      if (known != NULL && json_object_get_int_member_with_default (object, "member_count", 0) <
+                               globi_group_get_member_count (known))
+        json_object_remove_member (self->my_group_keys, globi_group_get_id (known));
+      b->refresh = TRUE;
+    }
   else if (kind != NULL)
     b->refresh = TRUE;
 }
