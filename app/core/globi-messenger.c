@@ -2973,13 +2973,11 @@ apply_control (
         }
       return;
     }
-  /* Only the author may change a message. */
-  if (target == NULL || g_strcmp0 (globi_message_get_sender_id (target), sender_id) != 0)
-    {
-      if (target != NULL || !g_str_equal (type, "react"))
-        return;
-    }
+  /* Anyone in the chat may react; only the author may edit or delete. */
   if (target == NULL)
+    return;
+  if (!g_str_equal (type, "react") &&
+      g_strcmp0 (globi_message_get_sender_id (target), sender_id) != 0)
     return;
   if (g_str_equal (type, "edit"))
     globi_message_set_text (target, str_member (content, "text"), g_get_real_time () / 1000);

@@ -791,6 +791,91 @@ test_attachment (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (count_files_with (f->data_dir, marker), ==, 0);
 }
 
+static GlobiMessage *
+find_live (Client *c, const char *chat_id, const char *id)
+{
+  GListModel *messages =
+      globi_chat_get_messages (globi_messenger_open_chat (c->messenger, chat_id));
+
+  while (!globi_message_list_is_ready (GLOBI_MESSAGE_LIST (messages)))
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (GlobiMessage) m = NULL;
+      while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
+        {
+          g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      m = g_list_model_get_item (messages, i);
+      if (g_strcmp0 (globi_message_get_id (m), id) == 0)
+        return m; /* the model keeps it */
+    }
+  return NULL;
+}
+
+/* Edits, deletes, reactions and read receipts travel as encrypted control messages. */
+static void
+test_edit_delete_react_receipts (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autoptr (GlobiMessage) one = NULL;
+  g_autoptr (GlobiMessage) two = NULL;
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) second = NULL;
+  g_autoptr (GPtrArray) third = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  GlobiMessage *at_bob_one;
+  GlobiMessage *at_bob_two;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  one = send_text (alice, to_bob, "helo");
+  two = send_text (alice, to_bob, "oops");
+  flush (alice);
+  first = sync_client (bob);
+  g_assert_cmpuint (first->len, ==, 2);
+  at_bob_one = find_live (bob, to_alice, globi_message_get_id (one));
+  at_bob_two = find_live (bob, to_alice, globi_message_get_id (two));
+  g_assert_nonnull (at_bob_one);
+
+  /* Bob's client acknowledged delivery; now he reads the chat. */
+  globi_messenger_mark_read (bob->messenger, globi_messenger_open_chat (bob->messenger, to_alice));
+  globi_messenger_react_async (bob->messenger, at_bob_one, "👍", NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (bob, &pending, &error));
+  g_assert_no_error (error);
+
+  globi_messenger_edit_async (alice->messenger, one, "hello", NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  globi_messenger_delete_async (alice->messenger, two, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+
+  second = sync_client (bob);
+  g_assert_cmpuint (second->len, ==, 0);
+  g_assert_cmpstr (globi_message_get_text (at_bob_one), ==, "hello");
+  g_assert_cmpint (globi_message_get_edited_at (at_bob_one), >, 0);
+  g_assert_cmpint (globi_message_get_kind (at_bob_two), ==, GLOBI_MESSAGE_KIND_DELETED);
+  g_assert_null (globi_message_get_text (at_bob_two));
+
+  /* Bob cannot change Alice's message. */
+  globi_messenger_edit_async (bob->messenger, at_bob_one, "forged", NULL, on_result_cb, &pending);
+  g_assert_false (wait_finish (bob, &pending, &error));
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN);
+
+  third = sync_client (alice);
+  g_assert_cmpuint (third->len, ==, 0);
+  expected = g_strdup_printf ("{\"👍\":[\"%s\"]}", globi_session_get_user_id (bob->session));
+  g_assert_cmpstr (globi_message_get_reactions (one), ==, expected);
+  /* The read receipt names the last message (deleted since), the delivery one both. */
+  g_assert_cmpint (globi_message_get_state (one), ==, GLOBI_DELIVERY_STATE_DELIVERED);
+  g_assert_cmpint (globi_message_get_state (two), ==, GLOBI_DELIVERY_STATE_READ);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -814,6 +899,7 @@ main (int argc, char **argv)
   ADD ("stream/live-and-reconnect", test_stream_live_and_reconnect);
   ADD ("e2ee/key-change", test_key_change);
   ADD ("e2ee/attachment", test_attachment);
+  ADD ("direct/edit-delete-react-receipts", test_edit_delete_react_receipts);
 #undef ADD
   return g_test_run ();
 }
