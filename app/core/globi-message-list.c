@@ -184,8 +184,14 @@ on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (error != NULL)
     g_warning ("Could not count messages: %s", error->message);
-  /* Messages appended before the count are already in the cache, hence in n. */
-  g_ptr_array_set_size (self->pending, 0);
+  if (self->pending->len > 0)
+    {
+      /* The worker is serial: a count queued now runs after those messages' inserts. */
+      g_ptr_array_set_size (self->pending, 0);
+      globi_cache_count_messages_async (GLOBI_CACHE (source), self->chat_id, self->cancellable,
+                                        on_counted_cb, self);
+      return;
+    }
   self->ready = TRUE;
   self->n_items = n;
   if (n > 0)
@@ -221,7 +227,11 @@ globi_message_list_append (GlobiMessageList *self, GlobiMessage *message)
 
   g_return_if_fail (GLOBI_IS_MESSAGE_LIST (self));
   if (!self->ready)
-    return; /* the count, queued before the commit finished, includes it */
+    {
+      /* The count may have been queued before this message's insert: count again. */
+      g_ptr_array_add (self->pending, g_object_ref (message));
+      return;
+    }
   position = self->n_items++;
   page = position / PAGE_SIZE;
   rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
