@@ -23,8 +23,8 @@
 typedef enum
 {
   ROUTE_AUTH = 1 << 0,
-  ROUTE_AVATAR_BODY = 1 << 1, /* body limit is max_avatar_bytes, not max_body_bytes */
-  ROUTE_MESSAGE_BODY = 1 << 2, /* body limit is GLOBI_MESSAGE_MAX_BODY */
+  ROUTE_AVATAR_BODY = 1 << 1,     /* body limit is max_avatar_bytes, not max_body_bytes */
+  ROUTE_MESSAGE_BODY = 1 << 2,    /* body limit is GLOBI_MESSAGE_MAX_BODY */
   ROUTE_ATTACHMENT_BODY = 1 << 3, /* body limit is max_attachment_bytes */
 } RouteFlags;
 
@@ -125,7 +125,7 @@ struct _GlobiServer
 
   GHashTable *active_devices; /* device id → itself */
   GHashTable *connections;    /* GSocket → Connection */
-  GMainContext *context; /* where the server runs (GlobiServerThread's own context) */
+  GMainContext *context;      /* where the server runs (GlobiServerThread's own context) */
   guint sweep_id;
   gint clock_offset_s; /* atomic; seconds */
 
@@ -497,8 +497,7 @@ stream_refuse (SoupServerMessage *msg, GlobiErrorCode code, const char *message)
                                            globi_error_code_to_string (code), message);
 
   soup_server_message_set_status (msg, globi_error_code_to_status (code), NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
-                                    strlen (body));
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
 }
 
 static void
@@ -522,12 +521,11 @@ stream_handler (SoupServer *server,
     stream_refuse (msg, GLOBI_ERROR_UNAVAILABLE, "the server is shutting down");
   else if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
     stream_refuse (msg, GLOBI_ERROR_METHOD_NOT_ALLOWED, "method not allowed");
-  else if (after_text &&
-           !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXINT64, &after, NULL))
+  else if (after_text && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXINT64, &after, NULL))
     stream_refuse (msg, GLOBI_ERROR_INVALID_FIELD, "after: must be a sequence number");
   else if (!auth || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0 ||
-           !globi_token_signer_verify (self->signer, auth + 7, globi_server_now_s (self),
-                                       &user_id, &device_id, NULL) ||
+           !globi_token_signer_verify (self->signer, auth + 7, globi_server_now_s (self), &user_id,
+                                       &device_id, NULL) ||
            !globi_server_device_is_active (self, device_id))
     stream_refuse (msg, GLOBI_ERROR_UNAUTHORIZED, "invalid or expired token");
   if (soup_server_message_get_status (msg) != 0)
@@ -855,9 +853,8 @@ globi_server_shutdown_async (GlobiServer *self,
   self->shutting_down = TRUE;
   globi_hub_close_all (self->hub);
   self->shutdown_task = g_steal_pointer (&task);
-  self->shutdown_timeout_id =
-      add_timeout_seconds (self, MAX (self->config->shutdown_timeout_seconds, 1),
-                           on_shutdown_timeout_cb);
+  self->shutdown_timeout_id = add_timeout_seconds (
+      self, MAX (self->config->shutdown_timeout_seconds, 1), on_shutdown_timeout_cb);
   maybe_finish_shutdown (self);
 }
 
