@@ -414,21 +414,24 @@ peer_has_closed (GSocket *socket)
 static void
 sweep_connections (GlobiServer *self)
 {
+  g_autoptr (GPtrArray) dead = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   Connection *conn;
 
+  /* Closing a socket can run libsoup callbacks that add to the table, which would break
+   * the iteration: decide and remove first, close afterwards. */
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
     {
-      if (!g_socket_is_closed (conn->socket))
-        {
-          if (conn->busy || !peer_has_closed (conn->socket))
-            continue;
-          g_socket_close (conn->socket, NULL);
-        }
+      if (!g_socket_is_closed (conn->socket) && (conn->busy || !peer_has_closed (conn->socket)))
+        continue;
+      g_ptr_array_add (dead, g_object_ref (conn->socket));
       g_hash_table_iter_remove (&iter);
       globi_metrics_connection_closed (self->metrics);
     }
+  for (guint i = 0; i < dead->len; i++)
+    if (!g_socket_is_closed (g_ptr_array_index (dead, i)))
+      g_socket_close (g_ptr_array_index (dead, i), NULL);
 }
 
 static gboolean
