@@ -426,7 +426,7 @@ on_verify_clicked_cb (GlobiContactsView *self)
   globi_messenger_set_verified (self->messenger, globi_contact_get_user_id (self->contact),
                                 verified);
   gtk_button_set_label (GTK_BUTTON (self->verify_button),
-                        verified ? _ ("Clear Verification") : _ ("Mark as Verified"));
+                        verified ? _ ("Clear verification") : _ ("Mark as Verified"));
 }
 
 static void
@@ -565,7 +565,7 @@ build_add_page (GlobiContactsView *self)
   GtkWidget *username = new_entry_row (_ ("Username"));
   GtkWidget *greeting = new_entry_row (_ ("Greeting"));
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Add a Friend"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Add a friend"));
   adw_preferences_group_set_description (
       ADW_PREFERENCES_GROUP (group),
       _ ("Ask them for their username. They see your greeting with the request."));
@@ -608,7 +608,7 @@ build_requests_page (GlobiContactsView *self)
   GtkWidget *page = adw_preferences_page_new ();
   GtkWidget *group = adw_preferences_group_new ();
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Friend Requests"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Friend requests"));
   self->requests = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_list_box_set_selection_mode (self->requests, GTK_SELECTION_NONE);
   gtk_widget_add_css_class (GTK_WIDGET (self->requests), "boxed-list");
@@ -652,7 +652,7 @@ build_contact_page (GlobiContactsView *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (details), remark);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (details));
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (safety), _ ("Safety Number"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (safety), _ ("Safety number"));
   adw_preferences_group_set_description (
       ADW_PREFERENCES_GROUP (safety),
       _ ("Compare it with your friend’s, in person or on a call: when they match, nobody is "
@@ -688,7 +688,7 @@ build_content_pane (GlobiContactsView *self)
   GtkWidget *header = NULL;
   GtkWidget *back = gtk_button_new_from_icon_name ("go-previous-symbolic");
   GtkWidget *none = adw_status_page_new ();
-  GtkWidget *add = new_button (_ ("_Add a Friend"), "suggested-action");
+  GtkWidget *add = new_button (_ ("_Add a friend"), "suggested-action");
 
   self->content_title = ADW_WINDOW_TITLE (adw_window_title_new ("", NULL));
   header = new_header (self, GTK_WIDGET (self->content_title), TRUE);
@@ -703,7 +703,7 @@ build_content_pane (GlobiContactsView *self)
   self->content_stack = GTK_STACK (gtk_stack_new ());
   gtk_widget_set_vexpand (GTK_WIDGET (self->content_stack), TRUE);
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (none), "system-users-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (none), _ ("Your Friends"));
+  adw_status_page_set_title (ADW_STATUS_PAGE (none), _ ("Your friends"));
   adw_status_page_set_description (ADW_STATUS_PAGE (none),
                                    _ ("Pick a friend on the left, or add one by their username."));
   gtk_widget_add_css_class (add, "pill");
@@ -825,7 +825,7 @@ globi_contacts_view_show_requests (GlobiContactsView *self)
 {
   g_return_if_fail (GLOBI_IS_CONTACTS_VIEW (self));
 
-  show_page (self, "requests", _ ("New Friends"));
+  show_page (self, "requests", _ ("New friends"));
 }
 
 void
@@ -833,7 +833,7 @@ globi_contacts_view_show_add (GlobiContactsView *self)
 {
   g_return_if_fail (GLOBI_IS_CONTACTS_VIEW (self));
 
-  show_page (self, "add", _ ("Add a Friend"));
+  show_page (self, "add", _ ("Add a friend"));
   gtk_widget_grab_focus (GTK_WIDGET (self->add_username));
 }
 
@@ -854,7 +854,7 @@ globi_contacts_view_show_contact (GlobiContactsView *self, GlobiContact *contact
                                                    ? globi_contact_get_remark (contact)
                                                    : "");
   gtk_button_set_label (GTK_BUTTON (self->verify_button), globi_contact_get_verified (contact)
-                                                              ? _ ("Clear Verification")
+                                                              ? _ ("Clear verification")
                                                               : _ ("Mark as Verified"));
   gtk_button_set_label (GTK_BUTTON (self->block_button),
                         globi_contact_get_blocked (contact) ? _ ("_Unblock") : _ ("_Block"));

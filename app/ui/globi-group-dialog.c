@@ -267,7 +267,7 @@ build_picker (GlobiGroupDialog *self)
   GListModel *contacts = globi_messenger_get_contacts (self->messenger);
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group),
-                                   self->group ? _ ("Add Friends") : _ ("Members"));
+                                   self->group ? _ ("Add friends") : _ ("Members"));
   for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
     {
       g_autoptr (GlobiContact) contact = g_list_model_get_item (contacts, i);
@@ -309,7 +309,7 @@ build (GlobiGroupDialog *self)
   adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->main_button);
   adw_header_bar_set_title_widget (
       ADW_HEADER_BAR (header),
-      adw_window_title_new (self->group ? globi_group_get_name (self->group) : _ ("New Group"),
+      adw_window_title_new (self->group ? globi_group_get_name (self->group) : _ ("New group"),
                             NULL));
   gtk_box_append (GTK_BOX (box), header);
 
