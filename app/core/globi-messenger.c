@@ -12,7 +12,7 @@
 #include "globi-core-enums.h"
 #include "globi-core-util.h"
 #include "globi-session.h"
-#include "globi-seal.h"
+#include "globi-crypto.h"
 #include "globi-attachment-crypto.h"
 #include "globi-base64url.h"
 #include <sodium.h>
@@ -63,7 +63,10 @@ struct _GlobiMessenger
   char *device_id;
   GCancellable *cancellable;
 
-  JsonObject *keys;             /* this device's key set, once loaded */
+  GlobiIdentity *keys;         /* this device's identity and prekeys, once loaded */
+  GHashTable *sessions;        /* device id → ratchet session (base64url state) */
+  JsonObject *pending_prekeys; /* POST /v1/keys/one-time body, saved, not yet sent */
+  gboolean replenishing;
   GHashTable *known_identities; /* device id → identity key (base64url), TOFU */
   GHashTable *bundle_cache;     /* user id → JsonArray of Bundle; dropped when stale */
   GHashTable *group_keys;       /* "GROUP/DEVICE" → group key of that sender device */
@@ -399,7 +402,9 @@ globi_messenger_finalize (GObject *object)
   g_clear_object (&self->soup);
   g_clear_pointer (&self->user_id, g_free);
   g_clear_pointer (&self->device_id, g_free);
-  g_clear_pointer (&self->keys, json_object_unref);
+  g_clear_object (&self->keys);
+  g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->pending_prekeys, json_object_unref);
   g_clear_pointer (&self->my_group_keys, json_object_unref);
   g_clear_pointer (&self->known_identities, g_hash_table_unref);
   g_clear_pointer (&self->bundle_cache, g_hash_table_unref);
@@ -459,6 +464,7 @@ globi_messenger_init (GlobiMessenger *self)
   self->bundle_cache =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_array_unref);
   self->group_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->my_group_keys = json_object_new ();
   self->flush_waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->read_receipts = TRUE;
@@ -1313,12 +1319,13 @@ globi_messenger_create_invite_finish (GlobiMessenger *self, GAsyncResult *result
 #define KEY_IDENTITIES    "known.identities"
 #define KEY_GROUP_KEYS    "group.keys"
 #define KEY_MY_GROUP_KEYS "group.mine"
+#define KEY_SESSIONS      "ratchet.sessions"
 #define KEY_READ_RECEIPTS "setting.read_receipts"
 #define KEY_TYPING        "setting.typing_indicators"
 
 static const char *const state_keys[] = { KEY_DEVICE_KEYS, KEY_PUBLISHED,     KEY_IDENTITIES,
                                           KEY_GROUP_KEYS,  KEY_MY_GROUP_KEYS, KEY_READ_RECEIPTS,
-                                          KEY_TYPING };
+                                          KEY_TYPING,      KEY_SESSIONS };
 
 static JsonObject *
 parse_object (const char *text)
@@ -1363,7 +1370,25 @@ object_from_table (GHashTable *table)
   return object;
 }
 
-/* The crypto state rows to write with a commit. */
+/* Takes bytes, returns their base64url text (state blobs and ciphertexts). */
+static char *
+bytes_to_text (GBytes *bytes)
+{
+  g_autoptr (GBytes) owned = bytes;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (owned, &len);
+
+  return globi_base64url_encode (data, len);
+}
+
+static GBytes *
+text_to_bytes (const char *text)
+{
+  return text != NULL ? globi_base64url_decode (text, strlen (text), NULL) : NULL;
+}
+
+/* The crypto state rows to write with a commit (the identity too: a responder session
+ * consumed one of its one-time prekeys). */
 static JsonObject *
 crypto_state_snapshot (GlobiMessenger *self)
 {
@@ -1374,8 +1399,14 @@ crypto_state_snapshot (GlobiMessenger *self)
   g_autofree char *a = object_to_string (identities);
   g_autofree char *b = object_to_string (group_keys);
   g_autofree char *c = object_to_string (self->my_group_keys);
+  g_autoptr (JsonObject) sessions = object_from_table (self->sessions);
+  g_autofree char *d = object_to_string (sessions);
+  g_autofree char *e = self->keys ? bytes_to_text (globi_identity_serialize (self->keys)) : NULL;
 
   json_object_set_string_member (state, KEY_IDENTITIES, a);
+  json_object_set_string_member (state, KEY_SESSIONS, d);
+  if (e != NULL)
+    json_object_set_string_member (state, KEY_DEVICE_KEYS, e);
   json_object_set_string_member (state, KEY_GROUP_KEYS, b);
   json_object_set_string_member (state, KEY_MY_GROUP_KEYS, c);
   return state;
@@ -1389,6 +1420,87 @@ save_crypto_state (GlobiMessenger *self)
   globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
 }
 
+/* One-time prekeys: PUT /v1/keys uploads PREKEYS_TARGET, and whenever the server holds
+ * fewer than PREKEYS_LOW (after start, after prekey messages) new ones top it up. The
+ * private halves are saved before the server hands the public ones out. */
+
+#define PREKEYS_TARGET 100
+#define PREKEYS_LOW    50
+
+static void
+on_prekeys_posted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessenger) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Replenishing one-time prekeys failed: %s", error->message);
+  self->replenishing = FALSE;
+}
+
+static void
+on_prekeys_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = NULL;
+
+  if (!globi_cache_set_values_finish (GLOBI_CACHE (source), result, &error))
+    {
+      self->replenishing = FALSE;
+      g_object_unref (self);
+      return;
+    }
+  body = object_node (g_steal_pointer (&self->pending_prekeys));
+  api (self, "POST", "/v1/keys/one-time", body, self->cancellable, on_prekeys_posted_cb, self);
+}
+
+static void
+on_prekey_count_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  g_autoptr (JsonObject) values = NULL;
+  g_autofree char *text = NULL;
+  gint64 count;
+
+  if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply) || self->keys == NULL)
+    {
+      self->replenishing = FALSE;
+      g_object_unref (self);
+      return;
+    }
+  count =
+      json_object_get_int_member_with_default (json_node_get_object (reply), "one_time_prekeys", 0);
+  if (count >= PREKEYS_LOW)
+    {
+      self->replenishing = FALSE;
+      g_object_unref (self);
+      return;
+    }
+  g_clear_pointer (&self->pending_prekeys, json_object_unref);
+  self->pending_prekeys = json_object_new ();
+  json_object_set_array_member (
+      self->pending_prekeys, "one_time_prekeys",
+      globi_identity_generate_one_time_prekeys (self->keys, PREKEYS_TARGET - count));
+  text = bytes_to_text (globi_identity_serialize (self->keys));
+  values = json_object_new ();
+  json_object_set_string_member (values, KEY_DEVICE_KEYS, text);
+  globi_cache_set_values_async (self->cache, values, self->cancellable, on_prekeys_saved_cb, self);
+}
+
+static void
+replenish_prekeys (GlobiMessenger *self)
+{
+  if (self->replenishing || self->keys == NULL)
+    return;
+  self->replenishing = TRUE;
+  api (self, "GET", "/v1/keys/count", NULL, self->cancellable, on_prekey_count_cb,
+       g_object_ref (self));
+}
+
 /* Starting */
 
 typedef struct
@@ -1396,12 +1508,14 @@ typedef struct
   gboolean live;
   guint pending;
   GHashTable *values;
+  JsonObject *upload; /* the body of PUT /v1/keys, its one-time prekeys saved first */
 } Start;
 
 static void
 start_free (Start *s)
 {
   g_clear_pointer (&s->values, g_hash_table_unref);
+  g_clear_pointer (&s->upload, json_object_unref);
   g_free (s);
 }
 
@@ -1482,6 +1596,7 @@ on_published_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  replenish_prekeys (g_task_get_source_object (task));
   start_load_chats (task);
 }
 
@@ -1511,6 +1626,7 @@ on_keys_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   GlobiMessenger *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
+  Start *s = g_task_get_task_data (task);
   g_autoptr (JsonNode) bundle = NULL;
 
   if (!globi_cache_set_values_finish (GLOBI_CACHE (source), result, &error))
@@ -1520,7 +1636,7 @@ on_keys_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* The keys are on disk before the server learns them: a crash cannot publish keys this
    * device no longer has. */
-  bundle = globi_seal_keys_to_bundle (self->keys);
+  bundle = object_node (s->upload);
   api (self, "PUT", "/v1/keys", bundle, g_task_get_cancellable (task), on_keys_published_cb,
        g_object_ref (task));
 }
@@ -1534,16 +1650,24 @@ start_publish (GTask *task)
   g_autoptr (JsonObject) values = NULL;
   g_autofree char *text = NULL;
 
-  g_clear_pointer (&self->keys, json_object_unref);
-  self->keys = parse_object (stored);
+  g_autoptr (GBytes) state = text_to_bytes (stored);
+  g_autoptr (JsonArray) one_time = NULL;
+
+  g_clear_object (&self->keys);
+  if (state != NULL)
+    self->keys = globi_identity_new_from_bytes (state, NULL);
   if (self->keys != NULL && g_hash_table_contains (s->values, KEY_PUBLISHED))
     {
+      replenish_prekeys (self);
       start_load_chats (task);
       return;
     }
   if (self->keys == NULL)
-    self->keys = globi_seal_generate_keys ();
-  text = object_to_string (self->keys);
+    self->keys = globi_identity_new (g_get_real_time () / 1000);
+  one_time = globi_identity_generate_one_time_prekeys (self->keys, PREKEYS_TARGET);
+  g_clear_pointer (&s->upload, json_object_unref);
+  s->upload = globi_identity_build_keys_upload (self->keys, one_time);
+  text = bytes_to_text (globi_identity_serialize (self->keys));
   values = json_object_new ();
   json_object_set_string_member (values, KEY_DEVICE_KEYS, text);
   globi_cache_set_values_async (self->cache, values, g_task_get_cancellable (task),
@@ -1561,6 +1685,7 @@ on_state_value_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   const char *key = g_object_get_data (G_OBJECT (result), "key");
   g_autoptr (JsonObject) identities = NULL;
   g_autoptr (JsonObject) group_keys = NULL;
+  g_autoptr (JsonObject) sessions = NULL;
   JsonObject *mine;
 
   if (error != NULL)
@@ -1579,6 +1704,8 @@ on_state_value_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   table_from_object (self->known_identities, identities);
   group_keys = parse_object (g_hash_table_lookup (s->values, KEY_GROUP_KEYS));
   table_from_object (self->group_keys, group_keys);
+  sessions = parse_object (g_hash_table_lookup (s->values, KEY_SESSIONS));
+  table_from_object (self->sessions, sessions);
   mine = parse_object (g_hash_table_lookup (s->values, KEY_MY_GROUP_KEYS));
   if (mine != NULL)
     {
@@ -1755,22 +1882,75 @@ on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_pointer (task, sent_at, g_free);
 }
 
-static JsonObject *
+/* My sender key for a group, {"id", "key": its state}; a new one (a new random key id)
+ * after a member left, since my_group_keys drops the old one then. */
+static GlobiSenderKey *
 my_group_key (GlobiMessenger *self, const char *group_id)
 {
   JsonNode *node = json_object_get_member (self->my_group_keys, group_id);
-  JsonObject *key;
-  g_autofree char *secret = NULL;
+  g_autoptr (GBytes) state = NULL;
+  GlobiSenderKey *key = NULL;
 
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    return json_node_get_object (node);
-  key = json_object_new ();
-  secret = globi_seal_new_group_key ();
-  json_object_set_int_member (key, "id", g_random_int_range (1, G_MAXINT32));
-  json_object_set_string_member (key, "key", secret);
-  json_object_set_object_member (self->my_group_keys, group_id, key);
-  save_crypto_state (self);
+    {
+      state = text_to_bytes (str_member (json_node_get_object (node), "key"));
+      if (state != NULL)
+        key = globi_sender_key_new_from_bytes (state, NULL);
+    }
+  if (key == NULL)
+    key = globi_sender_key_new (group_id, g_random_int_range (1, G_MAXINT32));
   return key;
+}
+
+static void
+store_my_group_key (GlobiMessenger *self, GlobiSenderKey *key)
+{
+  JsonObject *stored = json_object_new ();
+  g_autofree char *text = bytes_to_text (globi_sender_key_serialize (key));
+
+  json_object_set_int_member (stored, "id", globi_sender_key_get_key_id (key));
+  json_object_set_string_member (stored, "key", text);
+  json_object_set_object_member (self->my_group_keys, globi_sender_key_get_group_id (key), stored);
+}
+
+/* Encrypts for one device with its ratchet session, starting one (X3DH) from its bundle
+ * when there is none yet; the session's new state is kept for the next save. */
+static char *
+encrypt_for_device (GlobiMessenger *self,
+                    const char *user_id,
+                    JsonObject *bundle,
+                    GBytes *plaintext,
+                    GlobiCiphertextType *type,
+                    GError **error)
+{
+  const char *device = str_member (bundle, "device_id");
+  g_autoptr (GBytes) state = text_to_bytes (g_hash_table_lookup (self->sessions, device));
+  g_autoptr (GlobiRatchetSession) session = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+
+  if (state != NULL)
+    session = globi_ratchet_session_new_from_bytes (state, NULL);
+  if (session != NULL)
+    {
+      /* A device whose identity key changed needs a new session. */
+      g_autofree char *known = globi_base64url_encode (
+          globi_ratchet_session_get_remote_identity_key (session), GLOBI_KEY_SIZE);
+      if (g_strcmp0 (known, str_member (bundle, "identity_key")) != 0)
+        g_clear_object (&session);
+    }
+  if (session == NULL)
+    {
+      if (!globi_bundle_verify (bundle, error))
+        return NULL;
+      session =
+          globi_ratchet_session_new_initiator (self->keys, self->user_id, user_id, bundle, error);
+      if (session == NULL)
+        return NULL;
+    }
+  ciphertext = globi_ratchet_session_encrypt (session, plaintext, type);
+  g_hash_table_insert (self->sessions, g_strdup (device),
+                       bytes_to_text (globi_ratchet_session_serialize (session)));
+  return bytes_to_text (g_steal_pointer (&ciphertext));
 }
 
 static void
@@ -1782,19 +1962,11 @@ deliver_post (GTask *task)
   JsonObject *to = json_object_new ();
   JsonArray *envelopes = json_array_new ();
   gboolean group = g_str_has_prefix (d->chat_id, "g:");
-  JsonObject *gkey = group ? my_group_key (self, d->chat_id + 2) : NULL;
-  g_autofree char *distribution = NULL;
+  g_autoptr (GlobiSenderKey) gkey = group ? my_group_key (self, d->chat_id + 2) : NULL;
+  g_autoptr (GBytes) distribution = gkey ? globi_sender_key_create_distribution (gkey) : NULL;
+  g_autoptr (GBytes) content = g_bytes_new (d->content, strlen (d->content));
   g_autoptr (JsonNode) node = NULL;
 
-  if (gkey != NULL)
-    {
-      g_autoptr (JsonObject) dist = json_object_new ();
-      json_object_set_string_member (dist, "type", "sender_key");
-      json_object_set_string_member (dist, "group_id", d->chat_id + 2);
-      json_object_set_int_member (dist, "key_id", json_object_get_int_member (gkey, "id"));
-      json_object_set_string_member (dist, "key", json_object_get_string_member (gkey, "key"));
-      distribution = object_to_string (dist);
-    }
   for (guint i = 0; d->bundles != NULL && i < json_array_get_length (d->bundles); i++)
     {
       JsonObject *entry = json_array_get_object_element (d->bundles, i);
@@ -1804,19 +1976,30 @@ deliver_post (GTask *task)
       JsonObject *spk = member_object (json_object_get_member (entry, "bundle"), "signed_prekey");
       g_autofree char *sealed = NULL;
       g_autoptr (GError) error = NULL;
+      GlobiCiphertextType type = GLOBI_CIPHERTEXT_MESSAGE;
 
       if (device == NULL || spk == NULL || g_strcmp0 (device, self->device_id) == 0)
         continue;
       check_identity (self, str_member (entry, "user_id"), device, identity);
-      sealed = globi_seal_to_device (self->keys, str_member (spk, "key"),
-                                     group ? distribution : d->content, &error);
+      sealed = encrypt_for_device (self, str_member (entry, "user_id"), bundle,
+                                   group ? distribution : content, &type, &error);
       if (sealed == NULL)
         {
           g_warning ("Skipping device %s: %s", device, error->message);
           continue;
         }
-      json_array_add_object_element (envelopes,
-                                     envelope (device, group ? "sender_key" : "message", sealed));
+      if (group)
+        {
+          /* The distribution rides in the pairwise ciphertext, its type in front. */
+          g_autoptr (GBytes) inner = text_to_bytes (sealed);
+          g_autoptr (GBytes) joined = globi_sender_key_envelope_join (type, inner);
+
+          g_free (sealed);
+          sealed = bytes_to_text (g_steal_pointer (&joined));
+        }
+      json_array_add_object_element (
+          envelopes,
+          envelope (device, group ? "sender_key" : globi_ciphertext_type_to_string (type), sealed));
     }
   json_object_set_string_member (body, "id", d->message_id);
   json_object_set_string_member (to, group ? "group_id" : "user_id", d->chat_id + 2);
@@ -1824,18 +2007,13 @@ deliver_post (GTask *task)
   json_object_set_array_member (body, "envelopes", envelopes);
   if (group)
     {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *ciphertext = globi_seal_to_group (
-          self->keys, json_object_get_string_member (gkey, "key"), d->content, &error);
-      if (ciphertext == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          g_object_unref (task);
-          return;
-        }
+      g_autofree char *ciphertext = bytes_to_text (globi_sender_key_encrypt (gkey, content));
+
       json_object_set_string_member (body, "group_ciphertext", ciphertext);
-      json_object_set_int_member (body, "sender_key_id", json_object_get_int_member (gkey, "id"));
+      json_object_set_int_member (body, "sender_key_id", globi_sender_key_get_key_id (gkey));
+      store_my_group_key (self, gkey);
     }
+  save_crypto_state (self);
   node = object_node (body);
   api (self, "POST", "/v1/messages", node, g_task_get_cancellable (task), on_delivered_cb, task);
 }
@@ -2929,6 +3107,7 @@ typedef struct
   gint64 cursor;
   gboolean refresh;        /* friends/groups changed */
   JsonObject *extra_state; /* attachment keys of the new messages */
+  gboolean prekey_used;    /* a responder session took a one-time prekey */
 } Batch;
 
 static void
@@ -2995,6 +3174,106 @@ apply_control (
   g_ptr_array_add (b->changed, g_object_ref (target));
 }
 
+/* A group message with the sender key that device distributed for the key id it names. */
+static GBytes *
+decrypt_group (GlobiMessenger *self,
+               const char *group_id,
+               const char *sender_device,
+               const char *ciphertext,
+               GError **error)
+{
+  g_autoptr (GBytes) bytes = text_to_bytes (ciphertext);
+  g_autoptr (GBytes) state = NULL;
+  g_autoptr (GlobiSenderKey) key = NULL;
+  g_autoptr (GBytes) plaintext = NULL;
+  g_autofree char *slot = NULL;
+  guint32 key_id = 0;
+
+  if (bytes == NULL || !globi_sender_key_message_peek_key_id (bytes, &key_id, error))
+    return NULL;
+  slot = g_strdup_printf ("%s/%s/%u", group_id, sender_device, key_id);
+  state = text_to_bytes (g_hash_table_lookup (self->group_keys, slot));
+  if (state == NULL)
+    {
+      g_debug ("No group key for a message (not a member then, or not distributed)");
+      return NULL;
+    }
+  key = globi_sender_key_new_from_bytes (state, error);
+  if (key == NULL || (plaintext = globi_sender_key_decrypt (key, bytes, error)) == NULL)
+    return NULL;
+  g_hash_table_insert (self->group_keys, g_steal_pointer (&slot),
+                       bytes_to_text (globi_sender_key_serialize (key)));
+  return g_steal_pointer (&plaintext);
+}
+
+/* A pairwise ciphertext ("message", "prekey", or a "sender_key" wrapping either) with the
+ * session kept for that device; a "prekey" one that no session knows starts a responder
+ * session, consuming a one-time prekey. Nothing changes unless it decrypts. */
+static GBytes *
+decrypt_pairwise (GlobiMessenger *self,
+                  Batch *b,
+                  const char *sender_id,
+                  const char *sender_device,
+                  const char *type,
+                  const char *ciphertext,
+                  char **identity,
+                  GError **error)
+{
+  g_autoptr (GBytes) bytes = text_to_bytes (ciphertext);
+  g_autoptr (GBytes) inner = NULL;
+  g_autoptr (GBytes) state = NULL;
+  g_autoptr (GlobiRatchetSession) session = NULL;
+  g_autoptr (GBytes) plaintext = NULL;
+  g_autoptr (GError) local = NULL;
+  GlobiCiphertextType inner_type;
+
+  if (bytes == NULL)
+    return NULL;
+  if (g_strcmp0 (type, "sender_key") == 0)
+    {
+      if (!globi_sender_key_envelope_split (bytes, &inner_type, &inner, error))
+        return NULL;
+    }
+  else if (type != NULL && globi_ciphertext_type_from_string (type, &inner_type))
+    inner = g_bytes_ref (bytes);
+  else
+    return NULL;
+
+  state = text_to_bytes (g_hash_table_lookup (self->sessions, sender_device));
+  if (state != NULL)
+    session = globi_ratchet_session_new_from_bytes (state, NULL);
+  if (session != NULL)
+    {
+      plaintext = globi_ratchet_session_decrypt (session, inner_type, inner, &local);
+      if (plaintext == NULL &&
+          (inner_type != GLOBI_CIPHERTEXT_PREKEY ||
+           !g_error_matches (local, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY)))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+    }
+  if (plaintext == NULL)
+    {
+      if (inner_type != GLOBI_CIPHERTEXT_PREKEY)
+        {
+          g_debug ("No session with the sending device");
+          return NULL;
+        }
+      g_clear_object (&session);
+      session = globi_ratchet_session_new_responder (self->keys, self->user_id, sender_id, inner,
+                                                     &plaintext, error);
+      if (session == NULL)
+        return NULL;
+      b->prekey_used = TRUE;
+    }
+  *identity = globi_base64url_encode (globi_ratchet_session_get_remote_identity_key (session),
+                                      GLOBI_KEY_SIZE);
+  g_hash_table_insert (self->sessions, g_strdup (sender_device),
+                       bytes_to_text (globi_ratchet_session_serialize (session)));
+  return g_steal_pointer (&plaintext);
+}
+
 static void
 handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
 {
@@ -3005,7 +3284,7 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
   const char *type = str_member (event, "type");
   const char *ciphertext = str_member (event, "ciphertext");
   const char *sender_id, *sender_device, *group_id, *to_user;
-  g_autofree char *plaintext = NULL;
+  g_autoptr (GBytes) plaintext = NULL;
   g_autofree char *identity = NULL;
   g_autofree char *chat_id = NULL;
   g_autoptr (JsonObject) content = NULL;
@@ -3025,43 +3304,50 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
     return;
 
   if (group_id != NULL && g_strcmp0 (type, "sender_key") != 0)
-    {
-      gint64 key_id = json_object_get_int_member_with_default (event, "sender_key_id", 0);
-      g_autofree char *slot =
-          g_strdup_printf ("%s/%s/%" G_GINT64_FORMAT, group_id, sender_device, key_id);
-      const char *key = g_hash_table_lookup (self->group_keys, slot);
-
-      if (key == NULL)
-        {
-          g_debug ("No group key for a message (not a member then, or not distributed)");
-          return;
-        }
-      plaintext = globi_seal_open_group (key, ciphertext, &identity, &error);
-    }
+    plaintext = decrypt_group (self, group_id, sender_device, ciphertext, &error);
   else
-    plaintext = globi_seal_open (self->keys, ciphertext, &identity, &error);
+    plaintext =
+        decrypt_pairwise (self, b, sender_id, sender_device, type, ciphertext, &identity, &error);
   if (plaintext == NULL)
     {
-      g_debug ("Rejected a message that does not decrypt: %s", error->message);
+      if (error != NULL)
+        g_debug ("Rejected a message that does not decrypt: %s", error->message);
       return;
     }
   /* A known device signing with another key is a key change, not silently accepted. */
-  check_identity (self, sender_id, sender_device, identity);
-  content = parse_object (plaintext);
+  if (identity != NULL)
+    check_identity (self, sender_id, sender_device, identity);
+
+  if (g_strcmp0 (type, "sender_key") == 0)
+    {
+      g_autoptr (GlobiSenderKey) key = globi_sender_key_new_from_distribution (plaintext, &error);
+      g_autofree char *slot = NULL;
+
+      if (key == NULL)
+        {
+          g_debug ("Rejected a sender key distribution: %s", error->message);
+          return;
+        }
+      slot = g_strdup_printf ("%s/%s/%u", globi_sender_key_get_group_id (key), sender_device,
+                              globi_sender_key_get_key_id (key));
+      /* The copy already held is as far along or further: a distribution sent again (one
+       * comes with every message) must not reopen keys already used. */
+      if (!g_hash_table_contains (self->group_keys, slot))
+        g_hash_table_insert (self->group_keys, g_steal_pointer (&slot),
+                             bytes_to_text (globi_sender_key_serialize (key)));
+      return;
+    }
+  {
+    gsize len = 0;
+    const char *data = g_bytes_get_data (plaintext, &len);
+    g_autofree char *text = g_strndup (data, len);
+
+    content = parse_object (text);
+  }
   content_type = str_member (content, "type");
   if (content == NULL || content_type == NULL)
     return;
 
-  if (g_str_equal (content_type, "sender_key"))
-    {
-      g_autofree char *slot = g_strdup_printf (
-          "%s/%s/%" G_GINT64_FORMAT, str_member (content, "group_id"), sender_device,
-          json_object_get_int_member_with_default (content, "key_id", 0));
-      if (str_member (content, "key") != NULL && str_member (content, "group_id") != NULL)
-        g_hash_table_insert (self->group_keys, g_steal_pointer (&slot),
-                             g_strdup (str_member (content, "key")));
-      return;
-    }
   /* The signed content names the message it belongs to: a ciphertext replayed under
    * another message id is refused. */
   if (g_strcmp0 (str_member (content, "id"), id) != 0)
@@ -3282,6 +3568,8 @@ process_events_async (GlobiMessenger *self,
   }
   globi_cache_commit_async (self->cache, b->messages, state, b->cursor, cancellable,
                             on_batch_committed_cb, task);
+  if (b->prekey_used)
+    replenish_prekeys (self);
 }
 
 static GPtrArray *
@@ -3959,31 +4247,35 @@ on_safety_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
   JsonArray *devices = reply ? member_array (json_node_get_object (reply), "devices") : NULL;
-  GString *theirs = g_string_new (NULL);
-  g_autofree char *joined = NULL;
+  g_autoptr (GByteArray) theirs = g_byte_array_new ();
+  g_autoptr (GBytes) mine = NULL;
+  g_autoptr (GBytes) remote = NULL;
 
   if (reply == NULL)
     {
-      g_string_free (theirs, TRUE);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   for (guint i = 0; devices != NULL && i < json_array_get_length (devices); i++)
     {
       const char *key = str_member (json_array_get_object_element (devices, i), "identity_key");
-      if (key != NULL)
-        g_string_append (theirs, key);
+      g_autoptr (GBytes) raw = text_to_bytes (key);
+
+      if (raw != NULL && g_bytes_get_size (raw) == GLOBI_KEY_SIZE)
+        g_byte_array_append (theirs, g_bytes_get_data (raw, NULL), GLOBI_KEY_SIZE);
     }
-  joined = g_string_free (theirs, FALSE);
-  if (*joined == '\0')
+  if (theirs->len == 0)
     {
       g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
                                _ ("This contact has no keys yet"));
       return;
     }
+  mine = g_bytes_new (globi_identity_get_public_key (self->keys), GLOBI_KEY_SIZE);
+  remote = g_byte_array_free_to_bytes (g_steal_pointer (&theirs));
   g_task_return_pointer (
       task,
-      globi_seal_safety_number (json_object_get_string_member (self->keys, "identity_pk"), joined),
+      globi_safety_number_format_devices (mine, self->user_id, remote,
+                                          str_member (json_node_get_object (reply), "user_id")),
       g_free);
 }
 

@@ -8,7 +8,8 @@
 #include "globi-error.h"
 #include "globi-id.h"
 #include "globi-message-list.h"
-#include "globi-seal.h"
+#include "globi-base64url.h"
+#include "globi-crypto.h"
 #include "core-fixture.h"
 
 #define PASSWORD "correct horse battery"
@@ -529,6 +530,28 @@ call (Client *c, const char *method, const char *path, const char *body_json, GE
   return globi_client_call_finish (client, result, error);
 }
 
+/* A first ratchet message (an X3DH "prekey" one) from identity to the device of bundle. */
+static char *
+forge (GlobiIdentity *identity,
+       const char *local_user_id,
+       const char *remote_user_id,
+       JsonObject *bundle,
+       const char *content)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiRatchetSession) session =
+      globi_ratchet_session_new_initiator (identity, local_user_id, remote_user_id, bundle, &error);
+  g_autoptr (GBytes) plaintext = g_bytes_new (content, strlen (content));
+  g_autoptr (GBytes) ciphertext = NULL;
+  GlobiCiphertextType type;
+
+  g_assert_no_error (error);
+  ciphertext = globi_ratchet_session_encrypt (session, plaintext, &type);
+  g_assert_cmpint (type, ==, GLOBI_CIPHERTEXT_PREKEY);
+  return globi_base64url_encode (g_bytes_get_data (ciphertext, NULL),
+                                 g_bytes_get_size (ciphertext));
+}
+
 /* Mallory, a friend of Bob, talks to the server directly: a tampered ciphertext and a
  * valid one replayed under another message id are both refused by Bob's client. */
 static void
@@ -536,7 +559,7 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
 {
   g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
   g_autoptr (Client) mallory = client_new (f, "mallory", "mallory", FALSE);
-  g_autoptr (JsonObject) keys = globi_seal_generate_keys ();
+  g_autoptr (GlobiIdentity) keys = globi_identity_new (g_get_real_time () / 1000);
   g_autoptr (JsonNode) bundles = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) received = NULL;
@@ -549,7 +572,6 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
   g_autofree char *tampered = NULL;
   JsonObject *bundle;
   const char *device;
-  const char *prekey;
   const char *bob_id = globi_session_get_user_id (bob->session);
 
   befriend (mallory, bob);
@@ -559,12 +581,9 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
   bundle = json_array_get_object_element (
       json_object_get_array_member (json_node_get_object (bundles), "devices"), 0);
   device = json_object_get_string_member (bundle, "device_id");
-  prekey = json_object_get_string_member (json_object_get_object_member (bundle, "signed_prekey"),
-                                          "key");
 
   content = g_strdup_printf ("{\"v\":1,\"type\":\"text\",\"id\":\"%s\",\"text\":\"genuine\"}", id1);
-  sealed = globi_seal_to_device (keys, prekey, content, &error);
-  g_assert_no_error (error);
+  sealed = forge (keys, globi_session_get_user_id (mallory->session), bob_id, bundle, content);
   tampered = g_strdup (sealed);
   tampered[strlen (tampered) / 2] = tampered[strlen (tampered) / 2] == 'A' ? 'B' : 'A';
 
@@ -575,7 +594,7 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
       {
         g_autofree char *body = g_strdup_printf (
             "{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{\"device_id\":\"%s\","
-            "\"type\":\"message\",\"ciphertext\":\"%s\"}]}",
+            "\"type\":\"prekey\",\"ciphertext\":\"%s\"}]}",
             ids[i], bob_id, device, texts[i]);
         g_autoptr (JsonNode) reply = call (mallory, "POST", "/v1/messages", body, &error);
         g_assert_no_error (error);
@@ -586,6 +605,192 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (received->len, ==, 1);
   g_assert_cmpstr (globi_message_get_id (message_at (received, 0)), ==, id1);
   g_assert_cmpstr (globi_message_get_text (message_at (received, 0)), ==, "genuine");
+}
+
+/* Messages the messenger dropped because they did not decrypt (its debug log says so):
+ * tells a ciphertext the ratchet refused from one refused for another reason. */
+static guint undecryptable;
+
+static GLogWriterOutput
+count_undecryptable (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+        g_str_has_prefix (fields[i].value, "Rejected a message that does not decrypt"))
+      g_atomic_int_inc (&undecryptable);
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* The raw message event with that id in c's stream (read before c syncs it), as the
+ * server stores it. */
+static JsonObject *
+raw_event (Client *c, const char *id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = call (c, "GET", "/v1/events?after=0&limit=500", NULL, &error);
+  JsonArray *events;
+
+  g_assert_no_error (error);
+  events = json_object_get_array_member (json_node_get_object (reply), "events");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event =
+          json_object_get_object_member (json_array_get_object_element (events, i), "event");
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "id", NULL), id) == 0)
+        return json_object_ref (event);
+    }
+  g_assert_not_reached ();
+}
+
+static gint64
+prekey_count (Client *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = call (c, "GET", "/v1/keys/count", NULL, &error);
+
+  g_assert_no_error (error);
+  return json_object_get_int_member (json_node_get_object (reply), "one_time_prekeys");
+}
+
+/* The Double Ratchet in use: Alice's first message is an X3DH "prekey" message taking one
+ * of Bob's one-time prekeys, ratchet "message"s follow once Bob has answered, and Bob's
+ * client uploads new one-time prekeys when the server runs low. */
+static void
+test_ratchet_in_use (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) carol = client_new (f, "carol", "carol", FALSE);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *path = NULL;
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) reply = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autoptr (GlobiMessage) m3 = NULL;
+  g_autoptr (JsonObject) e1 = NULL;
+  g_autoptr (JsonObject) e_reply = NULL;
+  g_autoptr (JsonObject) e2 = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_alice = NULL;
+  g_autoptr (GPtrArray) at_bob2 = NULL;
+  g_autoptr (GPtrArray) at_bob3 = NULL;
+  gint64 before, count;
+
+  befriend (alice, bob);
+  befriend (carol, bob);
+  before = prekey_count (bob);
+  g_assert_cmpint (before, >, 0);
+
+  m1 = send_text (alice, to_bob, "one");
+  flush (alice);
+  e1 = raw_event (bob, globi_message_get_id (m1));
+  g_assert_cmpstr (json_object_get_string_member (e1, "type"), ==, "prekey");
+  g_assert_cmpint (prekey_count (bob), ==, before - 1);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob, 0)), ==, "one");
+
+  reply = send_text (bob, to_alice, "two");
+  flush (bob);
+  e_reply = raw_event (alice, globi_message_get_id (reply));
+  g_assert_cmpstr (json_object_get_string_member (e_reply, "type"), ==, "message");
+  at_alice = sync_client (alice);
+  g_assert_cmpuint (at_alice->len, ==, 1);
+
+  m2 = send_text (alice, to_bob, "three");
+  flush (alice);
+  e2 = raw_event (bob, globi_message_get_id (m2));
+  g_assert_cmpstr (json_object_get_string_member (e2, "type"), ==, "message");
+  at_bob2 = sync_client (bob);
+  g_assert_cmpuint (at_bob2->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob2, 0)), ==, "three");
+
+  /* Drain Bob's one-time prekeys below the low mark (every fetch hands one out). */
+  path = g_strconcat ("/v1/keys/", globi_session_get_user_id (bob->session), NULL);
+  while (prekey_count (bob) >= 40)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) bundles = call (alice, "GET", path, NULL, &error);
+      g_assert_no_error (error);
+    }
+  m3 = send_text (carol, to_bob, "four");
+  flush (carol);
+  at_bob3 = sync_client (bob);
+  g_assert_cmpuint (at_bob3->len, ==, 1);
+  /* Bob's client tops them up on its own after that prekey message. */
+  while ((count = prekey_count (bob)) < 40)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpint (count, >=, 50);
+}
+
+/* Forward secrecy in practice: once the ratchet has moved on, an old ciphertext sent
+ * again (by its own sender device, under a new id) no longer decrypts; the session stays
+ * usable. */
+static void
+test_old_ciphertext_replayed (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autoptr (GlobiMessage) m3 = NULL;
+  g_autoptr (GlobiMessage) reply = NULL;
+  g_autoptr (JsonObject) e1 = NULL;
+  g_autoptr (JsonObject) e2 = NULL;
+  g_autoptr (GPtrArray) r1 = NULL;
+  g_autoptr (GPtrArray) r2 = NULL;
+  g_autoptr (GPtrArray) r3 = NULL;
+  g_autoptr (GPtrArray) r4 = NULL;
+  g_autoptr (GPtrArray) at_alice = NULL;
+  const char *bob_id = globi_session_get_user_id (bob->session);
+  const char *bob_device = globi_session_get_device_id (bob->session);
+  guint before;
+
+  befriend (alice, bob);
+  m1 = send_text (alice, to_bob, "first");
+  flush (alice);
+  e1 = raw_event (bob, globi_message_get_id (m1));
+  r1 = sync_client (bob);
+  g_assert_cmpuint (r1->len, ==, 1);
+  reply = send_text (bob, to_alice, "reply");
+  flush (bob);
+  at_alice = sync_client (alice);
+  g_assert_cmpuint (at_alice->len, ==, 1);
+  m2 = send_text (alice, to_bob, "second");
+  flush (alice);
+  e2 = raw_event (bob, globi_message_get_id (m2));
+  r2 = sync_client (bob);
+  g_assert_cmpuint (r2->len, ==, 1);
+
+  {
+    JsonObject *old[] = { e1, e2 };
+    for (guint i = 0; i < G_N_ELEMENTS (old); i++)
+      {
+        g_autofree char *id = globi_id_new ();
+        g_autofree char *body = g_strdup_printf (
+            "{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{\"device_id\":\"%s\","
+            "\"type\":\"%s\",\"ciphertext\":\"%s\"}]}",
+            id, bob_id, bob_device, json_object_get_string_member (old[i], "type"),
+            json_object_get_string_member (old[i], "ciphertext"));
+        g_autoptr (GError) error = NULL;
+        g_autoptr (JsonNode) posted = call (alice, "POST", "/v1/messages", body, &error);
+        g_assert_no_error (error);
+      }
+  }
+  before = g_atomic_int_get (&undecryptable);
+  r3 = sync_client (bob);
+  g_assert_cmpuint (r3->len, ==, 0);
+  /* Refused by the ratchet itself (the keys are gone), not only by the id check. */
+  g_assert_cmpuint (g_atomic_int_get (&undecryptable), ==, before + 2);
+  /* The failed attempts left the session as it was. */
+  m3 = send_text (alice, to_bob, "third");
+  flush (alice);
+  r4 = sync_client (bob);
+  g_assert_cmpuint (r4->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (r4, 0)), ==, "third");
 }
 
 static void
@@ -685,7 +890,7 @@ test_key_change (CoreFixture *f, gconstpointer data)
 {
   g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
   g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
-  g_autoptr (JsonObject) other_keys = globi_seal_generate_keys ();
+  g_autoptr (GlobiIdentity) other_keys = globi_identity_new (g_get_real_time () / 1000);
   g_autofree char *to_alice = chat_with (alice);
   g_autofree char *to_bob = chat_with (bob);
   g_autofree char *changed = NULL;
@@ -719,14 +924,10 @@ test_key_change (CoreFixture *f, gconstpointer data)
   bundle = json_array_get_object_element (
       json_object_get_array_member (json_node_get_object (bundles), "devices"), 0);
   content = g_strdup_printf ("{\"v\":1,\"type\":\"text\",\"id\":\"%s\",\"text\":\"trust me\"}", id);
-  sealed =
-      globi_seal_to_device (other_keys,
-                            json_object_get_string_member (
-                                json_object_get_object_member (bundle, "signed_prekey"), "key"),
-                            content, &error);
-  g_assert_no_error (error);
+  sealed = forge (other_keys, globi_session_get_user_id (bob->session),
+                  globi_session_get_user_id (alice->session), bundle, content);
   body = g_strdup_printf ("{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{"
-                          "\"device_id\":\"%s\",\"type\":\"message\",\"ciphertext\":\"%s\"}]}",
+                          "\"device_id\":\"%s\",\"type\":\"prekey\",\"ciphertext\":\"%s\"}]}",
                           id, globi_session_get_user_id (alice->session),
                           json_object_get_string_member (bundle, "device_id"), sealed);
   reply = call (bob, "POST", "/v1/messages", body, &error);
@@ -881,6 +1082,7 @@ main (int argc, char **argv)
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (count_undecryptable, NULL, NULL);
 
   g_test_add_func ("/globi/sync/cache/paging", test_cache_paging);
   g_test_add_func ("/globi/sync/cache/dedup", test_cache_dedup);
@@ -898,6 +1100,8 @@ main (int argc, char **argv)
   ADD ("direct/blocked", test_blocked);
   ADD ("stream/live-and-reconnect", test_stream_live_and_reconnect);
   ADD ("e2ee/key-change", test_key_change);
+  ADD ("e2ee/ratchet-in-use", test_ratchet_in_use);
+  ADD ("e2ee/old-ciphertext-replayed", test_old_ciphertext_replayed);
   ADD ("e2ee/attachment", test_attachment);
   ADD ("direct/edit-delete-react-receipts", test_edit_delete_react_receipts);
 #undef ADD
