@@ -4237,46 +4237,93 @@ globi_messenger_search_finish (GlobiMessenger *self, GAsyncResult *result, GErro
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Safety numbers */
+/* Safety numbers: per contact, over all of my devices' identity keys and all of theirs
+ * (as the server lists them), so that both ends compute the same number. */
+
+typedef struct
+{
+  char *user_id;
+  GBytes *mine;
+} SafetyNumber;
 
 static void
-on_safety_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+safety_number_free (SafetyNumber *sn)
 {
-  g_autoptr (GTask) task = user_data;
-  GlobiMessenger *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
-  JsonArray *devices = reply ? member_array (json_node_get_object (reply), "devices") : NULL;
-  g_autoptr (GByteArray) theirs = g_byte_array_new ();
-  g_autoptr (GBytes) mine = NULL;
-  g_autoptr (GBytes) remote = NULL;
+  g_free (sn->user_id);
+  g_clear_pointer (&sn->mine, g_bytes_unref);
+  g_free (sn);
+}
 
-  if (reply == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+/* The identity keys of a GET /v1/keys/{user_id} reply, concatenated. */
+static GBytes *
+identity_keys_of (JsonNode *reply)
+{
+  JsonArray *devices = member_array (json_node_get_object (reply), "devices");
+  g_autoptr (GByteArray) keys = g_byte_array_new ();
+
   for (guint i = 0; devices != NULL && i < json_array_get_length (devices); i++)
     {
       const char *key = str_member (json_array_get_object_element (devices, i), "identity_key");
       g_autoptr (GBytes) raw = text_to_bytes (key);
 
       if (raw != NULL && g_bytes_get_size (raw) == GLOBI_KEY_SIZE)
-        g_byte_array_append (theirs, g_bytes_get_data (raw, NULL), GLOBI_KEY_SIZE);
+        g_byte_array_append (keys, g_bytes_get_data (raw, NULL), GLOBI_KEY_SIZE);
     }
-  if (theirs->len == 0)
+  return g_byte_array_free_to_bytes (g_steal_pointer (&keys));
+}
+
+static void
+on_safety_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  SafetyNumber *sn = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  g_autoptr (GBytes) theirs = NULL;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  theirs = identity_keys_of (reply);
+  if (g_bytes_get_size (theirs) == 0)
     {
       g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
                                _ ("This contact has no keys yet"));
       return;
     }
-  mine = g_bytes_new (globi_identity_get_public_key (self->keys), GLOBI_KEY_SIZE);
-  remote = g_byte_array_free_to_bytes (g_steal_pointer (&theirs));
   g_task_return_pointer (
-      task,
-      globi_safety_number_format_devices (mine, self->user_id, remote,
-                                          str_member (json_node_get_object (reply), "user_id")),
+      task, globi_safety_number_format_devices (sn->mine, self->user_id, theirs, sn->user_id),
       g_free);
+}
+
+static void
+on_safety_mine_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  SafetyNumber *sn = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  g_autofree char *escaped = g_uri_escape_string (sn->user_id, NULL, TRUE);
+  g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  sn->mine = identity_keys_of (reply);
+  if (g_bytes_get_size (sn->mine) == 0)
+    {
+      /* Not listed yet: this device's own key still counts. */
+      g_bytes_unref (sn->mine);
+      sn->mine = g_bytes_new (globi_identity_get_public_key (self->keys), GLOBI_KEY_SIZE);
+    }
+  api (self, "GET", path, NULL, g_task_get_cancellable (task), on_safety_bundles_cb, task);
 }
 
 void
@@ -4287,10 +4334,13 @@ globi_messenger_safety_number_async (GlobiMessenger *self,
                                      gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *escaped = g_uri_escape_string (user_id, NULL, TRUE);
+  g_autofree char *escaped = self->user_id ? g_uri_escape_string (self->user_id, NULL, TRUE) : NULL;
   g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+  SafetyNumber *sn = g_new0 (SafetyNumber, 1);
 
   g_task_set_source_tag (task, globi_messenger_safety_number_async);
+  sn->user_id = g_strdup (user_id);
+  g_task_set_task_data (task, sn, (GDestroyNotify) safety_number_free);
   if (self->keys == NULL)
     {
       g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
@@ -4298,7 +4348,7 @@ globi_messenger_safety_number_async (GlobiMessenger *self,
       g_object_unref (task);
       return;
     }
-  api (self, "GET", path, NULL, cancellable, on_safety_bundles_cb, task);
+  api (self, "GET", path, NULL, cancellable, on_safety_mine_cb, task);
 }
 
 char *

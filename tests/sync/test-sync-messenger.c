@@ -724,6 +724,45 @@ test_ratchet_in_use (CoreFixture *f, gconstpointer data)
   g_assert_cmpint (count, >=, 50);
 }
 
+static char *
+safety_number (Client *c, const char *user_id)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  char *number;
+
+  globi_messenger_safety_number_async (c->messenger, user_id, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  number = globi_messenger_safety_number_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  return number;
+}
+
+/* Both ends compute the same safety number over all devices' identity keys; a second
+ * device of Bob's changes it. */
+static void
+test_safety_number (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) bob2 = NULL;
+  const char *alice_id = globi_session_get_user_id (alice->session);
+  const char *bob_id = globi_session_get_user_id (bob->session);
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autofree char *after = NULL;
+
+  befriend (alice, bob);
+  at_alice = safety_number (alice, bob_id);
+  at_bob = safety_number (bob, alice_id);
+  g_assert_cmpuint (strlen (at_alice), ==, 60 + 11);
+  g_assert_cmpstr (at_alice, ==, at_bob);
+  bob2 = client_new (f, "bob", "bob-laptop", TRUE);
+  after = safety_number (alice, bob_id);
+  g_assert_cmpstr (after, !=, at_alice);
+}
+
 /* Forward secrecy in practice: once the ratchet has moved on, an old ciphertext sent
  * again (by its own sender device, under a new id) no longer decrypts; the session stays
  * usable. */
@@ -1102,6 +1141,7 @@ main (int argc, char **argv)
   ADD ("e2ee/key-change", test_key_change);
   ADD ("e2ee/ratchet-in-use", test_ratchet_in_use);
   ADD ("e2ee/old-ciphertext-replayed", test_old_ciphertext_replayed);
+  ADD ("e2ee/safety-number", test_safety_number);
   ADD ("e2ee/attachment", test_attachment);
   ADD ("direct/edit-delete-react-receipts", test_edit_delete_react_receipts);
 #undef ADD
