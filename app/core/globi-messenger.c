@@ -1412,14 +1412,6 @@ crypto_state_snapshot (GlobiMessenger *self)
   return state;
 }
 
-static void
-save_crypto_state (GlobiMessenger *self)
-{
-  g_autoptr (JsonObject) state = crypto_state_snapshot (self);
-
-  globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
-}
-
 /* One-time prekeys: PUT /v1/keys uploads PREKEYS_TARGET, and whenever the server holds
  * fewer than PREKEYS_LOW (after start, after prekey messages) new ones top it up. The
  * private halves are saved before the server hands the public ones out. */
@@ -1783,6 +1775,7 @@ typedef struct
   gboolean group_with_keys; /* second group attempt: distribute the group key */
   gboolean refetch;         /* the cached bundles proved stale */
   guint attempts;
+  JsonNode *body; /* of POST /v1/messages, sent once the crypto state is saved */
 } Deliver;
 
 static void
@@ -1793,6 +1786,7 @@ deliver_free (Deliver *d)
   g_free (d->content);
   g_clear_pointer (&d->users, g_ptr_array_unref);
   g_clear_pointer (&d->bundles, json_array_unref);
+  g_clear_pointer (&d->body, json_node_unref);
   g_clear_error (&d->error);
   g_free (d);
 }
@@ -1954,6 +1948,23 @@ encrypt_for_device (GlobiMessenger *self,
 }
 
 static void
+on_deliver_state_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Deliver *d = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_cache_set_values_finish (GLOBI_CACHE (source), result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  api (self, "POST", "/v1/messages", d->body, g_task_get_cancellable (task), on_delivered_cb, task);
+}
+
+static void
 deliver_post (GTask *task)
 {
   GlobiMessenger *self = g_task_get_source_object (task);
@@ -1965,7 +1976,7 @@ deliver_post (GTask *task)
   g_autoptr (GlobiSenderKey) gkey = group ? my_group_key (self, d->chat_id + 2) : NULL;
   g_autoptr (GBytes) distribution = gkey ? globi_sender_key_create_distribution (gkey) : NULL;
   g_autoptr (GBytes) content = g_bytes_new (d->content, strlen (d->content));
-  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonObject) state = NULL;
 
   for (guint i = 0; d->bundles != NULL && i < json_array_get_length (d->bundles); i++)
     {
@@ -2013,9 +2024,13 @@ deliver_post (GTask *task)
       json_object_set_int_member (body, "sender_key_id", globi_sender_key_get_key_id (gkey));
       store_my_group_key (self, gkey);
     }
-  save_crypto_state (self);
-  node = object_node (body);
-  api (self, "POST", "/v1/messages", node, g_task_get_cancellable (task), on_delivered_cb, task);
+  /* The advanced ratchet state is on disk before the ciphertexts leave: after a crash the
+   * next message must not reuse a message key already spent on this one. */
+  g_clear_pointer (&d->body, json_node_unref);
+  d->body = object_node (body);
+  state = crypto_state_snapshot (self);
+  globi_cache_set_values_async (self->cache, state, g_task_get_cancellable (task),
+                                on_deliver_state_saved_cb, task);
 }
 
 static void
