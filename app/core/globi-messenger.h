@@ -16,10 +16,9 @@
 G_BEGIN_DECLS
 
 /* Messaging for one signed-in GlobiSession: the local cache, the event stream, the
- * outbox, end-to-end encryption, and the models the UI binds to. Encryption is, for now,
- * the interim scheme of globi-seal.h (sealed boxes to each device's signed prekey, signed
- * by the sender's identity key; a symmetric key per sender and group), not yet the X3DH +
- * Double Ratchet of app/core/crypto.
+ * outbox, end-to-end encryption, and the models the UI binds to. Encryption is
+ * app/core/crypto's (docs/crypto.md): X3DH then the Double Ratchet per remote device, a
+ * sender key per group distributed over those sessions.
  *
  * Properties (read-only): session (GlobiSession), cache (GlobiCache), stream-state
  * (GlobiStreamState), read-receipts, typing-indicators (gboolean, read-write; kept in the
@@ -38,16 +37,16 @@ G_BEGIN_DECLS
 #define GLOBI_TYPE_MESSENGER (globi_messenger_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiMessenger, globi_messenger, GLOBI, MESSENGER, GObject)
 
-/* Usually through globi_session_get_messenger (). The session must be signed in; the
- * cache is PROFILE/cache.sqlite3. Does nothing on the network until started. */
+/* One per signed-in GlobiSession (the window and the CLI each make theirs). The session
+ * must be signed in; the cache is PROFILE/cache.sqlite3. Does nothing on the network
+ * until started. */
 GlobiMessenger   *globi_messenger_new              (GlobiSession *session);
 GlobiSession     *globi_messenger_get_session      (GlobiMessenger *self);
 GlobiCache       *globi_messenger_get_cache        (GlobiMessenger *self);
 GlobiStreamState  globi_messenger_get_stream_state (GlobiMessenger *self);
 
-/* Loads the cache (chats, contacts), publishes this device's keys if not yet done (no
- * one-time prekeys yet: the interim sealing of globi-seal.h uses the signed prekey),
- * resends the outbox, fetches friends, requests and groups.
+/* Loads the cache (chats, contacts), publishes this device's keys if not yet done and
+ * tops up its one-time prekeys, resends the outbox, fetches friends, requests and groups.
  * With `live` the WebSocket stream then runs (reconnecting with backoff, and when the
  * network comes back) until globi_messenger_stop (); without it nothing more happens
  * (the CLI polls with globi_messenger_sync_async). */
