@@ -463,13 +463,33 @@ select_messages (sqlite3_stmt *stmt, sqlite3 *db, GError **error)
   return g_steal_pointer (&rows);
 }
 
+/* The two key/value tables, with their statements spelled out: SQL is never built at
+ * run time, not even from a table name. */
+typedef struct
+{
+  const char *put_sql;
+  const char *del_sql;
+  const char *get_sql;
+} ValueTable;
+
+static const ValueTable settings_table = {
+  "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)",
+  "DELETE FROM settings WHERE key = ?1",
+  "SELECT value FROM settings WHERE key = ?1",
+};
+
+static const ValueTable crypto_state_table = {
+  "INSERT OR REPLACE INTO crypto_state (key, value) VALUES (?1, ?2)",
+  "DELETE FROM crypto_state WHERE key = ?1",
+  "SELECT value FROM crypto_state WHERE key = ?1",
+};
+
 static gboolean
-set_values_in (sqlite3 *db, const char *table, JsonObject *values, GError **error)
+set_values_in (sqlite3 *db, const ValueTable *table, JsonObject *values, GError **error)
 {
   g_autoptr (GList) keys = values ? json_object_get_members (values) : NULL;
-  g_autofree char *put_sql =
-      g_strdup_printf ("INSERT OR REPLACE INTO %s (key, value) VALUES (?1, ?2)", table);
-  g_autofree char *del_sql = g_strdup_printf ("DELETE FROM %s WHERE key = ?1", table);
+  const char *put_sql = table->put_sql;
+  const char *del_sql = table->del_sql;
 
   for (GList *l = keys; l != NULL; l = l->next)
     {
@@ -499,8 +519,8 @@ set_values (sqlite3 *db, JsonObject *values, GError **error)
   for (GList *l = keys; l != NULL; l = l->next)
     json_object_set_member (g_str_has_prefix (l->data, "setting.") ? settings : crypto, l->data,
                             json_node_copy (json_object_get_member (values, l->data)));
-  return set_values_in (db, "settings", settings, error) &&
-         set_values_in (db, "crypto_state", crypto, error);
+  return set_values_in (db, &settings_table, settings, error) &&
+         set_values_in (db, &crypto_state_table, crypto, error);
 }
 
 static gboolean
@@ -666,9 +686,9 @@ static gpointer
 get_value_func (sqlite3 *db, gpointer data, GError **error)
 {
   const char *key = data;
-  const char *table = g_str_has_prefix (key, "setting.") ? "settings" : "crypto_state";
-  g_autofree char *sql = g_strdup_printf ("SELECT value FROM %s WHERE key = ?1", table);
-  g_autoptr (sqlite3_stmt) stmt = prepare (db, sql, error);
+  const ValueTable *table =
+      g_str_has_prefix (key, "setting.") ? &settings_table : &crypto_state_table;
+  g_autoptr (sqlite3_stmt) stmt = prepare (db, table->get_sql, error);
   int rc;
 
   if (stmt == NULL)
