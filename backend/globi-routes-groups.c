@@ -14,7 +14,6 @@
 
 #define MAX_IDS_PER_CALL   499
 #define INVITE_TOKEN_BYTES 32
-#define THUMBNAIL_SIZE     256
 
 static const char *
 check_id (const char *value)
@@ -334,62 +333,23 @@ globi_routes_join_group (GlobiRequest *req)
   globi_routes_social_run (req, globi_store_social_join_group, args, TRUE);
 }
 
-/* PUT /v1/groups/{id}/avatar: decoding and hashing run on a worker thread, then the
- * store checks the role and records the hashes. */
-
-typedef struct
-{
-  GBytes *image;
-  guint max_side;
-  char *hash;
-  char *thumb_hash;
-} AvatarJob;
-
-static void
-avatar_job_free (gpointer data)
-{
-  AvatarJob *job = data;
-
-  g_clear_pointer (&job->image, g_bytes_unref);
-  g_free (job->hash);
-  g_free (job->thumb_hash);
-  g_free (job);
-}
-
-static void
-avatar_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  GlobiBlobStore *blobs = source;
-  AvatarJob *job = task_data;
-  g_autoptr (GBytes) thumb = NULL;
-  GError *error = NULL;
-
-  thumb = globi_image_make_thumbnail (job->image, job->max_side, THUMBNAIL_SIZE, &error);
-  if (!thumb || !(job->hash = globi_blob_store_put (blobs, job->image, &error)) ||
-      !(job->thumb_hash = globi_blob_store_put (blobs, thumb, &error)))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-}
+/* PUT /v1/groups/{id}/avatar: the store checks the role first, then the image is decoded
+ * and stored like mine (globi_routes_store_avatar_async), then the group records it. */
 
 static void
 on_group_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiRequest) req = user_data;
   g_autoptr (GError) error = NULL;
-  AvatarJob *job = g_task_get_task_data (G_TASK (result));
-  GlobiSocialArgs *args;
+  GlobiSocialArgs *args = group_args (req);
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!globi_routes_store_avatar_finish (result, &args->avatar_hash, &args->avatar_thumb_hash,
+                                         &error))
     {
+      globi_social_args_free (args);
       globi_request_reply_error (req, error);
       return;
     }
-  args = group_args (req);
-  args->avatar_hash = g_strdup (job->hash);
-  args->avatar_thumb_hash = g_strdup (job->thumb_hash);
   globi_routes_social_run (req, globi_store_social_set_group_avatar, args, TRUE);
 }
 
@@ -401,51 +361,21 @@ on_avatar_allowed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiRequest) req = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiSocialResult) allowed = globi_store_finish (GLOBI_STORE (source), result, &error);
-  GlobiServer *server = globi_request_get_server (req);
-  g_autoptr (GTask) task = NULL;
-  AvatarJob *job;
 
   if (!allowed)
     {
       globi_request_reply_error (req, error);
       return;
     }
-  job = g_new0 (AvatarJob, 1);
-  job->image = globi_request_get_body (req);
-  job->max_side = globi_server_get_config (server)->max_image_side;
-  task = g_task_new (globi_server_get_blobs (server), NULL, on_group_avatar_stored_cb,
-                     globi_request_ref (req));
-  g_task_set_source_tag (task, globi_routes_put_group_avatar);
-  g_task_set_task_data (task, job, avatar_job_free);
-  g_task_run_in_thread (task, avatar_thread);
+  globi_routes_store_avatar_async (req, on_group_avatar_stored_cb, globi_request_ref (req));
 }
 
 void
 globi_routes_put_group_avatar (GlobiRequest *req)
 {
-  SoupServerMessage *msg = globi_request_get_message (req);
-  const char *declared =
-      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
-  g_autoptr (GBytes) image = globi_request_get_body (req);
-  GlobiSocialArgs *args;
-  const char *sniffed;
-
-  if (!globi_routes_social_id_param (req, 0))
+  if (!globi_routes_social_id_param (req, 0) || !globi_routes_check_avatar_body (req))
     return;
-  if (g_bytes_get_size (image) == 0)
-    {
-      globi_request_reply_error_code (req, GLOBI_ERROR_BAD_REQUEST, "the body is empty");
-      return;
-    }
-  sniffed = globi_image_sniff (image);
-  if (!declared || !sniffed || g_ascii_strcasecmp (declared, sniffed) != 0)
-    {
-      globi_request_reply_error_code (req, GLOBI_ERROR_UNSUPPORTED_MEDIA,
-                                      "the avatar must be PNG, JPEG or WebP, declared as such");
-      return;
-    }
-  args = group_args (req);
   globi_store_read_async (globi_server_get_store (globi_request_get_server (req)),
-                          globi_store_social_check_admin, args, globi_social_args_free,
+                          globi_store_social_check_admin, group_args (req), globi_social_args_free,
                           globi_social_result_free, on_avatar_allowed_cb, globi_request_ref (req));
 }

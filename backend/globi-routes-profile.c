@@ -226,7 +226,8 @@ globi_routes_patch_me (GlobiRequest *req)
                            globi_request_ref (req));
 }
 
-/* PUT /v1/me/avatar: decoding and hashing run on a worker thread. */
+/* Avatars (mine and groups'): the declared type must match the bytes; decoding, the
+ * thumbnail and hashing run on a worker thread. */
 
 typedef struct
 {
@@ -265,23 +266,81 @@ avatar_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_task_return_boolean (task, TRUE);
 }
 
+gboolean
+globi_routes_check_avatar_body (GlobiRequest *req)
+{
+  SoupServerMessage *msg = globi_request_get_message (req);
+  const char *declared =
+      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
+  g_autoptr (GBytes) image = globi_request_get_body (req);
+  const char *sniffed;
+
+  if (g_bytes_get_size (image) == 0)
+    {
+      globi_request_reply_error_code (req, GLOBI_ERROR_BAD_REQUEST, "the body is empty");
+      return FALSE;
+    }
+  sniffed = globi_image_sniff (image);
+  if (!declared || !sniffed || g_ascii_strcasecmp (declared, sniffed) != 0)
+    {
+      globi_request_reply_error_code (req, GLOBI_ERROR_UNSUPPORTED_MEDIA,
+                                      "the avatar must be PNG, JPEG or WebP, declared as such");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+globi_routes_store_avatar_async (GlobiRequest *req,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  GlobiServer *server = globi_request_get_server (req);
+  g_autoptr (GTask) task = NULL;
+  AvatarJob *job;
+
+  job = g_new0 (AvatarJob, 1);
+  job->image = globi_request_get_body (req);
+  job->max_side = globi_server_get_config (server)->max_image_side;
+  task = g_task_new (globi_server_get_blobs (server), NULL, callback, user_data);
+  g_task_set_source_tag (task, globi_routes_store_avatar_async);
+  g_task_set_task_data (task, job, avatar_job_free);
+  g_task_run_in_thread (task, avatar_thread);
+}
+
+gboolean
+globi_routes_store_avatar_finish (GAsyncResult *result,
+                                  char **out_hash,
+                                  char **out_thumb_hash,
+                                  GError **error)
+{
+  AvatarJob *job = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  *out_hash = g_steal_pointer (&job->hash);
+  *out_thumb_hash = g_steal_pointer (&job->thumb_hash);
+  return TRUE;
+}
+
+/* PUT /v1/me/avatar */
+
 static void
 on_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiRequest) req = user_data;
   g_autoptr (GError) error = NULL;
-  AvatarJob *job = g_task_get_task_data (G_TASK (result));
-  GlobiAccountArgs *args;
+  GlobiAccountArgs *args = args_for_me (req);
   GlobiStore *store;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (!globi_routes_store_avatar_finish (result, &args->avatar_hash, &args->avatar_thumb_hash,
+                                         &error))
     {
+      globi_account_args_free (args);
       globi_request_reply_error (req, error);
       return;
     }
-  args = args_for_me (req);
-  args->avatar_hash = g_strdup (job->hash);
-  args->avatar_thumb_hash = g_strdup (job->thumb_hash);
+  /* The store first: arguments are evaluated in no set order, and req is stolen. */
   store = req_store (req);
   globi_store_write_async (store, globi_store_accounts_set_avatar, args, globi_account_args_free,
                            globi_user_row_free, on_me_cb, g_steal_pointer (&req));
@@ -290,36 +349,8 @@ on_avatar_stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 void
 globi_routes_put_avatar (GlobiRequest *req)
 {
-  GlobiServer *server = globi_request_get_server (req);
-  SoupServerMessage *msg = globi_request_get_message (req);
-  const char *declared =
-      soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
-  g_autoptr (GBytes) image = globi_request_get_body (req);
-  g_autoptr (GTask) task = NULL;
-  const char *sniffed;
-  AvatarJob *job;
-
-  if (g_bytes_get_size (image) == 0)
-    {
-      globi_request_reply_error_code (req, GLOBI_ERROR_BAD_REQUEST, "the body is empty");
-      return;
-    }
-  sniffed = globi_image_sniff (image);
-  if (!declared || !sniffed || g_ascii_strcasecmp (declared, sniffed) != 0)
-    {
-      globi_request_reply_error_code (req, GLOBI_ERROR_UNSUPPORTED_MEDIA,
-                                      "the avatar must be PNG, JPEG or WebP, declared as such");
-      return;
-    }
-
-  job = g_new0 (AvatarJob, 1);
-  job->image = g_steal_pointer (&image);
-  job->max_side = globi_server_get_config (server)->max_image_side;
-  task = g_task_new (globi_server_get_blobs (server), NULL, on_avatar_stored_cb,
-                     globi_request_ref (req));
-  g_task_set_source_tag (task, globi_routes_put_avatar);
-  g_task_set_task_data (task, job, avatar_job_free);
-  g_task_run_in_thread (task, avatar_thread);
+  if (globi_routes_check_avatar_body (req))
+    globi_routes_store_avatar_async (req, on_avatar_stored_cb, globi_request_ref (req));
 }
 
 /* DELETE /v1/me/avatar: the blobs stay (content-addressed, maybe shared). */

@@ -57,6 +57,17 @@ void      globi_routes_reply_user      (GlobiRequest       *req,
 void      globi_routes_reply_limited   (GlobiRequest       *req,
                                         guint               retry_after_s);
 gboolean  globi_routes_currency_is_known (const char       *code);
+/* Avatars (mine and groups'): replies 400/415 and returns FALSE unless the body is a
+ * PNG, JPEG or WebP declared as such. */
+gboolean  globi_routes_check_avatar_body   (GlobiRequest        *req);
+/* Decodes, thumbnails and stores the body's image as blobs on a worker thread. */
+void      globi_routes_store_avatar_async  (GlobiRequest        *req,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean  globi_routes_store_avatar_finish (GAsyncResult        *result,
+                                            char               **out_hash,
+                                            char               **out_thumb_hash,
+                                            GError             **error);
 
 /* globi-routes-social.c: friends, requests, blocks */
 void globi_routes_send_friend_request    (GlobiRequest *req);
