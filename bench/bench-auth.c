@@ -12,6 +12,7 @@
 #include "globi-server-config.h"
 #include "globi-server-thread.h"
 #include "globi-token-signer.h"
+#include "globi-test-util.h"
 
 /* Prints the rates of what sign-in and every authenticated request cost: token issue and
  * verification, Argon2id at the default cost, and whole sign-ins and /v1/me requests over
@@ -272,26 +273,6 @@ post_json (SoupSession *session, const char *url, const char *json)
 }
 
 static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
-static void
 bench_server (void)
 {
   g_autoptr (GlobiServerConfig) config = globi_server_config_new ();
@@ -347,7 +328,7 @@ bench_server (void)
 
   globi_server_thread_stop (thread);
   g_clear_object (&thread);
-  remove_tree (dir);
+  globi_test_remove_tree (dir);
 }
 
 /* The server logs every request; a bench wants only its figures and real problems. */

@@ -9,6 +9,7 @@
 
 #include "globi-blob-store.h"
 #include "globi-error.h"
+#include "globi-test-util.h"
 
 /* sha256("hello world\n") */
 #define HELLO_HASH "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
@@ -18,26 +19,6 @@ typedef struct
   char *dir;
   GlobiBlobStore *store;
 } Fixture;
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_assert_cmpint (g_rmdir (path), ==, 0);
-    }
-  else
-    g_assert_cmpint (g_unlink (path), ==, 0);
-}
 
 static void
 fixture_set_up (Fixture *fixture, gconstpointer user_data)
@@ -56,7 +37,7 @@ static void
 fixture_tear_down (Fixture *fixture, gconstpointer user_data)
 {
   g_clear_object (&fixture->store);
-  remove_tree (fixture->dir);
+  globi_test_remove_tree (fixture->dir);
   g_clear_pointer (&fixture->dir, g_free);
 }
 

@@ -13,6 +13,7 @@
 
 #include "globi-server-config.h"
 #include "globi-server-thread.h"
+#include "globi-test-util.h"
 #endif
 
 /* Any standard JWT library must verify our tokens with our JWKS: this runs jose (Node)
@@ -262,26 +263,6 @@ parse_object (GBytes *bytes)
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
 }
 
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
-
 /* The whole path a third party takes: a token from POST /v1/sessions of a real server,
  * verified with the JWKS that server publishes at /.well-known/jwks.json. */
 static void
@@ -352,7 +333,7 @@ test_interop_real_server (Fixture *fixture, gconstpointer user_data)
 
   globi_server_thread_stop (server);
   g_clear_object (&server);
-  remove_tree (data_dir);
+  globi_test_remove_tree (data_dir);
 }
 #endif
 

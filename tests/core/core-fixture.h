@@ -5,6 +5,8 @@
 #include "globi-server-config.h"
 #include "globi-server-thread.h"
 
+#include "globi-test-util.h"
+
 G_BEGIN_DECLS
 
 /* A real server on its own thread (ephemeral loopback port, temporary data directory,
@@ -44,6 +46,5 @@ void          session_sign_in        (GlobiSession  *session,
                                       const char    *username,
                                       const char    *password);
 void          session_flush          (GlobiSession  *session);
-void          remove_tree            (const char    *path);
 
 G_END_DECLS

@@ -6,27 +6,7 @@
 #include <string.h>
 
 #include "server-fixture.h"
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileEnumerator) children = NULL;
-  GFileInfo *info;
-
-  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children && g_file_enumerator_iterate (children, &info, NULL, NULL, NULL) && info)
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
+#include "globi-test-util.h"
 
 void
 fixture_init (Fixture *f)
@@ -78,7 +58,7 @@ fixture_clear (Fixture *f)
   g_clear_pointer (&f->config, globi_server_config_free);
   g_clear_pointer (&f->base_url, g_free);
   if (f->data_dir)
-    remove_tree (f->data_dir);
+    globi_test_remove_tree (f->data_dir);
   g_clear_pointer (&f->data_dir, g_free);
 }
 

@@ -190,7 +190,7 @@ test_cache_paging (void)
 
   g_clear_object (&list);
   globi_cache_close (cache);
-  remove_tree (dir);
+  globi_test_remove_tree (dir);
 }
 
 static void
@@ -225,7 +225,7 @@ test_cache_dedup (void)
   result = wait_result (&pending);
   g_assert_cmpint (globi_cache_get_cursor_finish (cache, result, &error), ==, 5);
   globi_cache_close (cache);
-  remove_tree (dir);
+  globi_test_remove_tree (dir);
 }
 
 /* Against a real server */

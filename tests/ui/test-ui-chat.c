@@ -110,7 +110,7 @@ person_clear (Person *p)
 {
   g_clear_object (&p->app);
   if (p->profile_dir)
-    ui_remove_tree (p->profile_dir);
+    globi_test_remove_tree (p->profile_dir);
   g_clear_pointer (&p->profile_dir, g_free);
 }
 
@@ -134,7 +134,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->config, globi_server_config_free);
   g_clear_pointer (&f->base_url, g_free);
   if (f->server_dir)
-    ui_remove_tree (f->server_dir);
+    globi_test_remove_tree (f->server_dir);
   g_clear_pointer (&f->server_dir, g_free);
 }
 

@@ -85,7 +85,7 @@ test_host_and_register (void)
     ;
   globi_application_stop_server (app);
   g_assert_null (globi_application_get_embedded_url (app));
-  ui_remove_tree (profile);
+  globi_test_remove_tree (profile);
 }
 
 int

@@ -84,7 +84,7 @@ test_settings (void)
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 720);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 480);
 
-  ui_remove_tree (profile);
+  globi_test_remove_tree (profile);
 }
 
 int

@@ -96,7 +96,7 @@ teardown (Fixture *f, gconstpointer data)
   g_clear_pointer (&f->base_url, g_free);
   for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->other_profile_dir, NULL }; *dir;
        dir++)
-    ui_remove_tree (*dir);
+    globi_test_remove_tree (*dir);
   g_clear_pointer (&f->server_dir, g_free);
   g_clear_pointer (&f->profile_dir, g_free);
   g_clear_pointer (&f->other_profile_dir, g_free);

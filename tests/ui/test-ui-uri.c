@@ -80,7 +80,7 @@ test_window_opens_links (void)
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  ui_remove_tree (profile);
+  globi_test_remove_tree (profile);
 }
 
 static void

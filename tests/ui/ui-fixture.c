@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "ui-fixture.h"
+#include "globi-test-util.h"
 
 static gboolean have_display;
 
@@ -53,27 +54,6 @@ ui_wait_until (gboolean (*check) (gpointer data), gpointer data, guint timeout_s
   if (timed_out)
     g_error ("Timed out waiting for %s", what);
   g_source_remove (source);
-}
-
-void
-ui_remove_tree (const char *path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileEnumerator) children = NULL;
-  GFileInfo *info = NULL;
-
-  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children && g_file_enumerator_iterate (children, &info, NULL, NULL, NULL) && info)
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        ui_remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
 }
 
 GtkWidget *

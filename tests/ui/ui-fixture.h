@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "globi-test-util.h"
+
 G_BEGIN_DECLS
 
 /* GTK needs a display; CI runs the suite under xvfb-run. FALSE (and the test is skipped
@@ -16,7 +18,6 @@ void       ui_wait_until        (gboolean (*check) (gpointer data),
                                  gpointer      data,
                                  guint         timeout_s,
                                  const char   *what);
-void       ui_remove_tree       (const char   *path);
 /* Finds the first GtkButton under widget whose label is label (mnemonic underscores
  * included as written in the .ui); NULL finds an icon-only button. */
 GtkWidget *ui_find_button       (GtkWidget    *widget,
