@@ -94,6 +94,12 @@ static const Route routes[] = {
   { "POST", "/v1/attachments", globi_routes_put_attachment, ROUTE_AUTH | ROUTE_ATTACHMENT_BODY },
   { "GET", "/v1/attachments/{hash}", globi_routes_get_attachment, ROUTE_AUTH },
   /* end of messaging routes */
+  /* friend cards (globi-routes-cards.c) */
+  /* end of friend card routes */
+  /* device linking (globi-routes-link.c) */
+  /* end of device linking routes */
+  /* wallet, payments, rates (globi-routes-wallet.c) */
+  /* end of wallet routes */
 };
 
 /* Per-message bookkeeping, attached to the SoupServerMessage. */

@@ -201,6 +201,12 @@ static const char *const migrations[] = {
   "  key_id INTEGER NOT NULL,"
   "  PRIMARY KEY (group_id, sender_device, key_id, recipient_device)"
   ") WITHOUT ROWID;",
+  /* v4: friend cards (globi-store-cards.c) */
+  "SELECT 'v4 friend cards';",
+  /* v5: device-linking tickets (globi-store-link.c) */
+  "SELECT 'v5 device linking';",
+  /* v6: wallet ledger, payments, red packets, rates (globi-store-wallet.c) */
+  "SELECT 'v6 wallet';",
 };
 
 void
