@@ -33,6 +33,10 @@ static const struct
   { GLOBI_ERROR_GROUP_FULL, 409, "group_full" },
   { GLOBI_ERROR_STALE_DEVICES, 409, "stale_devices" },
   { GLOBI_ERROR_BLOCKED, 403, "blocked" },
+  { GLOBI_ERROR_INSUFFICIENT_FUNDS, 409, "insufficient_funds" },
+  { GLOBI_ERROR_PIN_REQUIRED, 403, "pin_required" },
+  { GLOBI_ERROR_WRONG_PIN, 401, "wrong_pin" },
+  { GLOBI_ERROR_PIN_LOCKED, 423, "pin_locked" },
 };
 
 guint
@@ -85,6 +89,8 @@ globi_error_code_from_status (guint status)
         return GLOBI_ERROR_TOO_LARGE;
       case 415:
         return GLOBI_ERROR_UNSUPPORTED_MEDIA;
+      case 423:
+        return GLOBI_ERROR_PIN_LOCKED;
       case 429:
         return GLOBI_ERROR_RATE_LIMITED;
       case 502:

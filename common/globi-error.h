@@ -30,6 +30,10 @@ typedef enum
   GLOBI_ERROR_GROUP_FULL,          /* 409 group_full: a group already has its 500 members */
   GLOBI_ERROR_STALE_DEVICES,       /* 409 stale_devices: a message's device list is out of date */
   GLOBI_ERROR_BLOCKED,             /* 403 blocked: the other side blocked this user (or vice versa) */
+  GLOBI_ERROR_INSUFFICIENT_FUNDS,  /* 409 insufficient_funds: the balance is below the amount */
+  GLOBI_ERROR_PIN_REQUIRED,        /* 403 pin_required: no payment PIN set yet */
+  GLOBI_ERROR_WRONG_PIN,           /* 401 wrong_pin: the payment PIN does not match */
+  GLOBI_ERROR_PIN_LOCKED,          /* 423 pin_locked: too many wrong PINs; Retry-After */
 } GlobiErrorCode;
 
 GQuark         globi_error_quark           (void);
