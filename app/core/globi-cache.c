@@ -95,6 +95,8 @@ static const char *const migrations[] = {
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
   "CREATE TABLE stream (id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL);"
   "CREATE TABLE contacts (user_id TEXT PRIMARY KEY, json TEXT NOT NULL);",
+  /* GlobiPay cards: the card object (JSON) of a GLOBI_MESSAGE_KIND_CARD message. */
+  "ALTER TABLE messages ADD COLUMN card TEXT;",
 };
 
 static void
@@ -378,7 +380,7 @@ join_mentions (GlobiMessage *message)
 #define MESSAGE_COLUMNS                                                               \
   "id, chat_id, sender_id, sender_device_id, kind, text, sent_at, edited_at, state, " \
   "outgoing, reply_to, mentions, reactions, attachment_name, attachment_type, "       \
-  "attachment_size, forwarded"
+  "attachment_size, forwarded, card"
 
 /* INSERT OR IGNORE: a message seen before (a replayed event) is not stored twice.
  * Returns TRUE when the row is new. */
@@ -387,10 +389,10 @@ insert_message (sqlite3 *db, GlobiMessage *m, gboolean *inserted, GError **error
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autofree char *mentions = join_mentions (m);
-
   stmt = prepare (db,
                   "INSERT OR IGNORE INTO messages (" MESSAGE_COLUMNS ") VALUES "
-                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                  "?18)",
                   error);
   if (stmt == NULL)
     return FALSE;
@@ -411,6 +413,7 @@ insert_message (sqlite3 *db, GlobiMessage *m, gboolean *inserted, GError **error
   bind_text (stmt, 15, globi_message_get_attachment_type (m));
   sqlite3_bind_int64 (stmt, 16, globi_message_get_attachment_size (m));
   sqlite3_bind_int (stmt, 17, globi_message_get_forwarded (m));
+  bind_text (stmt, 18, globi_message_get_card_json (m));
   if (sqlite3_step (stmt) != SQLITE_DONE)
     return set_sqlite_error (db, error);
   *inserted = sqlite3_changes (db) > 0;
@@ -444,6 +447,7 @@ message_from_row (sqlite3_stmt *stmt)
                                   (const char *) sqlite3_column_text (stmt, 14),
                                   sqlite3_column_int64 (stmt, 15));
   globi_message_set_forwarded (m, sqlite3_column_int (stmt, 16));
+  globi_message_set_card_json (m, (const char *) sqlite3_column_text (stmt, 17));
   return m;
 }
 
@@ -832,6 +836,7 @@ globi_cache_enqueue_async (GlobiCache *self,
                                 globi_message_get_attachment_type (message),
                                 globi_message_get_attachment_size (message));
   globi_message_set_forwarded (data->message, globi_message_get_forwarded (message));
+  globi_message_set_card_json (data->message, globi_message_get_card_json (message));
   globi_message_set_sender_device_id (data->message, globi_message_get_sender_device_id (message));
   data->request = g_strdup (request_json);
   queue_job (self, globi_cache_enqueue_async, enqueue_func, data, (GDestroyNotify) outbox_data_free,

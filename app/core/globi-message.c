@@ -7,6 +7,8 @@
 #include "globi-core-util.h"
 #include "globi-message.h"
 
+#include <string.h>
+
 enum
 {
   PROP_0,
@@ -28,6 +30,7 @@ enum
   PROP_ATTACHMENT_SIZE,
   PROP_ATTACHMENT_PROGRESS,
   PROP_FORWARDED,
+  PROP_CARD_KIND,
   N_PROPS
 };
 
@@ -53,6 +56,8 @@ struct _GlobiMessage
   gint64 attachment_size;
   double attachment_progress;
   gboolean forwarded;
+  char *card_json;  /* as stored and sent; the cache's worker reads only this */
+  JsonObject *card; /* parsed on first use, on the caller's thread */
 };
 
 G_DEFINE_FINAL_TYPE (GlobiMessage, globi_message, G_TYPE_OBJECT)
@@ -138,6 +143,10 @@ globi_message_get_property (GObject *object, guint prop_id, GValue *value, GPara
         g_value_set_boolean (value, self->forwarded);
         break;
 
+      case PROP_CARD_KIND:
+        g_value_set_string (value, globi_message_get_card_kind (self));
+        break;
+
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -158,6 +167,8 @@ globi_message_finalize (GObject *object)
   g_clear_pointer (&self->reactions, g_free);
   g_clear_pointer (&self->attachment_name, g_free);
   g_clear_pointer (&self->attachment_type, g_free);
+  g_clear_pointer (&self->card, json_object_unref);
+  g_clear_pointer (&self->card_json, g_free);
 
   G_OBJECT_CLASS (globi_message_parent_class)->finalize (object);
 }
@@ -197,6 +208,7 @@ globi_message_class_init (GlobiMessageClass *klass)
   properties[PROP_ATTACHMENT_PROGRESS] =
       g_param_spec_double ("attachment-progress", NULL, NULL, 0, 1, 1, flags);
   properties[PROP_FORWARDED] = g_param_spec_boolean ("forwarded", NULL, NULL, FALSE, flags);
+  properties[PROP_CARD_KIND] = g_param_spec_string ("card-kind", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -259,6 +271,14 @@ globi_message_to_json (GlobiMessage *self, const char *sender_username)
     {
       json_builder_set_member_name (builder, "attachment");
       json_builder_add_string_value (builder, self->attachment_name);
+    }
+  if (globi_message_get_card (self) != NULL)
+    {
+      g_autoptr (JsonNode) card = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (card, self->card);
+      json_builder_set_member_name (builder, "card");
+      json_builder_add_value (builder, g_steal_pointer (&card));
     }
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
@@ -420,4 +440,68 @@ globi_message_set_forwarded (GlobiMessage *self, gboolean forwarded)
     return;
   self->forwarded = !!forwarded;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FORWARDED]);
+}
+
+const char *
+globi_message_get_card_kind (GlobiMessage *self)
+{
+  JsonObject *card;
+
+  g_return_val_if_fail (GLOBI_IS_MESSAGE (self), NULL);
+  if (self->kind != GLOBI_MESSAGE_KIND_CARD || (card = globi_message_get_card (self)) == NULL)
+    return NULL;
+  return json_object_get_string_member_with_default (card, "kind", NULL);
+}
+
+JsonObject *
+globi_message_get_card (GlobiMessage *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE (self), NULL);
+  if (self->card == NULL && self->card_json != NULL)
+    {
+      g_autoptr (JsonNode) node = json_from_string (self->card_json, NULL);
+
+      if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+        self->card = json_object_ref (json_node_get_object (node));
+    }
+  return self->card;
+}
+
+const char *
+globi_message_get_card_json (GlobiMessage *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE (self), NULL);
+  return self->card_json;
+}
+
+void
+globi_message_set_card_json (GlobiMessage *self, const char *card_json)
+{
+  g_return_if_fail (GLOBI_IS_MESSAGE (self));
+  if (g_strcmp0 (self->card_json, card_json) == 0)
+    return;
+  g_clear_pointer (&self->card, json_object_unref);
+  g_free (self->card_json);
+  self->card_json = g_strdup (card_json);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CARD_KIND]);
+}
+
+/* The card's wire text, or NULL when it is not a valid card. */
+char *
+globi_message_card_serialize (const char *kind, JsonObject *card)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+
+  if (card == NULL || kind == NULL ||
+      (!g_str_equal (kind, "transfer") && !g_str_equal (kind, "request") &&
+       !g_str_equal (kind, "red_packet")) ||
+      g_strcmp0 (json_object_get_string_member_with_default (card, "kind", kind), kind) != 0)
+    return NULL;
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (node, card);
+  text = json_to_string (node, FALSE);
+  if (strlen (text) > GLOBI_MESSAGE_CARD_MAX_BYTES)
+    return NULL;
+  return g_steal_pointer (&text);
 }

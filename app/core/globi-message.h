@@ -22,7 +22,8 @@ G_BEGIN_DECLS
  * - reactions (JSON text: {"emoji": [user ids]}; NULL when none)
  * - attachment-name, attachment-type (MIME), attachment-size (gint64),
  *   attachment-progress (double 0..1 while uploading or downloading; 1 when done)
- * - forwarded (gboolean) */
+ * - forwarded (gboolean)
+ * - card-kind (string: "transfer" | "request" | "red_packet" for a card, else NULL) */
 #define GLOBI_TYPE_MESSAGE (globi_message_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiMessage, globi_message, GLOBI, MESSAGE, GObject)
 
@@ -44,6 +45,18 @@ const char         *globi_message_get_attachment_type     (GlobiMessage *self);
 gint64              globi_message_get_attachment_size     (GlobiMessage *self);
 double              globi_message_get_attachment_progress (GlobiMessage *self);
 gboolean            globi_message_get_forwarded           (GlobiMessage *self);
+/* GlobiPay cards (GLOBI_MESSAGE_KIND_CARD): the card object as sent, {"kind", ...};
+ * NULL for other messages. The object belongs to the message: do not change it. */
+const char         *globi_message_get_card_kind           (GlobiMessage *self);
+JsonObject         *globi_message_get_card                (GlobiMessage *self);
+/* The card as JSON text (what the cache stores; readable from any thread). */
+const char         *globi_message_get_card_json           (GlobiMessage *self);
+
+/* A card's largest serialized size (4 KiB). Returns the card's JSON text when kind is
+ * one of the three and card (whose "kind", if any, must equal kind) fits; else NULL. */
+#define GLOBI_MESSAGE_CARD_MAX_BYTES 4096
+char               *globi_message_card_serialize          (const char   *kind,
+                                                           JsonObject   *card);
 
 /* `globichat-cli --json` form: {"id", "chat", "sender", "sender_id", "text", "sent_at",
  * "kind", "state"}; sender is the username when known (sender_username may be NULL). */
@@ -84,5 +97,7 @@ void                globi_message_set_attachment_progress (GlobiMessage *self,
                                                            double        progress);
 void                globi_message_set_forwarded           (GlobiMessage *self,
                                                            gboolean      forwarded);
+void                globi_message_set_card_json           (GlobiMessage *self,
+                                                           const char   *card_json);
 
 G_END_DECLS

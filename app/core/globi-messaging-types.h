@@ -32,6 +32,7 @@ typedef enum
   GLOBI_MESSAGE_KIND_FILE,
   GLOBI_MESSAGE_KIND_SYSTEM,  /* "safety number changed", "X joined", …: text is the label */
   GLOBI_MESSAGE_KIND_DELETED, /* deleted for everyone: shown as "message deleted" */
+  GLOBI_MESSAGE_KIND_CARD,    /* a GlobiPay card: globi_message_get_card () */
 } GlobiMessageKind;
 
 typedef enum

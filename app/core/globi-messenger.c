@@ -21,6 +21,7 @@
 /* What travels inside an envelope (the plaintext, JSON, signed by the sender device):
  *   {"v": 1, "type": "text", "id", "text", "reply_to"?, "mentions"?, "forwarded"?}
  *   {"v": 1, "type": "file", "id", "name", "mime", "size", "hash", "key", "digest"}
+ *   {"v": 1, "type": "card", "id", "card": {"kind": "transfer"|"request"|"red_packet", …}}
  *   {"v": 1, "type": "edit" | "delete" | "react", "id", "target", "text"? | "emoji"?}
  *   {"v": 1, "type": "receipt", "id", "state": "delivered" | "read", "ids": [...]}
  *   {"type": "sender_key", "group_id", "key_id", "key"} (a group key distribution)
@@ -49,6 +50,7 @@ enum
   SIGNAL_MESSAGE_RECEIVED,
   SIGNAL_KEY_CHANGED,
   SIGNAL_CAUGHT_UP,
+  SIGNAL_EVENT,
   N_SIGNALS
 };
 
@@ -446,6 +448,9 @@ globi_messenger_class_init (GlobiMessengerClass *klass)
                     NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_CAUGHT_UP] = g_signal_new ("caught-up", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_EVENT] =
+      g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE, JSON_TYPE_OBJECT);
 }
 
 static void
@@ -2543,6 +2548,48 @@ globi_messenger_send_text_async (GlobiMessenger *self,
 }
 
 void
+globi_messenger_send_card_async (GlobiMessenger *self,
+                                 const char *chat_id,
+                                 const char *kind,
+                                 JsonObject *card,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (JsonObject) content = NULL;
+  g_autoptr (JsonObject) copy = NULL;
+  g_autofree char *card_json = NULL;
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (chat_id != NULL);
+
+  /* The card carries its kind; the caller's object is left as it was. */
+  if (card != NULL && kind != NULL)
+    {
+      g_autofree char *text = object_to_string (card);
+
+      copy = parse_object (text);
+      json_object_set_string_member (copy, "kind", kind);
+      card_json = globi_message_card_serialize (kind, copy);
+    }
+  if (card_json == NULL)
+    {
+      g_task_report_new_error (self, callback, user_data, globi_messenger_send_card_async,
+                               GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD,
+                               _ ("A card must be a transfer, a money request or a red packet "
+                                  "of at most 4 KiB"));
+      return;
+    }
+  m = new_outgoing (self, chat_id, GLOBI_MESSAGE_KIND_CARD, NULL);
+  globi_message_set_card_json (m, card_json);
+  content = new_content ("card", globi_message_get_id (m));
+  json_object_set_object_member (content, "card", g_steal_pointer (&copy));
+  send_content (self, globi_messenger_send_card_async, m, content, cancellable, callback,
+                user_data);
+}
+
+void
 globi_messenger_forward_async (GlobiMessenger *self,
                                GlobiMessage *message,
                                const char *to_chat_id,
@@ -3123,6 +3170,7 @@ typedef struct
   gboolean refresh;        /* friends/groups changed */
   JsonObject *extra_state; /* attachment keys of the new messages */
   gboolean prekey_used;    /* a responder session took a one-time prekey */
+  JsonArray *others;       /* events of kinds messaging does not know, for "event" */
 } Batch;
 
 static void
@@ -3131,6 +3179,7 @@ batch_free (Batch *b)
   g_clear_pointer (&b->messages, g_ptr_array_unref);
   g_clear_pointer (&b->changed, g_ptr_array_unref);
   g_clear_pointer (&b->extra_state, json_object_unref);
+  g_clear_pointer (&b->others, json_array_unref);
   g_free (b);
 }
 
@@ -3305,6 +3354,7 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
   g_autoptr (JsonObject) content = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiMessage) m = NULL;
+  g_autofree char *card_json = NULL;
   const char *content_type;
 
   if (from_node == NULL || !JSON_NODE_HOLDS_OBJECT (from_node) || to_node == NULL ||
@@ -3370,7 +3420,19 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
       g_debug ("Rejected a replayed ciphertext");
       return;
     }
-  if (!g_str_equal (content_type, "text") && !g_str_equal (content_type, "file"))
+  if (g_str_equal (content_type, "card"))
+    {
+      JsonNode *node = json_object_get_member (content, "card");
+      JsonObject *card = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+
+      card_json = card ? globi_message_card_serialize (str_member (card, "kind"), card) : NULL;
+      if (card_json == NULL)
+        {
+          g_debug ("Rejected a card that is not one");
+          return;
+        }
+    }
+  else if (!g_str_equal (content_type, "text") && !g_str_equal (content_type, "file"))
     {
       apply_control (self, b, content, content_type, sender_id);
       return;
@@ -3386,7 +3448,13 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
                          json_object_get_int_member_with_default (event, "sent_at", 0));
   globi_message_set_sender_device_id (m, sender_device);
   globi_message_set_reply_to (m, str_member (content, "reply_to"));
-  if (g_str_equal (content_type, "file"))
+  if (card_json != NULL)
+    {
+      globi_message_set_kind (m, GLOBI_MESSAGE_KIND_CARD);
+      globi_message_set_text (m, NULL, 0);
+      globi_message_set_card_json (m, card_json);
+    }
+  else if (g_str_equal (content_type, "file"))
     {
       const char *mime = str_member (content, "mime") ?: "application/octet-stream";
       g_autoptr (JsonObject) info = json_object_new ();
@@ -3458,8 +3526,11 @@ handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
         json_object_remove_member (self->my_group_keys, globi_group_get_id (known));
       b->refresh = TRUE;
     }
-  else if (kind != NULL)
+  else if (g_strcmp0 (kind, "group_removed") == 0 || g_strcmp0 (kind, "friend_request") == 0 ||
+           g_strcmp0 (kind, "friend_added") == 0 || g_strcmp0 (kind, "friend_removed") == 0)
     b->refresh = TRUE;
+  else if (kind != NULL)
+    json_array_add_object_element (b->others, json_object_ref (event));
 }
 
 typedef struct
@@ -3539,6 +3610,13 @@ on_batch_committed_cb (GObject *source, GAsyncResult *result, gpointer user_data
   if (b->refresh)
     refresh_in_background (self);
   send_receipts (self, inserted);
+  /* After the commit, like messages: a handler that fails is not a reason to see the
+   * event again. */
+  for (guint i = 0; i < json_array_get_length (b->others); i++)
+    {
+      JsonObject *event = json_array_get_object_element (b->others, i);
+      g_signal_emit (self, signals[SIGNAL_EVENT], 0, str_member (event, "kind"), event);
+    }
   g_task_return_pointer (task, g_steal_pointer (&shown), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -3559,6 +3637,7 @@ process_events_async (GlobiMessenger *self,
   b->messages = g_ptr_array_new_with_free_func (g_object_unref);
   b->changed = g_ptr_array_new_with_free_func (g_object_unref);
   b->extra_state = json_object_new ();
+  b->others = json_array_new ();
   g_task_set_task_data (task, b, (GDestroyNotify) batch_free);
   for (guint i = 0; events != NULL && i < json_array_get_length (events); i++)
     {

@@ -30,6 +30,10 @@ G_BEGIN_DECLS
  * - key-changed (const char *user_id): a contact's identity key changed (a "safety number
  *   changed" system item was added to the chat).
  * - caught-up (): the stream replayed every stored event (also after a reconnect).
+ * - event (const char *kind, JsonObject *event): a stream event of a kind messaging does
+ *   not handle (e.g. "wallet_updated", "rates_updated", "link_*"), emitted once it is
+ *   committed, just before it is acknowledged. The event is the server's object as is
+ *   ({"kind", ...}); handlers must not keep or change it (copy what they need).
  *
  * Errors: GLOBI_ERROR (the server's), GLOBI_ERROR_NETWORK, G_IO_ERROR_CANCELLED.
  *
@@ -113,6 +117,17 @@ void          globi_messenger_send_text_async   (GlobiMessenger      *self,
 void          globi_messenger_send_file_async   (GlobiMessenger      *self,
                                                  const char          *chat_id,
                                                  GFile               *file,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+/* A GlobiPay card ({"type": "card", "card": {"kind", ...}} inside the E2E plaintext):
+ * kind "transfer", "request" or "red_packet"; card any JSON object (copied; its "kind"
+ * is set to kind) of at most 4 KiB serialized, else GLOBI_ERROR_INVALID_FIELD. The
+ * message is GLOBI_MESSAGE_KIND_CARD (globi_message_get_card ()). */
+void          globi_messenger_send_card_async   (GlobiMessenger      *self,
+                                                 const char          *chat_id,
+                                                 const char          *kind,
+                                                 JsonObject          *card,
                                                  GCancellable        *cancellable,
                                                  GAsyncReadyCallback  callback,
                                                  gpointer             user_data);

@@ -13,6 +13,9 @@
 #include "globi-state-view.h"
 #include "globi-ui-util.h"
 #include "globi-window.h"
+#if __has_include("globi-payment-card.h")
+#include "globi-payment-card.h"
+#endif
 
 enum
 {
@@ -76,6 +79,36 @@ toast_failure (GlobiChatsView *self, const char *what, const GError *error)
     show_toast (self, text);
 }
 
+/* "[Transfer]", "[Money request]", "[Red packet]": a card in a preview or a plain bubble. */
+static const char *
+card_label (GlobiMessage *message)
+{
+  const char *kind = globi_message_get_card_kind (message);
+
+  if (g_strcmp0 (kind, "transfer") == 0)
+    return _ ("[Transfer]");
+  if (g_strcmp0 (kind, "request") == 0)
+    return _ ("[Money request]");
+  if (g_strcmp0 (kind, "red_packet") == 0)
+    return _ ("[Red packet]");
+  return _ ("[Payment]");
+}
+
+/* The widget a card message shows: the wallet's card once it is in the tree. */
+static GtkWidget *
+new_card_widget (GlobiMessage *message)
+{
+#if __has_include("globi-payment-card.h")
+  return globi_payment_card_new (message);
+#else
+  GtkWidget *label = gtk_label_new (card_label (message));
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "heading");
+  return label;
+#endif
+}
+
 /* The one line a chat row shows of a message. */
 static char *
 dup_preview (GlobiMessage *message)
@@ -84,6 +117,8 @@ dup_preview (GlobiMessage *message)
     return g_strdup ("");
   switch (globi_message_get_kind (message))
     {
+      case GLOBI_MESSAGE_KIND_CARD:
+        return g_strdup (card_label (message));
       case GLOBI_MESSAGE_KIND_IMAGE:
         return g_strdup (_ ("Photo"));
       case GLOBI_MESSAGE_KIND_FILE:
@@ -201,7 +236,10 @@ unbind_list_item_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpoin
   g_object_set_data (G_OBJECT (item), "notify-id", NULL);
   /* A recycled bubble must not act on the message it showed before. */
   if (child)
-    g_object_set_data (G_OBJECT (child), "message", NULL);
+    {
+      g_object_set_data (G_OBJECT (child), "message", NULL);
+      g_object_set_data (G_OBJECT (child), "card-message", NULL);
+    }
 }
 
 static gboolean
@@ -348,6 +386,20 @@ sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *mess
     }
   else
     globi_message_row_set_file (row, NULL, 0, -1);
+  /* A card widget is made once per message shown (it follows the message itself). */
+  if (kind == GLOBI_MESSAGE_KIND_CARD)
+    {
+      if (g_object_get_data (G_OBJECT (row), "card-message") != message)
+        {
+          globi_message_row_set_card (row, new_card_widget (message));
+          g_object_set_data (G_OBJECT (row), "card-message", message);
+        }
+    }
+  else if (globi_message_row_get_card (row))
+    {
+      globi_message_row_set_card (row, NULL);
+      g_object_set_data (G_OBJECT (row), "card-message", NULL);
+    }
 }
 
 static void

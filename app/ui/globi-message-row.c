@@ -42,6 +42,7 @@ struct _GlobiMessageRow
   GtkButton *retry;
   GtkLabel *reactions;
   GtkPopover *menu;
+  GtkWidget *card_slot;
 
   char *text;
   gboolean mine;
@@ -317,6 +318,9 @@ globi_message_row_init (GlobiMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->image), FALSE);
   gtk_box_append (GTK_BOX (content), GTK_WIDGET (self->image));
   build_file_card (self, content);
+  self->card_slot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_set_visible (self->card_slot, FALSE);
+  gtk_box_append (GTK_BOX (content), self->card_slot);
   build_footer (self, content);
 
   self->retry = GTK_BUTTON (gtk_button_new_with_label (_ ("Retry")));
@@ -539,4 +543,28 @@ globi_message_row_set_file (GlobiMessageRow *self, const char *name, goffset siz
   gtk_widget_set_visible (GTK_WIDGET (self->file_progress), progress >= 0 && progress < 1);
   if (progress >= 0)
     gtk_progress_bar_set_fraction (self->file_progress, progress);
+}
+
+void
+globi_message_row_set_card (GlobiMessageRow *self, GtkWidget *card)
+{
+  GtkWidget *child = NULL;
+
+  g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
+
+  if ((child = gtk_widget_get_first_child (self->card_slot)) == card && card)
+    return;
+  if (child)
+    gtk_box_remove (GTK_BOX (self->card_slot), child);
+  if (card)
+    gtk_box_append (GTK_BOX (self->card_slot), card);
+  gtk_widget_set_visible (self->card_slot, card != NULL);
+}
+
+GtkWidget *
+globi_message_row_get_card (GlobiMessageRow *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE_ROW (self), NULL);
+
+  return gtk_widget_get_first_child (self->card_slot);
 }

@@ -62,5 +62,9 @@ void           globi_message_row_set_file      (GlobiMessageRow  *self,
                                                 const char       *name,
                                                 goffset           size,
                                                 double            progress);
+/* A GlobiPay card (or any widget) inside the bubble; NULL removes it. */
+void           globi_message_row_set_card      (GlobiMessageRow  *self,
+                                                GtkWidget        *card);
+GtkWidget     *globi_message_row_get_card      (GlobiMessageRow  *self);
 
 G_END_DECLS

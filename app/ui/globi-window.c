@@ -693,3 +693,11 @@ globi_window_open_chat (GlobiWindow *self, const char *chat_id)
   globi_chats_view_open_chat (self->chats_view, chat_id);
 #endif
 }
+
+GlobiMessenger *
+globi_window_get_messenger (GlobiWindow *self)
+{
+  g_return_val_if_fail (GLOBI_IS_WINDOW (self), NULL);
+
+  return self->messenger;
+}

@@ -25,5 +25,8 @@ void         globi_window_add_toast    (GlobiWindow      *self,
 /* Shows the Chats section with that chat ("u:USER_ID" or "g:GROUP_ID") open. */
 void         globi_window_open_chat    (GlobiWindow      *self,
                                         const char       *chat_id);
+/* The signed-in account's messenger (started, live), NULL while signed out. It is a new
+ * object after each sign-in: do not keep it past a sign-out. */
+GlobiMessenger *globi_window_get_messenger (GlobiWindow  *self);
 
 G_END_DECLS

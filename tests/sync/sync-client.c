@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "globi-message-list.h"
+#include "sync-client.h"
+
+
+void
+client_free (Client *c)
+{
+  g_clear_object (&c->messenger);
+  g_clear_object (&c->session);
+  g_free (c->profile_dir);
+  g_free (c);
+}
+
+void
+start_messenger (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  c->messenger = globi_messenger_new (c->session);
+  globi_messenger_start_async (c->messenger, FALSE, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
+  g_assert_no_error (error);
+}
+
+/* A new account, or (sign_in) a new device of an existing one. */
+Client *
+client_new (CoreFixture *f, const char *username, const char *profile, gboolean sign_in)
+{
+  Client *c = g_new0 (Client, 1);
+
+  c->profile_dir = core_fixture_profile (f, profile);
+  c->session = globi_session_new (c->profile_dir);
+  if (sign_in)
+    session_sign_in (c->session, f->base_url, username, PASSWORD);
+  else
+    session_register (c->session, f->base_url, username, PASSWORD);
+  start_messenger (c);
+  return c;
+}
+
+gboolean
+wait_finish (Client *c, GAsyncResult **pending, GError **error)
+{
+  g_autoptr (GAsyncResult) result = wait_result (pending);
+
+  return globi_messenger_finish (c->messenger, result, error);
+}
+
+void
+befriend (Client *a, Client *b)
+{
+  GAsyncResult *pending = NULL;
+  g_autoptr (GError) error = NULL;
+
+  globi_messenger_request_friend_async (a->messenger, globi_session_get_user_id (b->session), "hi",
+                                        NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (a, &pending, &error));
+  g_assert_no_error (error);
+  globi_messenger_refresh_async (b->messenger, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (b, &pending, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_requests (b->messenger)), ==, 1);
+  globi_messenger_accept_friend_async (b->messenger, globi_session_get_user_id (a->session), NULL,
+                                       on_result_cb, &pending);
+  g_assert_true (wait_finish (b, &pending, &error));
+  g_assert_no_error (error);
+  globi_messenger_refresh_async (a->messenger, NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (a, &pending, &error));
+}
+
+char *
+chat_with (Client *other)
+{
+  return globi_chat_id_for_user (globi_session_get_user_id (other->session));
+}
+
+GlobiMessage *
+send_text (Client *c, const char *chat_id, const char *text)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiMessage *m;
+
+  globi_messenger_send_text_async (c->messenger, chat_id, text, NULL, NULL, NULL, on_result_cb,
+                                   &pending);
+  result = wait_result (&pending);
+  m = globi_messenger_send_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (m);
+  return m;
+}
+
+void
+flush (Client *c)
+{
+  GAsyncResult *pending = NULL;
+
+  globi_messenger_flush_async (c->messenger, NULL, on_result_cb, &pending);
+  wait_finish (c, &pending, NULL);
+}
+
+GPtrArray *
+sync_client (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  GPtrArray *messages;
+
+  globi_messenger_sync_async (c->messenger, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  messages = globi_messenger_sync_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  return messages;
+}
+
+GlobiMessage *
+message_at (GPtrArray *messages, guint i)
+{
+  return g_ptr_array_index (messages, i);
+}
+
+GlobiMessage *
+find_live (Client *c, const char *chat_id, const char *id)
+{
+  GListModel *messages =
+      globi_chat_get_messages (globi_messenger_open_chat (c->messenger, chat_id));
+
+  while (!globi_message_list_is_ready (GLOBI_MESSAGE_LIST (messages)))
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (GlobiMessage) m = NULL;
+      while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
+        {
+          g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      m = g_list_model_get_item (messages, i);
+      if (g_strcmp0 (globi_message_get_id (m), id) == 0)
+        return m; /* the model keeps it */
+    }
+  return NULL;
+}
