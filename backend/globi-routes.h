@@ -123,4 +123,11 @@ char           **globi_routes_social_string_list (JsonObject       *obj,
 const char      *globi_routes_social_id_param  (GlobiRequest       *req,
                                                 guint               index);
 
+/* globi-routes-link.c: device linking (QR login) */
+void globi_routes_link_create            (GlobiRequest *req);
+void globi_routes_link_poll              (GlobiRequest *req);
+void globi_routes_link_scan              (GlobiRequest *req);
+void globi_routes_link_approve           (GlobiRequest *req);
+void globi_routes_link_decline           (GlobiRequest *req);
+
 G_END_DECLS

@@ -97,6 +97,11 @@ static const Route routes[] = {
   /* friend cards (globi-routes-cards.c) */
   /* end of friend card routes */
   /* device linking (globi-routes-link.c) */
+  { "POST", "/v1/link/tickets", globi_routes_link_create, 0 },
+  { "POST", "/v1/link/tickets/{ticket}/poll", globi_routes_link_poll, 0 },
+  { "POST", "/v1/link/tickets/{ticket}/scan", globi_routes_link_scan, ROUTE_AUTH },
+  { "POST", "/v1/link/tickets/{ticket}/approve", globi_routes_link_approve, ROUTE_AUTH },
+  { "POST", "/v1/link/tickets/{ticket}/decline", globi_routes_link_decline, ROUTE_AUTH },
   /* end of device linking routes */
   /* wallet, payments, rates (globi-routes-wallet.c) */
   /* end of wallet routes */

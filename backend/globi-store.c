@@ -204,7 +204,21 @@ static const char *const migrations[] = {
   /* v4: friend cards (globi-store-cards.c) */
   "SELECT 'v4 friend cards';",
   /* v5: device-linking tickets (globi-store-link.c) */
-  "SELECT 'v5 device linking';",
+  "CREATE TABLE link_tickets ("
+  "  ticket_hash BLOB PRIMARY KEY,"
+  "  secret_hash BLOB NOT NULL,"
+  "  state TEXT NOT NULL,"
+  "  public_key TEXT NOT NULL,"
+  "  device_name TEXT NOT NULL,"
+  "  device_platform TEXT NOT NULL,"
+  "  address TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"
+  "  user_id TEXT REFERENCES users (id) ON DELETE CASCADE,"
+  "  scanner_device TEXT,"
+  "  payload BLOB"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX link_tickets_expiry ON link_tickets (expires_at);",
   /* v6: wallet ledger, payments, red packets, rates (globi-store-wallet.c) */
   "SELECT 'v6 wallet';",
 };
