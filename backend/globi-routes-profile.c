@@ -6,32 +6,16 @@
 #include <string.h>
 
 #include "globi-id.h"
+#include "globi-money.h"
 #include "globi-routes.h"
 #include "globi-server-private.h"
 
 #define THUMBNAIL_SIZE 256
 
-/* ISO 4217 alphabetic codes in current use. Kept here until common/ grows a money
- * module (the wallet will need exponents too); then this list moves there. */
-static const char currencies[] =
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN "
-    "BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD "
-    "FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY "
-    "KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP "
-    "MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR "
-    "RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT "
-    "TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW "
-    "ZWL";
-
 gboolean
 globi_routes_currency_is_known (const char *code)
 {
-  if (strlen (code) != 3)
-    return FALSE;
-  for (guint i = 0; i < 3; i++)
-    if (!g_ascii_isupper (code[i]))
-      return FALSE;
-  return strstr (currencies, code) != NULL;
+  return globi_currency_is_known (code);
 }
 
 static const char *
