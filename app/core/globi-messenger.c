@@ -1778,6 +1778,8 @@ typedef struct
   guint pending;
   GError *error;
   gboolean group_with_keys; /* second group attempt: distribute the group key */
+  gboolean distribute_all;  /* last attempt: to every member device, had it or not */
+  GPtrArray *distributed;   /* devices given my group key by this attempt */
   gboolean refetch;         /* the cached bundles proved stale */
   guint attempts;
   JsonNode *body; /* of POST /v1/messages, sent once the crypto state is saved */
@@ -1790,6 +1792,7 @@ deliver_free (Deliver *d)
   g_free (d->message_id);
   g_free (d->content);
   g_clear_pointer (&d->users, g_ptr_array_unref);
+  g_clear_pointer (&d->distributed, g_ptr_array_unref);
   g_clear_pointer (&d->bundles, json_array_unref);
   g_clear_pointer (&d->body, json_node_unref);
   g_clear_error (&d->error);
@@ -1850,10 +1853,54 @@ envelope (const char *device_id, const char *type, const char *ciphertext)
   return e;
 }
 
+/* The devices that have my current group key ("sent" of my_group_keys[group]); a new
+ * key (after a member left) starts with none. */
+static JsonArray *
+distributed_devices (GlobiMessenger *self, const char *group_id)
+{
+  JsonNode *node = json_object_get_member (self->my_group_keys, group_id);
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ? member_array (json_node_get_object (node), "sent")
+                                               : NULL;
+}
+
+static gboolean
+was_distributed (GlobiMessenger *self, const char *group_id, const char *device_id)
+{
+  JsonArray *sent = distributed_devices (self, group_id);
+
+  for (guint i = 0; sent != NULL && i < json_array_get_length (sent); i++)
+    if (g_strcmp0 (json_array_get_string_element (sent, i), device_id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+record_distributed (GlobiMessenger *self, const char *group_id, GPtrArray *devices)
+{
+  JsonNode *node = json_object_get_member (self->my_group_keys, group_id);
+  JsonObject *stored;
+  JsonArray *sent;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  stored = json_node_get_object (node);
+  sent = member_array (stored, "sent");
+  if (sent == NULL)
+    {
+      sent = json_array_new ();
+      json_object_set_array_member (stored, "sent", sent);
+    }
+  for (guint i = 0; i < devices->len; i++)
+    if (!was_distributed (self, group_id, g_ptr_array_index (devices, i)))
+      json_array_add_string_element (sent, g_ptr_array_index (devices, i));
+}
+
 static void
 on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
   Deliver *d = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
@@ -1865,6 +1912,9 @@ on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
        * group key: fetch again (with the key distribution) once or twice. */
       if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_STALE_DEVICES) && d->attempts < 3)
         {
+          /* The missing devices are the members' devices my key has not reached yet
+           * (new members, new devices); once that list proved not enough, everyone. */
+          d->distribute_all = d->group_with_keys;
           d->group_with_keys = TRUE;
           d->refetch = TRUE;
           deliver_fetch (g_steal_pointer (&task));
@@ -1872,6 +1922,14 @@ on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       g_task_return_error (task, g_steal_pointer (&error));
       return;
+    }
+  if (d->distributed != NULL && d->distributed->len > 0)
+    {
+      g_autoptr (JsonObject) state = NULL;
+
+      record_distributed (self, d->chat_id + 2, d->distributed);
+      state = crypto_state_snapshot (self);
+      globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
     }
   sent_at = g_new (gint64, 1);
   *sent_at =
@@ -1904,12 +1962,21 @@ my_group_key (GlobiMessenger *self, const char *group_id)
 static void
 store_my_group_key (GlobiMessenger *self, GlobiSenderKey *key)
 {
+  const char *group_id = globi_sender_key_get_group_id (key);
+  JsonNode *old = json_object_get_member (self->my_group_keys, group_id);
   JsonObject *stored = json_object_new ();
   g_autofree char *text = bytes_to_text (globi_sender_key_serialize (key));
 
   json_object_set_int_member (stored, "id", globi_sender_key_get_key_id (key));
   json_object_set_string_member (stored, "key", text);
-  json_object_set_object_member (self->my_group_keys, globi_sender_key_get_group_id (key), stored);
+  /* The devices that had this key id still have it. */
+  if (old != NULL && JSON_NODE_HOLDS_OBJECT (old) &&
+      json_object_get_int_member_with_default (json_node_get_object (old), "id", -1) ==
+          globi_sender_key_get_key_id (key) &&
+      distributed_devices (self, group_id) != NULL)
+    json_object_set_array_member (stored, "sent",
+                                  json_array_ref (distributed_devices (self, group_id)));
+  json_object_set_object_member (self->my_group_keys, group_id, stored);
 }
 
 /* Encrypts for one device with its ratchet session, starting one (X3DH) from its bundle
@@ -1983,6 +2050,8 @@ deliver_post (GTask *task)
   g_autoptr (GBytes) content = g_bytes_new (d->content, strlen (d->content));
   g_autoptr (JsonObject) state = NULL;
 
+  g_clear_pointer (&d->distributed, g_ptr_array_unref);
+  d->distributed = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; d->bundles != NULL && i < json_array_get_length (d->bundles); i++)
     {
       JsonObject *entry = json_array_get_object_element (d->bundles, i);
@@ -1996,6 +2065,8 @@ deliver_post (GTask *task)
 
       if (device == NULL || spk == NULL || g_strcmp0 (device, self->device_id) == 0)
         continue;
+      if (group && !d->distribute_all && was_distributed (self, d->chat_id + 2, device))
+        continue;
       check_identity (self, str_member (entry, "user_id"), device, identity);
       sealed = encrypt_for_device (self, str_member (entry, "user_id"), bundle,
                                    group ? distribution : content, &type, &error);
@@ -2006,6 +2077,7 @@ deliver_post (GTask *task)
         }
       if (group)
         {
+          g_ptr_array_add (d->distributed, g_strdup (device));
           /* The distribution rides in the pairwise ciphertext, its type in front. */
           g_autoptr (GBytes) inner = text_to_bytes (sealed);
           g_autoptr (GBytes) joined = globi_sender_key_envelope_join (type, inner);

@@ -148,3 +148,17 @@ find_live (Client *c, const char *chat_id, const char *id)
     }
   return NULL;
 }
+
+JsonNode *
+call (Client *c, const char *method, const char *path, const char *body_json, GError **error)
+{
+  g_autoptr (JsonNode) body = body_json ? json_from_string (body_json, NULL) : NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiClient *client = globi_session_get_client (c->session);
+
+  globi_client_call_async (client, method, path, body, GLOBI_CALL_FLAGS_AUTH, NULL, on_result_cb,
+                           &pending);
+  result = wait_result (&pending);
+  return globi_client_call_finish (client, result, error);
+}

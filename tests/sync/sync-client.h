@@ -36,4 +36,11 @@ GlobiMessage *message_at (GPtrArray *messages, guint i);
 /* The live message of that id in the chat's model (the model keeps it), NULL if none. */
 GlobiMessage *find_live (Client *c, const char *chat_id, const char *id);
 
+/* One authenticated REST call as that client (body_json may be NULL). */
+JsonNode     *call            (Client       *c,
+                               const char   *method,
+                               const char   *path,
+                               const char   *body_json,
+                               GError      **error);
+
 G_END_DECLS

@@ -92,6 +92,104 @@ test_card_round_trip (CoreFixture *f, gconstpointer data)
   g_assert_null (refused);
 }
 
+/* The unacknowledged "sender_key" events of a client's stream. */
+static guint
+count_distributions (Client *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = call (c, "GET", "/v1/events?after=0&limit=500", NULL, &error);
+  JsonArray *events;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  events = json_object_get_array_member (json_node_get_object (reply), "events");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event =
+          json_object_get_object_member (json_array_get_object_element (events, i), "event");
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "type", NULL),
+                     "sender_key") == 0)
+        n++;
+    }
+  return n;
+}
+
+static GlobiGroup *
+create_group (Client *owner, const char *name, const char *const *members)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiGroup *group;
+
+  globi_messenger_create_group_async (owner->messenger, name, members, NULL, on_result_cb,
+                                      &pending);
+  result = wait_result (&pending);
+  group = globi_messenger_group_finish (owner->messenger, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (group);
+  return group;
+}
+
+/* After a member joins, my group key goes to the new member's device only: the old
+ * members already have it. */
+static void
+test_group_key_to_missing_only (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) carol = client_new (f, "carol", "carol", FALSE);
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_bob2 = NULL;
+  g_autoptr (GPtrArray) at_carol = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  const char *members[] = { globi_session_get_user_id (bob->session), NULL };
+  const char *newcomers[] = { globi_session_get_user_id (carol->session), NULL };
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  befriend (alice, carol);
+  group = create_group (alice, "Team", members);
+  chat_id = globi_chat_id_for_group (globi_group_get_id (group));
+  m1 = send_text (alice, chat_id, "just us");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m1), ==, GLOBI_DELIVERY_STATE_SENT);
+  g_assert_cmpuint (count_distributions (bob), ==, 1);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 1);
+
+  globi_messenger_add_members_async (alice->messenger, globi_group_get_id (group), newcomers, NULL,
+                                     on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+  m2 = send_text (alice, chat_id, "welcome carol");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m2), ==, GLOBI_DELIVERY_STATE_SENT);
+  g_assert_cmpuint (count_distributions (bob), ==, 0);
+  g_assert_cmpuint (count_distributions (carol), ==, 1);
+
+  at_bob2 = sync_client (bob);
+  at_carol = sync_client (carol);
+  g_assert_cmpuint (at_bob2->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob2, 0)), ==, "welcome carol");
+  g_assert_cmpuint (at_carol->len, ==, 1);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_carol, 0)), ==, "welcome carol");
+
+  /* The record of who has the key survives a restart: nothing is sent again. */
+  g_clear_object (&alice->messenger);
+  start_messenger (alice);
+  g_clear_object (&m2);
+  m2 = send_text (alice, chat_id, "after restart");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m2), ==, GLOBI_DELIVERY_STATE_SENT);
+  g_assert_cmpuint (count_distributions (bob), ==, 0);
+  g_assert_cmpuint (count_distributions (carol), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -102,6 +200,7 @@ main (int argc, char **argv)
   g_test_add ("/globi/sync/" path, CoreFixture, NULL, core_fixture_setup, func, \
               core_fixture_teardown)
   ADD ("card/round-trip", test_card_round_trip);
+  ADD ("group/key-to-missing-only", test_group_key_to_missing_only);
 #undef ADD
   return g_test_run ();
 }

@@ -386,20 +386,6 @@ test_group_fan_out_and_removal (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (at_carol2->len, ==, 0);
 }
 
-static JsonNode *
-call (Client *c, const char *method, const char *path, const char *body_json, GError **error)
-{
-  g_autoptr (JsonNode) body = body_json ? json_from_string (body_json, NULL) : NULL;
-  g_autoptr (GAsyncResult) result = NULL;
-  GAsyncResult *pending = NULL;
-  GlobiClient *client = globi_session_get_client (c->session);
-
-  globi_client_call_async (client, method, path, body, GLOBI_CALL_FLAGS_AUTH, NULL, on_result_cb,
-                           &pending);
-  result = wait_result (&pending);
-  return globi_client_call_finish (client, result, error);
-}
-
 /* A first ratchet message (an X3DH "prekey" one) from identity to the device of bundle. */
 static char *
 forge (GlobiIdentity *identity,
