@@ -17,8 +17,8 @@ globi_event_row_free (gpointer data)
   g_free (row);
 }
 
-/* The two statements of an append, prepared once per job rather than per device: a
- * group message appends to hundreds of streams. */
+/* The two statements of an append, from the connection's statement cache: a group
+ * message appends to hundreds of streams, and every message to at least one. */
 typedef struct
 {
   sqlite3_stmt *next;
@@ -28,8 +28,8 @@ typedef struct
 static void
 appender_clear (Appender *appender)
 {
-  g_clear_pointer (&appender->next, sqlite3_finalize);
-  g_clear_pointer (&appender->insert, sqlite3_finalize);
+  g_clear_pointer (&appender->next, globi_store_release_cached);
+  g_clear_pointer (&appender->insert, globi_store_release_cached);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Appender, appender_clear)
@@ -38,17 +38,17 @@ static gboolean
 appender_init (Appender *appender, sqlite3 *db, GError **error)
 {
   /* The next seq of a device, allocated inside the caller's transaction. */
-  appender->next = globi_store_prepare (db,
-                                        "INSERT INTO streams (device_id, last_seq) VALUES (?1, 1) "
-                                        "ON CONFLICT (device_id) DO UPDATE SET last_seq = "
-                                        "last_seq + 1 RETURNING last_seq",
-                                        error);
+  appender->next = globi_store_prepare_cached (db,
+                                               "INSERT INTO streams (device_id, last_seq) "
+                                               "VALUES (?1, 1) ON CONFLICT (device_id) DO UPDATE "
+                                               "SET last_seq = last_seq + 1 RETURNING last_seq",
+                                               error);
   if (!appender->next)
     return FALSE;
-  appender->insert = globi_store_prepare (db,
-                                          "INSERT INTO events (device_id, seq, payload_id, json, "
-                                          "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                          error);
+  appender->insert = globi_store_prepare_cached (db,
+                                                 "INSERT INTO events (device_id, seq, payload_id, "
+                                                 "json, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                                 error);
   return appender->insert != NULL;
 }
 
@@ -148,8 +148,8 @@ globi_store_events_deliver (sqlite3 *db,
   if (n > 1)
     {
       /* Many readers share one copy of the JSON. */
-      g_autoptr (sqlite3_stmt) stmt =
-          globi_store_prepare (db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
+      g_autoptr (GlobiStoreCachedStmt) stmt = globi_store_prepare_cached (
+          db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
 
       if (!stmt)
         return FALSE;
@@ -190,8 +190,8 @@ globi_store_events_append_to_devices (sqlite3 *db,
   if (n > 1)
     {
       /* Many readers share one copy of the JSON. */
-      g_autoptr (sqlite3_stmt) stmt =
-          globi_store_prepare (db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
+      g_autoptr (GlobiStoreCachedStmt) stmt = globi_store_prepare_cached (
+          db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
 
       if (!stmt)
         return FALSE;
@@ -217,17 +217,17 @@ globi_store_events_active_devices (sqlite3 *db,
                                    gboolean with_keys,
                                    GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   int rc;
 
-  stmt = globi_store_prepare (db,
-                              with_keys ? "SELECT d.id FROM devices d JOIN device_keys k "
-                                          "ON k.device_id = d.id WHERE d.user_id = ?1 "
-                                          "AND d.revoked_at IS NULL ORDER BY d.id"
-                                        : "SELECT id FROM devices WHERE user_id = ?1 "
-                                          "AND revoked_at IS NULL ORDER BY id",
-                              error);
+  stmt = globi_store_prepare_cached (db,
+                                     with_keys ? "SELECT d.id FROM devices d JOIN device_keys k "
+                                                 "ON k.device_id = d.id WHERE d.user_id = ?1 "
+                                                 "AND d.revoked_at IS NULL ORDER BY d.id"
+                                               : "SELECT id FROM devices WHERE user_id = ?1 "
+                                                 "AND revoked_at IS NULL ORDER BY id",
+                                     error);
   if (!stmt)
     return NULL;
   sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_STATIC);
@@ -275,15 +275,15 @@ globi_store_events_read (sqlite3 *db,
                          GPtrArray *out_rows,
                          GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
   int rc;
 
-  stmt = globi_store_prepare (db,
-                              "SELECT e.seq, coalesce (e.json, p.json) FROM events e "
-                              "LEFT JOIN payloads p ON p.id = e.payload_id "
-                              "WHERE e.device_id = ?1 AND e.seq > ?2 AND e.created_at >= ?3 "
-                              "ORDER BY e.seq LIMIT ?4",
-                              error);
+  stmt = globi_store_prepare_cached (db,
+                                     "SELECT e.seq, coalesce (e.json, p.json) FROM events e "
+                                     "LEFT JOIN payloads p ON p.id = e.payload_id "
+                                     "WHERE e.device_id = ?1 AND e.seq > ?2 AND e.created_at >= ?3 "
+                                     "ORDER BY e.seq LIMIT ?4",
+                                     error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
@@ -309,9 +309,10 @@ globi_store_events_read (sqlite3 *db,
 gboolean
 globi_store_events_ack (sqlite3 *db, const char *device_id, gint64 seq, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  stmt = globi_store_prepare (db, "DELETE FROM events WHERE device_id = ?1 AND seq <= ?2", error);
+  stmt = globi_store_prepare_cached (db, "DELETE FROM events WHERE device_id = ?1 AND seq <= ?2",
+                                     error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);

@@ -220,7 +220,89 @@ static const char *const migrations[] = {
   ") WITHOUT ROWID;"
   "CREATE INDEX link_tickets_expiry ON link_tickets (expires_at);",
   /* v6: wallet ledger, payments, red packets, rates (globi-store-wallet.c) */
-  "SELECT 'v6 wallet';",
+  "CREATE TABLE wallets ("
+  "  user_id TEXT PRIMARY KEY,"
+  "  opened_at INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE wallet_balances ("
+  "  account TEXT NOT NULL,"
+  "  currency TEXT NOT NULL,"
+  "  minor INTEGER NOT NULL,"
+  "  PRIMARY KEY (account, currency)"
+  ") WITHOUT ROWID;"
+  /* seq orders the history and is its cursor; id is the client's idempotency key. */
+  "CREATE TABLE wallet_transactions ("
+  "  seq INTEGER PRIMARY KEY,"
+  "  id TEXT NOT NULL UNIQUE,"
+  "  kind TEXT NOT NULL,"
+  "  state TEXT NOT NULL,"
+  "  from_id TEXT,"
+  "  to_id TEXT,"
+  "  currency TEXT NOT NULL,"
+  "  minor INTEGER NOT NULL,"
+  "  to_currency TEXT,"
+  "  to_minor INTEGER,"
+  "  rate TEXT,"
+  "  rate_date TEXT,"
+  "  note TEXT NOT NULL DEFAULT '',"
+  "  chat_user TEXT,"
+  "  chat_group TEXT,"
+  "  red_packet_id TEXT,"
+  "  created_by TEXT,"
+  "  fingerprint TEXT NOT NULL DEFAULT '',"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  expires_at INTEGER"
+  ");"
+  "CREATE INDEX wallet_transactions_from ON wallet_transactions (from_id, seq);"
+  "CREATE INDEX wallet_transactions_to ON wallet_transactions (to_id, seq);"
+  "CREATE INDEX wallet_transactions_due ON wallet_transactions (expires_at)"
+  "  WHERE state = 'pending' AND expires_at IS NOT NULL;"
+  "CREATE TABLE wallet_entries ("
+  "  id INTEGER PRIMARY KEY,"
+  "  tx_seq INTEGER NOT NULL REFERENCES wallet_transactions (seq),"
+  "  account TEXT NOT NULL,"
+  "  currency TEXT NOT NULL,"
+  "  minor INTEGER NOT NULL,"
+  "  created_at INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX wallet_entries_tx ON wallet_entries (tx_seq);"
+  "CREATE TABLE wallet_pins ("
+  "  user_id TEXT PRIMARY KEY,"
+  "  hash TEXT NOT NULL,"
+  "  failures INTEGER NOT NULL DEFAULT 0,"
+  "  locked_until INTEGER NOT NULL DEFAULT 0,"
+  "  updated_at INTEGER NOT NULL"
+  ") WITHOUT ROWID;"
+  "CREATE TABLE red_packets ("
+  "  id TEXT PRIMARY KEY,"
+  "  tx_seq INTEGER NOT NULL REFERENCES wallet_transactions (seq),"
+  "  group_id TEXT NOT NULL,"
+  "  sender_id TEXT NOT NULL,"
+  "  currency TEXT NOT NULL,"
+  "  total INTEGER NOT NULL,"
+  "  count INTEGER NOT NULL,"
+  "  split TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL"
+  ");"
+  /* Shares are drawn at creation; a claim takes the next free one. */
+  "CREATE TABLE red_packet_shares ("
+  "  packet_id TEXT NOT NULL REFERENCES red_packets (id),"
+  "  idx INTEGER NOT NULL,"
+  "  minor INTEGER NOT NULL,"
+  "  claimer_id TEXT,"
+  "  claim_seq INTEGER,"
+  "  claimed_at INTEGER,"
+  "  PRIMARY KEY (packet_id, idx)"
+  ") WITHOUT ROWID;"
+  "CREATE UNIQUE INDEX red_packet_shares_claimer ON red_packet_shares (packet_id, claimer_id)"
+  "  WHERE claimer_id IS NOT NULL;"
+  "CREATE TABLE wallet_rates ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  date TEXT NOT NULL,"
+  "  json TEXT NOT NULL"
+  ");",
 };
 
 void
@@ -273,6 +355,87 @@ globi_store_step_done (sqlite3 *db, sqlite3_stmt *stmt, GError **error)
   return TRUE;
 }
 
+/* Prepared statements kept per connection, so a hot job compiles no SQL. A connection is
+ * used by one thread at a time, so only the map from connection to cache is locked. */
+static GMutex caches_lock;
+static GHashTable *caches; /* sqlite3 * → GHashTable (SQL → sqlite3_stmt) */
+
+static GHashTable *
+cache_for (sqlite3 *db)
+{
+  GHashTable *cache;
+
+  g_mutex_lock (&caches_lock);
+  if (!caches)
+    caches = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  cache = g_hash_table_lookup (caches, db);
+  if (!cache)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) sqlite3_finalize);
+      g_hash_table_insert (caches, db, cache);
+    }
+  g_mutex_unlock (&caches_lock);
+  return cache;
+}
+
+sqlite3_stmt *
+globi_store_prepare_cached (sqlite3 *db, const char *sql, GError **error)
+{
+  GHashTable *cache = cache_for (db);
+  sqlite3_stmt *stmt = g_hash_table_lookup (cache, sql);
+
+  if (stmt)
+    return stmt;
+  if (sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      globi_store_set_error (db, error);
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  g_hash_table_insert (cache, g_strdup (sql), stmt);
+  return stmt;
+}
+
+void
+globi_store_release_cached (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+/* A statement without parameters or rows (transaction control), compiled once. */
+static gboolean
+exec_cached (sqlite3 *db, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = globi_store_prepare_cached (db, sql, error);
+  int rc;
+
+  if (!stmt)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Finalizes the connection's cached statements (sqlite3_close refuses while any live). */
+static void
+close_connection (sqlite3 *db)
+{
+  if (!db)
+    return;
+  g_mutex_lock (&caches_lock);
+  if (caches)
+    g_hash_table_remove (caches, db);
+  g_mutex_unlock (&caches_lock);
+  sqlite3_close (db);
+}
+
 static sqlite3 *
 open_connection (const char *path, gboolean readonly, GError **error)
 {
@@ -284,7 +447,7 @@ open_connection (const char *path, gboolean readonly, GError **error)
     {
       g_set_error (error, GLOBI_ERROR, GLOBI_ERROR_INTERNAL, "cannot open database %s: %s", path,
                    db ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_close (db);
+      close_connection (db);
       return NULL;
     }
   sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
@@ -294,7 +457,7 @@ open_connection (const char *path, gboolean readonly, GError **error)
                          "PRAGMA synchronous = FULL;",
                          error))
     {
-      sqlite3_close (db);
+      close_connection (db);
       return NULL;
     }
   return db;
@@ -365,7 +528,7 @@ job_complete (Job *job)
 static void
 run_in_savepoint (sqlite3 *db, Job *job)
 {
-  if (!globi_store_exec (db, "SAVEPOINT job;", &job->error))
+  if (!exec_cached (db, "SAVEPOINT job", &job->error))
     return;
   job->result = job->func (db, job->data, &job->error);
   if (job->error)
@@ -373,9 +536,9 @@ run_in_savepoint (sqlite3 *db, Job *job)
       if (job->result && job->result_free)
         job->result_free (job->result);
       job->result = NULL;
-      sqlite3_exec (db, "ROLLBACK TO job;", NULL, NULL, NULL);
+      exec_cached (db, "ROLLBACK TO job", NULL);
     }
-  sqlite3_exec (db, "RELEASE job;", NULL, NULL, NULL);
+  exec_cached (db, "RELEASE job", NULL);
 }
 
 static gpointer
@@ -406,11 +569,11 @@ writer_thread (gpointer user_data)
       if (batch->len == 0)
         continue;
 
-      if (globi_store_exec (writer->db, "BEGIN IMMEDIATE;", &error))
+      if (exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
         {
           for (guint i = 0; i < batch->len; i++)
             run_in_savepoint (writer->db, g_ptr_array_index (batch, i));
-          if (!globi_store_exec (writer->db, "COMMIT;", &error))
+          if (!exec_cached (writer->db, "COMMIT", &error))
             sqlite3_exec (writer->db, "ROLLBACK;", NULL, NULL, NULL);
         }
 
@@ -428,7 +591,7 @@ writer_thread (gpointer user_data)
         }
     }
   /* Closed last, after the readers, so that it may checkpoint and remove the WAL. */
-  sqlite3_close (writer->db);
+  close_connection (writer->db);
   g_async_queue_unref (writer->queue);
   g_free (writer);
   return NULL;
@@ -443,7 +606,7 @@ close_all (GlobiStore *self)
 
   /* Each pop waits for a reader still in use to come back. */
   for (guint i = 0; i < self->n_readers; i++)
-    sqlite3_close (g_async_queue_pop (self->readers));
+    close_connection (g_async_queue_pop (self->readers));
 
   if (self->writer)
     {
@@ -461,7 +624,7 @@ close_all (GlobiStore *self)
         g_thread_join (g_steal_pointer (&self->writer));
     }
   /* Never handed to a writer thread (startup failed). */
-  g_clear_pointer (&self->writer_db, sqlite3_close);
+  g_clear_pointer (&self->writer_db, close_connection);
 }
 
 static void
@@ -573,9 +736,9 @@ run_read (GlobiStore *self, GlobiStoreFunc func, gpointer data, GError **error)
   gpointer result;
 
   /* A read is its own snapshot: several statements see one consistent state. */
-  sqlite3_exec (db, "BEGIN;", NULL, NULL, NULL);
+  exec_cached (db, "BEGIN", NULL);
   result = func (db, data, error);
-  sqlite3_exec (db, "COMMIT;", NULL, NULL, NULL);
+  exec_cached (db, "COMMIT", NULL);
   g_async_queue_push (self->readers, db);
   return result;
 }

@@ -65,6 +65,14 @@ sqlite3_stmt *globi_store_prepare    (sqlite3             *db,
                                       GError             **error);
 /* Steps a statement expected to finish (INSERT/UPDATE/DELETE); constraint violations
  * become GLOBI_ERROR_CONFLICT. */
+/* A statement compiled once per connection and kept: the caller must not finalize it but
+ * hand it back reset, best with g_autoptr (GlobiStoreCachedStmt). For the statements of
+ * hot paths whose SQL text is constant. */
+sqlite3_stmt *globi_store_prepare_cached (sqlite3         *db,
+                                          const char      *sql,
+                                          GError         **error);
+/* Resets a cached statement and clears its bindings. */
+void        globi_store_release_cached (sqlite3_stmt      *stmt);
 gboolean    globi_store_step_done    (sqlite3             *db,
                                       sqlite3_stmt        *stmt,
                                       GError             **error);
@@ -72,5 +80,8 @@ void        globi_store_set_error    (sqlite3             *db,
                                       GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+/* The same statement type, released to its cache instead of finalized. */
+typedef sqlite3_stmt GlobiStoreCachedStmt;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiStoreCachedStmt, globi_store_release_cached)
 
 G_END_DECLS

@@ -4,71 +4,71 @@
 #include "config.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "globi-base64url.h"
 #include "globi-id.h"
+#include "load-client.h"
 #include "messaging-fixture.h"
 
-/* 1:1 ingest: POST /v1/messages from several senders to their friends, with `in_flight`
- * requests outstanding; a message counts once its 201 is back, which the server sends
- * only after the transaction holding it committed (acknowledged durability). Figures,
- * not a pass/fail test. */
+/* 1:1 ingest: POST /v1/messages from several senders to their friends over `connections`
+ * keep-alive connections, one request outstanding on each; a message counts once its
+ * 201 is back, which the server sends only after the transaction holding it committed
+ * (acknowledged durability). The server is a separate process; the load comes from
+ * load-client.c. Figures, not a pass/fail test. */
 
 static int pairs = 16;
-static int in_flight = 64;
+static int connections = 64;
 static double seconds = 5.0;
 
 typedef struct
 {
   Fixture f;
+  LoadServer server;
+  LoadLoop loop;
   GPtrArray *senders;    /* Device */
   GPtrArray *recipients; /* Device */
-  SoupSession *async;
-  guint pending;
+  GPtrArray *ciphertexts;
+  GPtrArray *conns; /* LoadConn */
+  guint next;
   guint64 done;
   guint64 failed;
+  gboolean stopping;
 } Bench;
 
 static void
-on_posted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+post_one (Bench *b, LoadConn *conn)
 {
-  Bench *b = user_data;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-
-  if (body && soup_message_get_status (msg) == 201)
-    b->done++;
-  else
-    b->failed++;
-  b->pending--;
-}
-
-static void
-post_one (Bench *b, guint pair)
-{
+  guint pair = b->next++ % pairs;
   Device *from = b->senders->pdata[pair];
   Device *to = b->recipients->pdata[pair];
   g_autofree char *id = globi_id_new ();
-  g_autofree char *url = g_strconcat (b->f.base_url, "/v1/messages", NULL);
-  g_autofree char *auth = g_strconcat ("Bearer ", from->token, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
-  g_autoptr (GBytes) bytes = NULL;
-  g_autofree char *ciphertext = NULL;
-  char *body;
-  guint8 raw[200];
+  char body[1024];
+  int len;
 
-  randombytes_buf (raw, sizeof raw); /* a 200-byte ciphertext stand-in */
-  ciphertext = globi_base64url_encode (raw, sizeof raw);
-  body = g_strdup_printf ("{\"id\": \"%s\", \"to\": {\"user_id\": \"%s\"}, \"envelopes\": "
-                          "[{\"device_id\": \"%s\", \"type\": \"message\", \"ciphertext\": "
-                          "\"%s\"}]}",
-                          id, to->user_id, to->device_id, ciphertext);
-  bytes = g_bytes_new_take (body, strlen (body));
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  b->pending++;
-  soup_session_send_and_read_async (b->async, msg, G_PRIORITY_DEFAULT, NULL, on_posted_cb, b);
+  len = g_snprintf (body, sizeof body,
+                    "{\"id\":\"%s\",\"to\":{\"user_id\":\"%s\"},\"envelopes\":[{\"device_id\":"
+                    "\"%s\",\"type\":\"message\",\"ciphertext\":\"%s\"}]}",
+                    id, to->user_id, to->device_id, (char *) b->ciphertexts->pdata[pair]);
+  load_http_post (conn, "/v1/messages", from->token, body, len);
+  load_conn_flush (&b->loop, conn);
+}
+
+static void
+on_response_cb (LoadConn *conn, guint status, const char *body, gsize len, gpointer user_data)
+{
+  Bench *b = user_data;
+
+  if (status == 201)
+    b->done++;
+  else
+    {
+      if (b->failed++ == 0)
+        g_printerr ("first failure: %u %.*s\n", status, (int) MIN (len, 200), body);
+    }
+  if (!b->stopping)
+    post_one (b, conn);
 }
 
 int
@@ -78,14 +78,16 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
     { "pairs", 0, 0, G_OPTION_ARG_INT, &pairs, "Sender/recipient pairs (16)", "N" },
-    { "in-flight", 0, 0, G_OPTION_ARG_INT, &in_flight, "Concurrent POSTs (64)", "N" },
+    { "connections", 0, 0, G_OPTION_ARG_INT, &connections,
+      "Keep-alive connections, one request in flight on each (64)", "N" },
+    { "in-flight", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &connections, NULL, NULL },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Length of the run (5)", "S" },
     { NULL },
   };
   Bench b = { 0 };
   gint64 start, end;
-  guint next = 0;
-  double t;
+  double t, cpu0, cpu1;
+  double load[3] = { 0 };
 
   g_assert_cmpint (sodium_init (), >=, 0);
   g_option_context_add_main_entries (context, entries, NULL);
@@ -94,10 +96,15 @@ main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  fixture_init (&b.f);
-  fixture_start (&b.f);
+  load_raise_fd_limit ();
+  /* Before any thread exists in this process. */
+  load_server_start (&b.server, 100000);
+  b.f.base_url = g_strdup (b.server.base_url);
+  b.f.session = soup_session_new ();
   b.senders = g_ptr_array_new_with_free_func ((GDestroyNotify) device_free);
   b.recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) device_free);
+  b.ciphertexts = g_ptr_array_new_with_free_func (g_free);
+  b.conns = g_ptr_array_new_with_free_func ((GDestroyNotify) load_conn_free);
   for (int i = 0; i < pairs; i++)
     {
       g_autofree char *a = g_strdup_printf ("sender%03d", i);
@@ -108,27 +115,49 @@ main (int argc, char **argv)
       befriend (&b.f, from, to);
       g_ptr_array_add (b.senders, from);
       g_ptr_array_add (b.recipients, to);
+      g_ptr_array_add (b.ciphertexts, random_b64 (200)); /* a 200-byte ciphertext stand-in */
     }
-  b.async =
-      soup_session_new_with_options ("max-conns", in_flight, "max-conns-per-host", in_flight, NULL);
+  g_clear_object (&b.f.session);
 
+  load_loop_init (&b.loop);
+  b.loop.on_response = on_response_cb;
+  b.loop.user_data = &b;
+  for (int i = 0; i < connections; i++)
+    {
+      LoadConn *conn = load_http_connect (&b.server);
+
+      g_assert_nonnull (conn);
+      load_loop_add (&b.loop, conn);
+      g_ptr_array_add (b.conns, conn);
+    }
+
+  cpu0 = load_server_cpu_s (&b.server);
   start = g_get_monotonic_time ();
   end = start + seconds * G_USEC_PER_SEC;
+  for (guint i = 0; i < b.conns->len; i++)
+    post_one (&b, b.conns->pdata[i]);
   while (g_get_monotonic_time () < end)
-    {
-      while (b.pending < (guint) in_flight)
-        post_one (&b, next++ % pairs);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  while (b.pending > 0)
-    g_main_context_iteration (NULL, TRUE);
+    load_loop_run_once (&b.loop, 100);
+  b.stopping = TRUE;
+  for (guint i = 0; i < b.conns->len; i++)
+    while (((LoadConn *) b.conns->pdata[i])->pending > 0 &&
+           !((LoadConn *) b.conns->pdata[i])->closed)
+      load_loop_run_once (&b.loop, 100);
   t = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
+  cpu1 = load_server_cpu_s (&b.server);
+  getloadavg (load, 3);
   g_print ("1:1 ingest: %10.0f acknowledged messages/s  (%" G_GUINT64_FORMAT " in %.2f s, %d "
-           "pairs, %d in flight, %" G_GUINT64_FORMAT " failed)\n",
-           b.done / t, b.done, t, pairs, in_flight, b.failed);
-  g_clear_object (&b.async);
+           "pairs, %d connections, %" G_GUINT64_FORMAT " failed)\n"
+           "  server CPU %.0f%% of one core, %.0f µs of server CPU per message; load average "
+           "%.2f\n",
+           b.done / t, b.done, t, pairs, connections, b.failed, (cpu1 - cpu0) / t * 100,
+           b.done ? (cpu1 - cpu0) * 1e6 / b.done : 0.0, load[0]);
+  g_clear_pointer (&b.conns, g_ptr_array_unref);
+  load_loop_clear (&b.loop);
+  load_server_stop (&b.server);
   g_clear_pointer (&b.senders, g_ptr_array_unref);
   g_clear_pointer (&b.recipients, g_ptr_array_unref);
-  fixture_clear (&b.f);
+  g_clear_pointer (&b.ciphertexts, g_ptr_array_unref);
+  g_free (b.f.base_url);
   return 0;
 }
