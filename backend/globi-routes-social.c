@@ -22,6 +22,7 @@ static const GlobiField request_fields[] = {
   { "id", GLOBI_FIELD_STRING, GLOBI_FIELD_REQUIRED, 36, 36, check_id },
   { "to", GLOBI_FIELD_STRING, GLOBI_FIELD_REQUIRED, 1, 64 },
   { "greeting", GLOBI_FIELD_STRING, 0, 0, 100 },
+  { "card", GLOBI_FIELD_STRING, 0, 22, 64 },
   { NULL },
 };
 
@@ -222,6 +223,14 @@ globi_routes_send_friend_request (GlobiRequest *req)
   args->id = dup_member (body, "id");
   args->other = dup_member (body, "to");
   args->greeting = dup_member (body, "greeting");
+  args->card = dup_member (body, "card");
+  if (args->card && (!globi_routes_card_is_well_formed (args->card) || !globi_id_is_valid (args->other)))
+    {
+      globi_social_args_free (args);
+      globi_request_reply_error_code (req, GLOBI_ERROR_INVALID_FIELD,
+                                      "card: must be a friend card, with \"to\" its user id");
+      return;
+    }
   globi_routes_social_run (req, globi_store_social_send_request, args, TRUE);
 }
 

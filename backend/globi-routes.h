@@ -130,4 +130,11 @@ void globi_routes_link_scan              (GlobiRequest *req);
 void globi_routes_link_approve           (GlobiRequest *req);
 void globi_routes_link_decline           (GlobiRequest *req);
 
+/* globi-routes-cards.c: friend cards */
+void     globi_routes_get_my_card          (GlobiRequest *req);
+void     globi_routes_reset_my_card        (GlobiRequest *req);
+void     globi_routes_resolve_card         (GlobiRequest *req);
+/* 22–64 characters of base64url (what POST /v1/friends/requests accepts as "card"). */
+gboolean globi_routes_card_is_well_formed  (const char   *card);
+
 G_END_DECLS

@@ -95,6 +95,9 @@ static const Route routes[] = {
   { "GET", "/v1/attachments/{hash}", globi_routes_get_attachment, ROUTE_AUTH },
   /* end of messaging routes */
   /* friend cards (globi-routes-cards.c) */
+  { "GET", "/v1/me/card", globi_routes_get_my_card, ROUTE_AUTH },
+  { "POST", "/v1/me/card/reset", globi_routes_reset_my_card, ROUTE_AUTH },
+  { "GET", "/v1/cards/{user_id}/{card}", globi_routes_resolve_card, ROUTE_AUTH },
   /* end of friend card routes */
   /* device linking (globi-routes-link.c) */
   { "POST", "/v1/link/tickets", globi_routes_link_create, 0 },

@@ -10,6 +10,7 @@
 #include "globi-routes.h"
 #include "globi-store-accounts.h"
 #include "globi-store-events.h"
+#include "globi-store-cards.h"
 #include "globi-store-social.h"
 
 #define GROUP_COLUMNS                                                              \
@@ -34,6 +35,7 @@ globi_social_args_free (gpointer data)
   g_free (args->id);
   g_free (args->other);
   g_free (args->greeting);
+  g_free (args->card);
   g_free (args->name);
   g_free (args->announcement);
   g_free (args->remark);
@@ -446,8 +448,12 @@ globi_store_social_send_request (sqlite3 *db, gpointer data, GError **error)
 
   if (!(target = load_user (db, target_id, error)))
     return NULL;
+  /* A friend card is the owner's invitation: it stands in for a shared friend, but
+   * "nobody" means nobody. */
+  if (args->card && !globi_store_cards_is_current (db, target_id, args->card))
+    return fail_null (error, GLOBI_ERROR_NOT_FOUND, "card: not valid (it may have been reset)");
   if (g_str_equal (target->who_can_add, "nobody") ||
-      (g_str_equal (target->who_can_add, "friends_of_friends") &&
+      (g_str_equal (target->who_can_add, "friends_of_friends") && !args->card &&
        !share_a_friend (db, args->user_id, target_id)))
     return fail_null (error, GLOBI_ERROR_FORBIDDEN,
                       "this user does not accept friend requests from you");

@@ -22,6 +22,7 @@ typedef struct
   char *id;               /* request id or group id (client ids on creation) */
   char *other;            /* "to" (a user id or username), or the user a route acts on */
   char *greeting;
+  char *card;             /* a friend card of "other" (lets a request past discoverable) */
   char *name;
   char *announcement;
   char *remark;           /* NULL: unchanged */

@@ -202,7 +202,11 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (group_id, sender_device, key_id, recipient_device)"
   ") WITHOUT ROWID;",
   /* v4: friend cards (globi-store-cards.c) */
-  "SELECT 'v4 friend cards';",
+  "CREATE TABLE friend_cards ("
+  "  user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,"
+  "  card TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL"
+  ") WITHOUT ROWID;",
   /* v5: device-linking tickets (globi-store-link.c) */
   "CREATE TABLE link_tickets ("
   "  ticket_hash BLOB PRIMARY KEY,"
