@@ -33,6 +33,10 @@
 #define RETRY_MIN_SECONDS 1
 #define RETRY_MAX_SECONDS 60
 #define SEARCH_LIMIT      200
+/* Typing: "true" again at most every 3 s while typing goes on; shown for 5 s unless
+ * refreshed (a lost "false" must not leave someone typing forever). */
+#define TYPING_RESEND_US (3 * G_USEC_PER_SEC)
+#define TYPING_EXPIRY_MS 5000
 
 enum
 {
@@ -79,9 +83,11 @@ struct _GlobiMessenger
   GListStore *requests;
   GListStore *outgoing;
   GListStore *groups;
-  GHashTable *chat_index; /* chat id → GlobiChat (owned by the store) */
-  GHashTable *live;       /* message id → GlobiMessage (weak) */
-  GHashTable *usernames;  /* user id → username */
+  GHashTable *chat_index;    /* chat id → GlobiChat (owned by the store) */
+  GHashTable *live;          /* message id → GlobiMessage (weak) */
+  GHashTable *usernames;     /* user id → username */
+  GHashTable *typing_sent;   /* chat id → monotonic µs of my last "typing: true" */
+  GHashTable *typing_expiry; /* "CHAT_ID USER_ID" → GSource id clearing their typing */
 
   GlobiStreamState stream_state;
   gboolean live_wanted;
@@ -365,6 +371,30 @@ forget_message_cb (gpointer data, GObject *where_the_object_was)
 }
 
 static void
+show_typing (GlobiMessenger *self, const char *chat_id, const char *user_id, gboolean typing);
+
+/* Forgets who is typing (and the timers that would clear it). */
+static void
+clear_typing (GlobiMessenger *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (self->typing_expiry == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->typing_expiry);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_auto (GStrv) parts = g_strsplit (key, " ", 2);
+
+      g_source_remove (GPOINTER_TO_UINT (value));
+      if (g_strv_length (parts) == 2 && g_hash_table_lookup (self->chat_index, parts[0]))
+        globi_chat_set_typing (g_hash_table_lookup (self->chat_index, parts[0]), parts[1], FALSE);
+      g_hash_table_iter_remove (&iter);
+    }
+}
+
+static void
 globi_messenger_dispose (GObject *object)
 {
   GlobiMessenger *self = GLOBI_MESSENGER (object);
@@ -373,6 +403,7 @@ globi_messenger_dispose (GObject *object)
 
   globi_messenger_stop (self);
   g_clear_handle_id (&self->retry_source, g_source_remove);
+  clear_typing (self);
   if (self->live != NULL)
     {
       g_hash_table_iter_init (&iter, self->live);
@@ -414,6 +445,8 @@ globi_messenger_finalize (GObject *object)
   g_clear_pointer (&self->chat_index, g_hash_table_unref);
   g_clear_pointer (&self->live, g_hash_table_unref);
   g_clear_pointer (&self->usernames, g_hash_table_unref);
+  g_clear_pointer (&self->typing_sent, g_hash_table_unref);
+  g_clear_pointer (&self->typing_expiry, g_hash_table_unref);
   g_clear_pointer (&self->flush_waiters, g_ptr_array_unref);
 
   G_OBJECT_CLASS (globi_messenger_parent_class)->finalize (object);
@@ -465,6 +498,8 @@ globi_messenger_init (GlobiMessenger *self)
   self->chat_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->usernames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->typing_expiry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->known_identities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->bundle_cache =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) json_array_unref);
@@ -2077,10 +2112,11 @@ deliver_post (GTask *task)
         }
       if (group)
         {
-          g_ptr_array_add (d->distributed, g_strdup (device));
           /* The distribution rides in the pairwise ciphertext, its type in front. */
           g_autoptr (GBytes) inner = text_to_bytes (sealed);
           g_autoptr (GBytes) joined = globi_sender_key_envelope_join (type, inner);
+
+          g_ptr_array_add (d->distributed, g_strdup (device));
 
           g_free (sealed);
           sealed = bytes_to_text (g_steal_pointer (&joined));
@@ -3671,6 +3707,8 @@ on_batch_committed_cb (GObject *source, GAsyncResult *result, gpointer user_data
       globi_chat_append_message (chat, m);
       if (!globi_message_get_outgoing (m))
         {
+          /* Their message is what they were typing. */
+          show_typing (self, globi_message_get_chat_id (m), globi_message_get_sender_id (m), FALSE);
           globi_chat_set_unread_count (chat, globi_chat_get_unread_count (chat) + 1);
           g_signal_emit (self, signals[SIGNAL_MESSAGE_RECEIVED], 0, chat, m);
         }
@@ -4057,8 +4095,8 @@ on_stream_message_cb (SoupWebsocketConnection *ws, int type, GBytes *message, gp
       chat_id = str_member (chat, "group_id")
                     ? globi_chat_id_for_group (str_member (chat, "group_id"))
                     : globi_chat_id_for_user (user_id);
-      globi_chat_set_typing (ensure_chat (self, chat_id), user_id,
-                             json_object_get_boolean_member_with_default (frame, "typing", FALSE));
+      show_typing (self, chat_id, user_id,
+                   json_object_get_boolean_member_with_default (frame, "typing", FALSE));
     }
 }
 
@@ -4278,22 +4316,104 @@ globi_messenger_mark_read (GlobiMessenger *self, GlobiChat *chat)
     }
 }
 
+typedef struct
+{
+  GlobiMessenger *self; /* not a reference: dispose removes the source */
+  char *chat_id;
+  char *user_id;
+} TypingExpiry;
+
+static void
+typing_expiry_free (gpointer data)
+{
+  TypingExpiry *t = data;
+
+  g_free (t->chat_id);
+  g_free (t->user_id);
+  g_free (t);
+}
+
+static gboolean
+on_typing_expired_cb (gpointer data)
+{
+  TypingExpiry *t = data;
+  g_autofree char *key = g_strconcat (t->chat_id, " ", t->user_id, NULL);
+  GlobiChat *chat = g_hash_table_lookup (t->self->chat_index, t->chat_id);
+
+  g_hash_table_remove (t->self->typing_expiry, key);
+  if (chat != NULL)
+    globi_chat_set_typing (chat, t->user_id, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Someone's typing as the stream said, cleared after TYPING_EXPIRY_MS without news. */
+static void
+show_typing (GlobiMessenger *self, const char *chat_id, const char *user_id, gboolean typing)
+{
+  g_autofree char *key = g_strconcat (chat_id, " ", user_id, NULL);
+  guint source = GPOINTER_TO_UINT (g_hash_table_lookup (self->typing_expiry, key));
+  GlobiChat *chat;
+
+  if (source != 0)
+    {
+      g_source_remove (source);
+      g_hash_table_remove (self->typing_expiry, key);
+    }
+  if (typing)
+    {
+      TypingExpiry *t = g_new0 (TypingExpiry, 1);
+
+      t->self = self;
+      t->chat_id = g_strdup (chat_id);
+      t->user_id = g_strdup (user_id);
+      source = g_timeout_add_full (G_PRIORITY_DEFAULT, TYPING_EXPIRY_MS, on_typing_expired_cb, t,
+                                   typing_expiry_free);
+      g_hash_table_insert (self->typing_expiry, g_steal_pointer (&key), GUINT_TO_POINTER (source));
+      globi_chat_set_typing (ensure_chat (self, chat_id), user_id, TRUE);
+    }
+  else if ((chat = g_hash_table_lookup (self->chat_index, chat_id)) != NULL)
+    globi_chat_set_typing (chat, user_id, FALSE);
+}
+
 void
 globi_messenger_set_typing (GlobiMessenger *self, GlobiChat *chat, gboolean typing)
 {
-  g_autoptr (JsonObject) frame = json_object_new ();
-  JsonObject *target = json_object_new ();
+  g_autoptr (JsonObject) frame = NULL;
+  JsonObject *target;
+  const char *chat_id;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *last;
 
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (GLOBI_IS_CHAT (chat));
+  chat_id = globi_chat_get_id (chat);
+  last = g_hash_table_lookup (self->typing_sent, chat_id);
+  /* "true" is refreshed every TYPING_RESEND_US while typing goes on (the other side
+   * forgets it after TYPING_EXPIRY_MS); "false" only follows a "true". */
+  if (typing && last != NULL && now - *last < TYPING_RESEND_US)
+    return;
+  if (!typing && last == NULL)
+    return;
+  if (typing)
+    {
+      last = g_new (gint64, 1);
+      *last = now;
+      g_hash_table_insert (self->typing_sent, g_strdup (chat_id), last);
+    }
+  else
+    g_hash_table_remove (self->typing_sent, chat_id);
+  if (!self->typing_indicators)
+    return;
   /* Typing frames travel on the WebSocket stream only (never stored). */
+  frame = json_object_new ();
+  target = json_object_new ();
   json_object_set_string_member (
       target, globi_chat_get_kind (chat) == GLOBI_CHAT_KIND_GROUP ? "group_id" : "user_id",
       globi_chat_get_peer_id (chat));
   json_object_set_string_member (frame, "type", "typing");
   json_object_set_object_member (frame, "chat", target);
   json_object_set_boolean_member (frame, "typing", typing);
-  if (self->typing_indicators)
-    stream_send (self, frame);
+  stream_send (self, frame);
 }
 
 void
@@ -4353,6 +4473,8 @@ globi_messenger_set_typing_indicators (GlobiMessenger *self, gboolean enabled)
   if (self->typing_indicators == !!enabled)
     return;
   self->typing_indicators = !!enabled;
+  if (!enabled)
+    clear_typing (self);
   save_setting (self, KEY_TYPING, enabled);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TYPING_INDICATORS]);
 }

@@ -614,7 +614,22 @@ sync_chat_title (GlobiChatsView *self)
   adw_window_title_set_title (self->chat_title, globi_chat_get_title (self->chat));
   gtk_widget_set_visible (self->info_button,
                           globi_chat_get_kind (self->chat) == GLOBI_CHAT_KIND_GROUP);
-  adw_window_title_set_subtitle (self->chat_title, typing && typing[0] ? _ ("typing…") : NULL);
+  if (!typing || !typing[0])
+    adw_window_title_set_subtitle (self->chat_title, NULL);
+  else if (globi_chat_get_kind (self->chat) == GLOBI_CHAT_KIND_DIRECT)
+    adw_window_title_set_subtitle (self->chat_title, _ ("typing…"));
+  else if (typing[1])
+    adw_window_title_set_subtitle (self->chat_title, _ ("Several people are typing…"));
+  else
+    {
+      /* In a group, who. */
+      GlobiContact *contact = globi_messenger_find_contact (self->messenger, typing[0]);
+      const char *name = contact ? globi_contact_get_name (contact)
+                                 : globi_messenger_lookup_username (self->messenger, typing[0]);
+      g_autofree char *label = g_strdup_printf (_ ("%s is typing…"), name ? name : _ ("Someone"));
+
+      adw_window_title_set_subtitle (self->chat_title, label);
+    }
 }
 
 static void

@@ -190,6 +190,103 @@ test_group_key_to_missing_only (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (count_distributions (carol), ==, 0);
 }
 
+/* Restarts c's messenger with the live stream and waits until it is caught up. */
+static void
+go_live (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_messenger_start_async (c->messenger, TRUE, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
+  g_assert_no_error (error);
+  while (globi_messenger_get_stream_state (c->messenger) != GLOBI_STREAM_STATE_ONLINE)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+is_typing (GlobiChat *chat, const char *user_id)
+{
+  const char *const *typing = globi_chat_get_typing (chat);
+
+  return typing != NULL && g_strv_contains (typing, user_id);
+}
+
+static void
+wait_typing (GlobiChat *chat, const char *user_id, gboolean typing)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (is_typing (chat, user_id) != typing && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (is_typing (chat, user_id), ==, typing);
+}
+
+static void
+on_received_cb (GlobiMessenger *messenger, GlobiChat *chat, GlobiMessage *message, gpointer data)
+{
+  g_ptr_array_add (data, g_object_ref (message));
+}
+
+static void
+wait_for_count (GPtrArray *received, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (received->len < n && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (received->len, ==, n);
+}
+
+/* Typing travels on the stream: shown, cleared by "false" or by their message, and
+ * neither shown nor sent with the setting off. */
+static void
+test_typing_relay (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) received = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  const char *alice_id = globi_session_get_user_id (alice->session);
+  GlobiChat *at_alice;
+  GlobiChat *at_bob;
+
+  befriend (alice, bob);
+  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (on_received_cb), received);
+  go_live (alice);
+  go_live (bob);
+  at_alice = globi_messenger_open_chat (alice->messenger, to_bob);
+  at_bob = globi_messenger_open_chat (bob->messenger, to_alice);
+
+  globi_messenger_set_typing (alice->messenger, at_alice, TRUE);
+  wait_typing (at_bob, alice_id, TRUE);
+  globi_messenger_set_typing (alice->messenger, at_alice, FALSE);
+  wait_typing (at_bob, alice_id, FALSE);
+
+  /* Her message ends her typing on Bob's side. */
+  globi_messenger_set_typing (alice->messenger, at_alice, TRUE);
+  wait_typing (at_bob, alice_id, TRUE);
+  g_object_unref (send_text (alice, to_bob, "there"));
+  flush (alice);
+  wait_for_count (received, 1);
+  g_assert_false (is_typing (at_bob, alice_id));
+  globi_messenger_set_typing (alice->messenger, at_alice, FALSE);
+
+  /* Bob turns typing indicators off: Alice's typing, which reaches him before her next
+   * message on the same stream, is not shown. */
+  globi_messenger_set_typing_indicators (bob->messenger, FALSE);
+  globi_messenger_set_typing (alice->messenger, at_alice, TRUE);
+  g_object_unref (send_text (alice, to_bob, "again"));
+  flush (alice);
+  wait_for_count (received, 2);
+  g_assert_false (is_typing (at_bob, alice_id));
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,6 +298,7 @@ main (int argc, char **argv)
               core_fixture_teardown)
   ADD ("card/round-trip", test_card_round_trip);
   ADD ("group/key-to-missing-only", test_group_key_to_missing_only);
+  ADD ("typing/relay", test_typing_relay);
 #undef ADD
   return g_test_run ();
 }
