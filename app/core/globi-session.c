@@ -1283,3 +1283,32 @@ globi_session_flush_finish (GlobiSession *self, GAsyncResult *result, GError **e
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* A sign-in whose Tokens reply came another way (device linking, globi-device-link.c):
+ * the session takes and stores them exactly as after a password sign-in. */
+void
+globi_session_adopt_tokens_async (GlobiSession *self,
+                                  const char *server_url,
+                                  JsonNode *tokens,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (GLOBI_IS_SESSION (self));
+  g_return_if_fail (server_url != NULL);
+  g_return_if_fail (tokens != NULL);
+
+  task = session_task_new (self, globi_session_adopt_tokens_async, cancellable, callback,
+                           user_data);
+  prepare_server (self, task, server_url);
+  handle_tokens_reply (self, task, tokens, NULL);
+}
+
+gboolean
+globi_session_adopt_tokens_finish (GlobiSession *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -174,4 +174,16 @@ gboolean  globi_session_flush_finish           (GlobiSession        *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 
+/* Signs in with a Tokens reply (docs/protocol.md) obtained another way, e.g. by device
+ * linking: stored like a password sign-in. */
+void      globi_session_adopt_tokens_async     (GlobiSession        *self,
+                                                const char          *server_url,
+                                                JsonNode            *tokens,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean  globi_session_adopt_tokens_finish    (GlobiSession        *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+
 G_END_DECLS
