@@ -137,4 +137,23 @@ void     globi_routes_resolve_card         (GlobiRequest *req);
 /* 22–64 characters of base64url (what POST /v1/friends/requests accepts as "card"). */
 gboolean globi_routes_card_is_well_formed  (const char   *card);
 
+/* globi-routes-wallet.c: GlobiPay (docs/protocol.md, "Wallet") */
+void globi_routes_wallet_start           (GlobiServer  *server);
+void globi_routes_get_wallet             (GlobiRequest *req);
+void globi_routes_put_wallet_pin         (GlobiRequest *req);
+void globi_routes_create_transfer        (GlobiRequest *req);
+void globi_routes_accept_transfer        (GlobiRequest *req);
+void globi_routes_decline_transfer       (GlobiRequest *req);
+void globi_routes_create_request         (GlobiRequest *req);
+void globi_routes_pay_request            (GlobiRequest *req);
+void globi_routes_decline_request        (GlobiRequest *req);
+void globi_routes_create_red_packet      (GlobiRequest *req);
+void globi_routes_claim_red_packet       (GlobiRequest *req);
+void globi_routes_get_red_packet         (GlobiRequest *req);
+void globi_routes_create_payment         (GlobiRequest *req);
+void globi_routes_refund_payment         (GlobiRequest *req);
+void globi_routes_list_transactions      (GlobiRequest *req);
+void globi_routes_get_transaction        (GlobiRequest *req);
+void globi_routes_get_rates              (GlobiRequest *req);
+
 G_END_DECLS

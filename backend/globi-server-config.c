@@ -75,6 +75,10 @@ static const KeyInfo keys[] = {
     N_ ("Days an unacknowledged event is kept for its device (30)") },
   { "limits", "max-attachment-bytes", KEY_SIZE, FIELD (max_attachment_bytes), 1024,
     G_GUINT64_CONSTANT (1) << 32, N_ ("Largest encrypted attachment in bytes (26214400)") },
+  { "wallet", "rates-url", KEY_STRING, FIELD (rates_url), 0, 0,
+    N_ ("URL of an ECB-format euro reference-rate feed (none: the built-in snapshot)") },
+  { "wallet", "rates-refresh-minutes", KEY_UINT, FIELD (rates_refresh_minutes), 1, 10080,
+    N_ ("How often the rates feed is fetched, in minutes (60)") },
   { "limits", "shutdown-timeout-seconds", KEY_UINT, FIELD (shutdown_timeout_seconds), 0, 3600,
     N_ ("How long SIGTERM waits for requests in flight, in seconds (10)") },
 };
@@ -201,6 +205,7 @@ globi_server_config_new (void)
   config->shutdown_timeout_seconds = 10;
   config->envelope_retention_days = 30;
   config->max_attachment_bytes = 25 * 1024 * 1024;
+  config->rates_refresh_minutes = 60;
   return config;
 }
 
@@ -395,6 +400,7 @@ globi_server_config_parse_args (GlobiServerConfig *config, int *argc, char ***ar
   g_autofree char *tls_key = NULL;
   g_autofree char *issuer = NULL;
   g_autofree char *log_level = NULL;
+  g_autofree char *rates_url = NULL;
   g_autofree char *description = describe_config_file ();
   g_auto (GStrv) assignments = NULL;
   int port = -1;
@@ -416,6 +422,8 @@ globi_server_config_parse_args (GlobiServerConfig *config, int *argc, char ***ar
       N_ ("Public base URL, used as the access tokens' issuer"), N_ ("URL") },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
       N_ ("error, warning, message, info or debug"), N_ ("LEVEL") },
+    { "rates-url", 0, 0, G_OPTION_ARG_STRING, &rates_url,
+      N_ ("Fetch currency rates from this ECB-format feed"), N_ ("URL") },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &assignments,
       N_ ("Set any configuration key (repeatable)"), N_ ("GROUP.KEY=VALUE") },
     { NULL },
@@ -427,7 +435,10 @@ globi_server_config_parse_args (GlobiServerConfig *config, int *argc, char ***ar
 
   g_option_context_set_summary (context,
                                 _ ("The GlobiChat server: accounts, profiles and messages over "
-                                   "HTTP and WebSocket, with its data in one directory."));
+                                   "HTTP and WebSocket, with its data in one directory.\n\n"
+                                   "“globichat-server audit --data DIR” checks every GlobiPay "
+                                   "ledger invariant in DIR's database (read-only) and exits "
+                                   "non-zero naming each violation."));
   g_option_context_set_description (context, description);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
@@ -470,6 +481,9 @@ globi_server_config_parse_args (GlobiServerConfig *config, int *argc, char ***ar
                       G_OPTION_ERROR_BAD_VALUE, error))
         return FALSE;
   }
+  if (rates_url != NULL && !set_value (config, find_key ("wallet", "rates-url"), rates_url,
+                                       G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, error))
+    return FALSE;
 
   return TRUE;
 }

@@ -34,6 +34,9 @@ typedef struct
   guint    shutdown_timeout_seconds; /* 10: how long SIGTERM waits for in-flight requests */
   guint    envelope_retention_days; /* 30: unacknowledged events are dropped after this */
   gsize    max_attachment_bytes;    /* 25 MiB: POST /v1/attachments body limit */
+  /* [wallet] */
+  char    *rates_url;               /* ECB-format rates feed; NULL: the built-in snapshot only */
+  guint    rates_refresh_minutes;   /* 60 */
 } GlobiServerConfig;
 
 GlobiServerConfig *globi_server_config_new        (void);

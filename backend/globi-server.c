@@ -107,6 +107,22 @@ static const Route routes[] = {
   { "POST", "/v1/link/tickets/{ticket}/decline", globi_routes_link_decline, ROUTE_AUTH },
   /* end of device linking routes */
   /* wallet, payments, rates (globi-routes-wallet.c) */
+  { "GET", "/v1/wallet", globi_routes_get_wallet, ROUTE_AUTH },
+  { "PUT", "/v1/wallet/pin", globi_routes_put_wallet_pin, ROUTE_AUTH },
+  { "POST", "/v1/wallet/transfers", globi_routes_create_transfer, ROUTE_AUTH },
+  { "POST", "/v1/wallet/transfers/{id}/accept", globi_routes_accept_transfer, ROUTE_AUTH },
+  { "POST", "/v1/wallet/transfers/{id}/decline", globi_routes_decline_transfer, ROUTE_AUTH },
+  { "POST", "/v1/wallet/requests", globi_routes_create_request, ROUTE_AUTH },
+  { "POST", "/v1/wallet/requests/{id}/pay", globi_routes_pay_request, ROUTE_AUTH },
+  { "POST", "/v1/wallet/requests/{id}/decline", globi_routes_decline_request, ROUTE_AUTH },
+  { "POST", "/v1/wallet/red-packets", globi_routes_create_red_packet, ROUTE_AUTH },
+  { "POST", "/v1/wallet/red-packets/{id}/claim", globi_routes_claim_red_packet, ROUTE_AUTH },
+  { "GET", "/v1/wallet/red-packets/{id}", globi_routes_get_red_packet, ROUTE_AUTH },
+  { "POST", "/v1/wallet/payments", globi_routes_create_payment, ROUTE_AUTH },
+  { "POST", "/v1/wallet/payments/{id}/refund", globi_routes_refund_payment, ROUTE_AUTH },
+  { "GET", "/v1/wallet/transactions", globi_routes_list_transactions, ROUTE_AUTH },
+  { "GET", "/v1/wallet/transactions/{id}", globi_routes_get_transaction, ROUTE_AUTH },
+  { "GET", "/v1/rates", globi_routes_get_rates, ROUTE_AUTH },
   /* end of wallet routes */
 };
 

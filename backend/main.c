@@ -8,7 +8,51 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "globi-routes.h"
 #include "globi-server.h"
+#include "globi-store-wallet.h"
+
+/* globichat-server audit --data DIR: the ledger's invariants, read-only, while the server
+ * may be running (WAL readers do not block it). 0: healthy, 1: violations, 2: unreadable. */
+static int
+run_audit (const GlobiServerConfig *config)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GString) report = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  sqlite3 *db = NULL;
+  gint64 violations;
+  gint64 started = g_get_monotonic_time ();
+
+  if (!config->data_dir)
+    {
+      g_printerr ("globichat-server audit: --data DIR is required\n");
+      return 2;
+    }
+  path = g_build_filename (config->data_dir, "globichat.db", NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) ||
+      sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    {
+      g_printerr ("globichat-server audit: cannot open %s\n", path);
+      sqlite3_close (db);
+      return 2;
+    }
+  sqlite3_busy_timeout (db, 5000);
+  sqlite3_exec (db, "BEGIN;", NULL, NULL, NULL);
+  violations = globi_store_wallet_audit (db, report, &error);
+  sqlite3_exec (db, "COMMIT;", NULL, NULL, NULL);
+  sqlite3_close (db);
+  if (violations < 0)
+    {
+      g_printerr ("globichat-server audit: %s (is %s a GlobiChat database with a wallet?)\n",
+                  error->message, path);
+      return 2;
+    }
+  g_print ("%s", report->str);
+  g_print ("audit took %.3f s: %s\n", (g_get_monotonic_time () - started) / 1e6,
+           violations == 0 ? "ledger OK" : "LEDGER BROKEN");
+  return violations == 0 ? 0 : 1;
+}
 
 static GLogLevelFlags max_level = G_LOG_LEVEL_MESSAGE;
 
@@ -103,6 +147,8 @@ main (int argc, char **argv)
       g_printerr ("globichat-server: %s\n", error->message);
       return 2;
     }
+  if (argc == 2 && g_str_equal (argv[1], "audit"))
+    return run_audit (config);
   if (argc > 1)
     {
       g_printerr ("globichat-server: unexpected argument %s (see --help)\n", argv[1]);
@@ -117,6 +163,9 @@ main (int argc, char **argv)
       g_printerr ("globichat-server: %s\n", error->message);
       return 1;
     }
+
+  /* Rates refresh and expiry sweeps run from the start, not from the first wallet call. */
+  globi_routes_wallet_start (server);
 
   loop = g_main_loop_new (NULL, FALSE);
   app.loop = loop;
