@@ -172,6 +172,9 @@ open_db (const char *path, GError **error)
       sqlite3_close (db);
       return NULL;
     }
+  /* A messenger of the same profile that is still closing (its last jobs finishing) may
+   * hold the write lock for a moment: wait for it rather than fail. */
+  sqlite3_busy_timeout (db, 10000);
   if (!exec (db,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
              "PRAGMA foreign_keys = ON;",
@@ -761,9 +764,10 @@ globi_cache_set_values_finish (GlobiCache *self, GAsyncResult *result, GError **
 
 typedef struct
 {
-  GlobiMessage *message;
+  GlobiMessage *message; /* NULL for a control entry */
   char *request;
   char *message_id;
+  char *chat_id;
   GlobiDeliveryState state;
   gint64 sent_at;
 } OutboxData;
@@ -774,6 +778,7 @@ outbox_data_free (OutboxData *data)
   g_clear_object (&data->message);
   g_clear_pointer (&data->request, g_free);
   g_clear_pointer (&data->message_id, g_free);
+  g_clear_pointer (&data->chat_id, g_free);
   g_free (data);
 }
 
@@ -786,7 +791,8 @@ enqueue_func (sqlite3 *db, gpointer user_data, GError **error)
 
   if (!exec (db, "BEGIN IMMEDIATE", error))
     return NULL;
-  if (!insert_message (db, data->message, &is_new, error) || !bump_chat (db, data->message, error))
+  if (data->message != NULL && (!insert_message (db, data->message, &is_new, error) ||
+                                !bump_chat (db, data->message, error)))
     goto rollback;
   stmt = prepare (db,
                   "INSERT OR IGNORE INTO outbox (message_id, chat_id, request) "
@@ -794,8 +800,8 @@ enqueue_func (sqlite3 *db, gpointer user_data, GError **error)
                   error);
   if (stmt == NULL)
     goto rollback;
-  bind_text (stmt, 1, globi_message_get_id (data->message));
-  bind_text (stmt, 2, globi_message_get_chat_id (data->message));
+  bind_text (stmt, 1, data->message ? globi_message_get_id (data->message) : data->message_id);
+  bind_text (stmt, 2, data->message ? globi_message_get_chat_id (data->message) : data->chat_id);
   bind_text (stmt, 3, data->request);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -843,6 +849,25 @@ globi_cache_enqueue_async (GlobiCache *self,
              NULL, cancellable, callback, user_data);
 }
 
+void
+globi_cache_enqueue_control_async (GlobiCache *self,
+                                   const char *id,
+                                   const char *chat_id,
+                                   const char *request_json,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  OutboxData *data = g_new0 (OutboxData, 1);
+
+  g_return_if_fail (GLOBI_IS_CACHE (self));
+  data->message_id = g_strdup (id);
+  data->chat_id = g_strdup (chat_id);
+  data->request = g_strdup (request_json);
+  queue_job (self, globi_cache_enqueue_async, enqueue_func, data, (GDestroyNotify) outbox_data_free,
+             NULL, cancellable, callback, user_data);
+}
+
 gboolean
 globi_cache_enqueue_finish (GlobiCache *self, GAsyncResult *result, GError **error)
 {
@@ -858,8 +883,9 @@ list_outbox_func (sqlite3 *db, gpointer user_data, GError **error)
   int rc;
 
   stmt = prepare (db,
-                  "SELECT o.message_id, o.chat_id, o.request FROM outbox o "
-                  "JOIN messages m ON m.id = o.message_id WHERE m.state = ?1 ORDER BY o.seq",
+                  "SELECT o.message_id, o.chat_id, o.request, m.id IS NULL FROM outbox o "
+                  "LEFT JOIN messages m ON m.id = o.message_id "
+                  "WHERE m.id IS NULL OR m.state = ?1 ORDER BY o.seq",
                   error);
   if (stmt == NULL)
     return NULL;
@@ -870,6 +896,7 @@ list_outbox_func (sqlite3 *db, gpointer user_data, GError **error)
       json_object_set_string_member (row, "id", (const char *) sqlite3_column_text (stmt, 0));
       json_object_set_string_member (row, "chat_id", (const char *) sqlite3_column_text (stmt, 1));
       json_object_set_string_member (row, "request", (const char *) sqlite3_column_text (stmt, 2));
+      json_object_set_boolean_member (row, "control", sqlite3_column_int (stmt, 3));
       g_ptr_array_add (rows, row);
     }
   if (rc != SQLITE_DONE)
@@ -1040,6 +1067,75 @@ globi_cache_update_message_finish (GlobiCache *self, GAsyncResult *result, GErro
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/* read up to the end */
+
+static gpointer
+mark_read_func (sqlite3 *db, gpointer user_data, GError **error)
+{
+  const char *chat_id = user_data;
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (sqlite3_stmt) select = NULL;
+  g_autoptr (sqlite3_stmt) update = NULL;
+  int rc;
+
+  if (!exec (db, "BEGIN IMMEDIATE", error))
+    return NULL;
+  select = prepare (db,
+                    "SELECT id FROM messages WHERE chat_id = ?1 AND outgoing = 0 AND state < ?2 "
+                    "AND kind != ?3 ORDER BY seq",
+                    error);
+  update = prepare (db,
+                    "UPDATE messages SET state = ?2 WHERE chat_id = ?1 AND outgoing = 0 "
+                    "AND state < ?2 AND kind != ?3",
+                    error);
+  if (select == NULL || update == NULL)
+    goto rollback;
+  bind_text (select, 1, chat_id);
+  sqlite3_bind_int (select, 2, GLOBI_DELIVERY_STATE_READ);
+  sqlite3_bind_int (select, 3, GLOBI_MESSAGE_KIND_SYSTEM);
+  while ((rc = sqlite3_step (select)) == SQLITE_ROW)
+    g_ptr_array_add (ids, g_strdup ((const char *) sqlite3_column_text (select, 0)));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (db, error);
+      goto rollback;
+    }
+  bind_text (update, 1, chat_id);
+  sqlite3_bind_int (update, 2, GLOBI_DELIVERY_STATE_READ);
+  sqlite3_bind_int (update, 3, GLOBI_MESSAGE_KIND_SYSTEM);
+  if (sqlite3_step (update) != SQLITE_DONE)
+    {
+      set_sqlite_error (db, error);
+      goto rollback;
+    }
+  if (!exec (db, "COMMIT", error))
+    goto rollback;
+  return g_steal_pointer (&ids);
+
+rollback:
+  exec (db, "ROLLBACK", NULL);
+  return NULL;
+}
+
+void
+globi_cache_mark_read_async (GlobiCache *self,
+                             const char *chat_id,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_return_if_fail (GLOBI_IS_CACHE (self));
+  queue_job (self, globi_cache_mark_read_async, mark_read_func, g_strdup (chat_id), g_free,
+             (GDestroyNotify) g_ptr_array_unref, cancellable, callback, user_data);
+}
+
+GPtrArray *
+globi_cache_mark_read_finish (GlobiCache *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* reading messages */

@@ -85,7 +85,17 @@ void        globi_cache_enqueue_async        (GlobiCache          *self,
 gboolean    globi_cache_enqueue_finish       (GlobiCache          *self,
                                               GAsyncResult        *result,
                                               GError             **error);
-/* The outbox, oldest first: GPtrArray of JsonObject {"id", "chat_id", "request"}. */
+/* A control entry (an edit, deletion, reaction or receipt: no message row of its own)
+ * in the same outbox, sent in order with the messages; finish with enqueue_finish. */
+void        globi_cache_enqueue_control_async (GlobiCache         *self,
+                                               const char         *id,
+                                               const char         *chat_id,
+                                               const char         *request_json,
+                                               GCancellable       *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer            user_data);
+/* The outbox, oldest first: GPtrArray of JsonObject {"id", "chat_id", "request",
+ * "control"}: PENDING messages and every control entry. */
 void        globi_cache_list_outbox_async    (GlobiCache          *self,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,
@@ -115,6 +125,17 @@ void        globi_cache_update_message_async (GlobiCache          *self,
 gboolean    globi_cache_update_message_finish (GlobiCache         *self,
                                                GAsyncResult       *result,
                                                GError            **error);
+
+/* Marks every incoming message of a chat READ; returns the ids it changed (GPtrArray of
+ * strings, oldest first) for the read receipt. */
+void        globi_cache_mark_read_async      (GlobiCache          *self,
+                                              const char          *chat_id,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+GPtrArray  *globi_cache_mark_read_finish     (GlobiCache          *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
 
 /* Number of messages in a chat. */
 void        globi_cache_count_messages_async (GlobiCache          *self,

@@ -86,6 +86,7 @@ struct _GlobiMessenger
   GHashTable *chat_index;    /* chat id → GlobiChat (owned by the store) */
   GHashTable *live;          /* message id → GlobiMessage (weak) */
   GHashTable *usernames;     /* user id → username */
+  GHashTable *verified;      /* user id → "1": safety number compared (until a key change) */
   GHashTable *typing_sent;   /* chat id → monotonic µs of my last "typing: true" */
   GHashTable *typing_expiry; /* "CHAT_ID USER_ID" → GSource id clearing their typing */
 
@@ -446,6 +447,7 @@ globi_messenger_finalize (GObject *object)
   g_clear_pointer (&self->live, g_hash_table_unref);
   g_clear_pointer (&self->usernames, g_hash_table_unref);
   g_clear_pointer (&self->typing_sent, g_hash_table_unref);
+  g_clear_pointer (&self->verified, g_hash_table_unref);
   g_clear_pointer (&self->typing_expiry, g_hash_table_unref);
   g_clear_pointer (&self->flush_waiters, g_ptr_array_unref);
 
@@ -499,6 +501,7 @@ globi_messenger_init (GlobiMessenger *self)
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->usernames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->verified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_expiry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->known_identities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->bundle_cache =
@@ -742,6 +745,8 @@ apply_friends (GlobiMessenger *self, JsonObject *reply)
           contact = g_object_ref (existing);
         }
       remember_username (self, globi_contact_get_user (contact));
+      globi_contact_set_verified (
+          contact, g_hash_table_contains (self->verified, globi_contact_get_user_id (contact)));
       g_ptr_array_add (items, contact);
     }
   /* g_ptr_array_sort passes pointers to the items. */
@@ -1362,10 +1367,11 @@ globi_messenger_create_invite_finish (GlobiMessenger *self, GAsyncResult *result
 #define KEY_SESSIONS      "ratchet.sessions"
 #define KEY_READ_RECEIPTS "setting.read_receipts"
 #define KEY_TYPING        "setting.typing_indicators"
+#define KEY_VERIFIED      "contacts.verified"
 
 static const char *const state_keys[] = { KEY_DEVICE_KEYS, KEY_PUBLISHED,     KEY_IDENTITIES,
                                           KEY_GROUP_KEYS,  KEY_MY_GROUP_KEYS, KEY_READ_RECEIPTS,
-                                          KEY_TYPING,      KEY_SESSIONS };
+                                          KEY_TYPING,      KEY_SESSIONS,      KEY_VERIFIED };
 
 static JsonObject *
 parse_object (const char *text)
@@ -1449,6 +1455,12 @@ crypto_state_snapshot (GlobiMessenger *self)
     json_object_set_string_member (state, KEY_DEVICE_KEYS, e);
   json_object_set_string_member (state, KEY_GROUP_KEYS, b);
   json_object_set_string_member (state, KEY_MY_GROUP_KEYS, c);
+  {
+    g_autoptr (JsonObject) verified = object_from_table (self->verified);
+    g_autofree char *f = object_to_string (verified);
+
+    json_object_set_string_member (state, KEY_VERIFIED, f);
+  }
   return state;
 }
 
@@ -1718,6 +1730,7 @@ on_state_value_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (JsonObject) identities = NULL;
   g_autoptr (JsonObject) group_keys = NULL;
   g_autoptr (JsonObject) sessions = NULL;
+  g_autoptr (JsonObject) verified = NULL;
   JsonObject *mine;
 
   if (error != NULL)
@@ -1738,6 +1751,8 @@ on_state_value_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   table_from_object (self->group_keys, group_keys);
   sessions = parse_object (g_hash_table_lookup (s->values, KEY_SESSIONS));
   table_from_object (self->sessions, sessions);
+  verified = parse_object (g_hash_table_lookup (s->values, KEY_VERIFIED));
+  table_from_object (self->verified, verified);
   mine = parse_object (g_hash_table_lookup (s->values, KEY_MY_GROUP_KEYS));
   if (mine != NULL)
     {
@@ -1872,6 +1887,8 @@ check_identity (GlobiMessenger *self,
 
       if (contact != NULL)
         globi_contact_set_verified (contact, FALSE);
+      /* Saved with the next state write (the batch that saw the new key). */
+      g_hash_table_remove (self->verified, user_id);
       add_system_message (self, chat_id, _ ("Safety number changed"));
       g_signal_emit (self, signals[SIGNAL_KEY_CHANGED], 0, user_id);
     }
@@ -2380,7 +2397,8 @@ typedef struct
 {
   GlobiMessenger *self;
   char *message_id;
-  GPtrArray *rows; /* the outbox as listed; sent in order before listing again */
+  gboolean control; /* an edit, deletion, reaction or receipt */
+  GPtrArray *rows;  /* the outbox as listed; sent in order before listing again */
   guint index;
 } PumpStep;
 
@@ -2452,6 +2470,10 @@ on_outbox_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   state = sent_at > 0 ? GLOBI_DELIVERY_STATE_SENT : GLOBI_DELIVERY_STATE_FAILED;
   if (error != NULL)
     g_debug ("Message failed for good: %s", error->message);
+  /* A control entry that cannot go (the chat is gone, a block) is dropped: nothing
+   * shows it for a retry. */
+  if (step->control)
+    state = GLOBI_DELIVERY_STATE_SENT;
   if (live != NULL)
     {
       if (sent_at > 0)
@@ -2498,6 +2520,7 @@ pump_start_step (GlobiMessenger *self, GPtrArray *rows, guint index)
 
   step->self = g_object_ref (self);
   step->message_id = g_strdup (str_member (row, "id"));
+  step->control = json_object_get_boolean_member_with_default (row, "control", FALSE);
   step->rows = g_ptr_array_ref (rows);
   step->index = index;
   if (request == NULL)
@@ -3121,37 +3144,49 @@ globi_messenger_retry_message (GlobiMessenger *self, GlobiMessage *message)
 }
 
 /* Control messages (edit, delete, reactions, receipts): encrypted like any message, not
- * shown as one; sent at once, not through the durable outbox. */
+ * shown as one; they go through the durable outbox (their id is the idempotency key), in
+ * order with the messages they refer to, and survive a crash or restart. */
 
 static void
-on_control_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+on_control_enqueued_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
   g_autoptr (GError) error = NULL;
 
-  if (deliver_finish (GLOBI_MESSENGER (source), result, &error) == 0)
+  if (!globi_cache_enqueue_finish (GLOBI_CACHE (source), result, &error))
     {
-      if (task != NULL)
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_debug ("A control message was not sent: %s", error->message);
+      g_warning ("Could not queue a control message: %s", error->message);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (task != NULL)
-    g_task_return_boolean (task, TRUE);
+  pump_outbox (self);
+  g_task_return_boolean (task, TRUE);
 }
 
-/* task may be NULL (receipts). */
+/* callback may be NULL (receipts). */
 static void
-send_control (GlobiMessenger *self, const char *chat_id, JsonObject *content, GTask *task)
+send_control (GlobiMessenger *self,
+              const char *chat_id,
+              JsonObject *content,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data,
+              gpointer source_tag)
 {
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_autofree char *id = globi_id_new ();
   g_autofree char *text = NULL;
+  g_autoptr (JsonObject) request = json_object_new ();
+  g_autofree char *request_text = NULL;
 
+  g_task_set_source_tag (task, source_tag);
   json_object_set_string_member (content, "id", id);
   text = content_text (content);
-  deliver_async (self, chat_id, id, text, task ? g_task_get_cancellable (task) : NULL,
-                 on_control_delivered_cb, task);
+  json_object_set_string_member (request, "content", text);
+  request_text = object_to_string (request);
+  globi_cache_enqueue_control_async (self->cache, id, chat_id, request_text, cancellable,
+                                     on_control_enqueued_cb, task);
 }
 
 void
@@ -3162,22 +3197,20 @@ globi_messenger_edit_async (GlobiMessenger *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (JsonObject) content = new_content ("edit", "");
 
-  g_task_set_source_tag (task, globi_messenger_edit_async);
   if (!globi_message_get_outgoing (message))
     {
-      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
-                               _ ("Only your own messages can be edited"));
-      g_object_unref (task);
+      g_task_report_new_error (self, callback, user_data, globi_messenger_edit_async, GLOBI_ERROR,
+                               GLOBI_ERROR_FORBIDDEN, _ ("Only your own messages can be edited"));
       return;
     }
   globi_message_set_text (message, text, g_get_real_time () / 1000);
   globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
   json_object_set_string_member (content, "target", globi_message_get_id (message));
   json_object_set_string_member (content, "text", text);
-  send_control (self, globi_message_get_chat_id (message), content, task);
+  send_control (self, globi_message_get_chat_id (message), content, cancellable, callback,
+                user_data, globi_messenger_edit_async);
 }
 
 void
@@ -3187,23 +3220,22 @@ globi_messenger_delete_async (GlobiMessenger *self,
                               GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (JsonObject) content = new_content ("delete", "");
 
-  g_task_set_source_tag (task, globi_messenger_delete_async);
   if (!globi_message_get_outgoing (message) ||
       g_get_real_time () / 1000 - globi_message_get_sent_at (message) > DELETE_WINDOW_MS)
     {
-      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
+      g_task_report_new_error (self, callback, user_data, globi_messenger_delete_async, GLOBI_ERROR,
+                               GLOBI_ERROR_FORBIDDEN,
                                _ ("Only your own messages of the last 24 hours can be deleted"));
-      g_object_unref (task);
       return;
     }
   globi_message_set_kind (message, GLOBI_MESSAGE_KIND_DELETED);
   globi_message_set_text (message, NULL, globi_message_get_edited_at (message));
   globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
   json_object_set_string_member (content, "target", globi_message_get_id (message));
-  send_control (self, globi_message_get_chat_id (message), content, task);
+  send_control (self, globi_message_get_chat_id (message), content, cancellable, callback,
+                user_data, globi_messenger_delete_async);
 }
 
 /* reactions JSON {"emoji": [user ids]}: sets or clears user's reaction. */
@@ -3254,18 +3286,17 @@ globi_messenger_react_async (GlobiMessenger *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (JsonObject) content = new_content ("react", "");
   g_autofree char *reactions =
       apply_reaction (globi_message_get_reactions (message), self->user_id, emoji);
 
-  g_task_set_source_tag (task, globi_messenger_react_async);
   globi_message_set_reactions (message, reactions);
   globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
   json_object_set_string_member (content, "target", globi_message_get_id (message));
   if (emoji != NULL)
     json_object_set_string_member (content, "emoji", emoji);
-  send_control (self, globi_message_get_chat_id (message), content, task);
+  send_control (self, globi_message_get_chat_id (message), content, cancellable, callback,
+                user_data, globi_messenger_react_async);
 }
 
 /* Receiving */
@@ -3678,7 +3709,7 @@ send_receipts (GlobiMessenger *self, GPtrArray *inserted)
       g_autofree char *chat_id = globi_chat_id_for_user (key);
       json_object_set_string_member (content, "state", "delivered");
       json_object_set_array_member (content, "ids", json_array_ref (value));
-      send_control (self, chat_id, content, NULL);
+      send_control (self, chat_id, content, NULL, NULL, NULL, send_receipts);
     }
 }
 
@@ -4293,27 +4324,70 @@ globi_messenger_stop (GlobiMessenger *self)
 
 /* Chat state */
 
+#define RECEIPT_MAX_IDS 500
+
+typedef struct
+{
+  GlobiMessenger *self;
+  char *chat_id;
+} MarkRead;
+
+static void
+on_marked_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MarkRead *m = user_data;
+  GlobiMessenger *self = m->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) ids = globi_cache_mark_read_finish (GLOBI_CACHE (source), result, &error);
+
+  if (ids == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Could not mark a chat read: %s", error->message);
+      goto out;
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      GlobiMessage *live = g_hash_table_lookup (self->live, g_ptr_array_index (ids, i));
+      if (live != NULL)
+        globi_message_set_state (live, GLOBI_DELIVERY_STATE_READ);
+    }
+  /* One receipt names every message read, not only the last (in pieces of at most
+   * RECEIPT_MAX_IDS); groups get none. */
+  if (!self->read_receipts || !g_str_has_prefix (m->chat_id, "u:"))
+    goto out;
+  for (guint start = 0; start < ids->len; start += RECEIPT_MAX_IDS)
+    {
+      g_autoptr (JsonObject) content = new_content ("receipt", "");
+      JsonArray *array = json_array_new ();
+
+      for (guint i = start; i < MIN (ids->len, start + RECEIPT_MAX_IDS); i++)
+        json_array_add_string_element (array, g_ptr_array_index (ids, i));
+      json_object_set_string_member (content, "state", "read");
+      json_object_set_array_member (content, "ids", array);
+      send_control (self, m->chat_id, content, NULL, NULL, NULL, globi_messenger_mark_read);
+    }
+out:
+  g_object_unref (m->self);
+  g_free (m->chat_id);
+  g_free (m);
+}
+
 void
 globi_messenger_mark_read (GlobiMessenger *self, GlobiChat *chat)
 {
-  GlobiMessage *last;
+  MarkRead *m;
 
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
   if (globi_chat_get_unread_count (chat) == 0)
     return;
   globi_chat_set_unread_count (chat, 0);
   globi_messenger_save_chat (self, chat);
-  last = globi_chat_get_last_message (chat);
-  if (self->read_receipts && last != NULL && !globi_message_get_outgoing (last) &&
-      globi_chat_get_kind (chat) == GLOBI_CHAT_KIND_DIRECT)
-    {
-      g_autoptr (JsonObject) content = new_content ("receipt", "");
-      JsonArray *ids = json_array_new ();
-      json_array_add_string_element (ids, globi_message_get_id (last));
-      json_object_set_string_member (content, "state", "read");
-      json_object_set_array_member (content, "ids", ids);
-      send_control (self, globi_chat_get_id (chat), content, NULL);
-    }
+  m = g_new0 (MarkRead, 1);
+  m->self = g_object_ref (self);
+  m->chat_id = g_strdup (globi_chat_get_id (chat));
+  globi_cache_mark_read_async (self->cache, globi_chat_get_id (chat), self->cancellable,
+                               on_marked_read_cb, m);
 }
 
 typedef struct
@@ -4526,7 +4600,108 @@ globi_messenger_search_finish (GlobiMessenger *self, GAsyncResult *result, GErro
 }
 
 /* Safety numbers: per contact, over all of my devices' identity keys and all of theirs
- * (as the server lists them), so that both ends compute the same number. */
+ * (sorted by device id, as the server lists them), so that both ends compute the same
+ * number. The keys come from what is known already (the bundles last fetched, else the
+ * ratchet sessions); only a user with neither is fetched, and those bundles are kept for
+ * the next send, so their one-time prekeys serve the sessions they were handed out for. */
+
+typedef struct
+{
+  char *device_id;
+  GBytes *key;
+} DeviceKey;
+
+static void
+device_key_free (gpointer data)
+{
+  DeviceKey *k = data;
+
+  g_free (k->device_id);
+  g_bytes_unref (k->key);
+  g_free (k);
+}
+
+static int
+compare_device_keys (gconstpointer a, gconstpointer b)
+{
+  const DeviceKey *x = *(const DeviceKey *const *) a;
+  const DeviceKey *y = *(const DeviceKey *const *) b;
+
+  return g_strcmp0 (x->device_id, y->device_id);
+}
+
+static void
+add_device_key (GPtrArray *keys, const char *device_id, GBytes *key)
+{
+  DeviceKey *k;
+
+  if (device_id == NULL || key == NULL || g_bytes_get_size (key) != GLOBI_KEY_SIZE)
+    return;
+  for (guint i = 0; i < keys->len; i++)
+    if (g_strcmp0 (((DeviceKey *) g_ptr_array_index (keys, i))->device_id, device_id) == 0)
+      return;
+  k = g_new0 (DeviceKey, 1);
+  k->device_id = g_strdup (device_id);
+  k->key = g_bytes_ref (key);
+  g_ptr_array_add (keys, k);
+}
+
+/* The identity keys of a user's devices, concatenated in device id order; NULL when none
+ * is known without asking the server. */
+static GBytes *
+known_identity_keys (GlobiMessenger *self, const char *user_id, JsonArray *bundles)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (device_key_free);
+  g_autoptr (GByteArray) joined = g_byte_array_new ();
+  gboolean mine = g_strcmp0 (user_id, self->user_id) == 0;
+
+  if (bundles == NULL)
+    bundles = g_hash_table_lookup (self->bundle_cache, user_id);
+  for (guint i = 0; bundles != NULL && i < json_array_get_length (bundles); i++)
+    {
+      JsonObject *bundle = json_array_get_object_element (bundles, i);
+      g_autoptr (GBytes) key = text_to_bytes (str_member (bundle, "identity_key"));
+
+      add_device_key (keys, str_member (bundle, "device_id"), key);
+    }
+  if (keys->len == 0)
+    {
+      GHashTableIter iter;
+      gpointer device, state_text;
+
+      g_hash_table_iter_init (&iter, self->sessions);
+      while (g_hash_table_iter_next (&iter, &device, &state_text))
+        {
+          g_autoptr (GBytes) state = text_to_bytes (state_text);
+          g_autoptr (GlobiRatchetSession) session =
+              state ? globi_ratchet_session_new_from_bytes (state, NULL) : NULL;
+          g_autoptr (GBytes) key = NULL;
+
+          if (session == NULL ||
+              g_strcmp0 (globi_ratchet_session_get_remote_user_id (session), user_id) != 0)
+            continue;
+          key =
+              g_bytes_new (globi_ratchet_session_get_remote_identity_key (session), GLOBI_KEY_SIZE);
+          add_device_key (keys, device, key);
+        }
+      /* My own list always holds this device: a device I have no session with has
+       * had nothing from me yet, so it knows no number of mine either. */
+      if (keys->len == 0 && !mine)
+        return NULL;
+    }
+  if (mine)
+    {
+      g_autoptr (GBytes) key =
+          g_bytes_new (globi_identity_get_public_key (self->keys), GLOBI_KEY_SIZE);
+      add_device_key (keys, self->device_id, key);
+    }
+  g_ptr_array_sort (keys, compare_device_keys);
+  for (guint i = 0; i < keys->len; i++)
+    g_byte_array_append (joined,
+                         g_bytes_get_data (((DeviceKey *) g_ptr_array_index (keys, i))->key, NULL),
+                         GLOBI_KEY_SIZE);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&joined));
+}
 
 typedef struct
 {
@@ -4542,61 +4717,17 @@ safety_number_free (SafetyNumber *sn)
   g_free (sn);
 }
 
-/* The identity keys of a GET /v1/keys/{user_id} reply, concatenated. */
-static GBytes *
-identity_keys_of (JsonNode *reply)
-{
-  JsonArray *devices = member_array (json_node_get_object (reply), "devices");
-  g_autoptr (GByteArray) keys = g_byte_array_new ();
-
-  for (guint i = 0; devices != NULL && i < json_array_get_length (devices); i++)
-    {
-      const char *key = str_member (json_array_get_object_element (devices, i), "identity_key");
-      g_autoptr (GBytes) raw = text_to_bytes (key);
-
-      if (raw != NULL && g_bytes_get_size (raw) == GLOBI_KEY_SIZE)
-        g_byte_array_append (keys, g_bytes_get_data (raw, NULL), GLOBI_KEY_SIZE);
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&keys));
-}
+static void safety_number_step (GTask *task);
 
 static void
 on_safety_bundles_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GTask) task = user_data;
-  GlobiMessenger *self = g_task_get_source_object (task);
-  SafetyNumber *sn = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
-  g_autoptr (GBytes) theirs = NULL;
-
-  if (reply == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  theirs = identity_keys_of (reply);
-  if (g_bytes_get_size (theirs) == 0)
-    {
-      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
-                               _ ("This contact has no keys yet"));
-      return;
-    }
-  g_task_return_pointer (
-      task, globi_safety_number_format_devices (sn->mine, self->user_id, theirs, sn->user_id),
-      g_free);
-}
-
-static void
-on_safety_mine_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
   GTask *task = user_data;
   GlobiMessenger *self = g_task_get_source_object (task);
-  SafetyNumber *sn = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
-  g_autofree char *escaped = g_uri_escape_string (sn->user_id, NULL, TRUE);
-  g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
+  JsonArray *devices = reply ? member_array (json_node_get_object (reply), "devices") : NULL;
+  const char *user_id = reply ? str_member (json_node_get_object (reply), "user_id") : NULL;
 
   if (reply == NULL)
     {
@@ -4604,13 +4735,43 @@ on_safety_mine_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_object_unref (task);
       return;
     }
-  sn->mine = identity_keys_of (reply);
-  if (g_bytes_get_size (sn->mine) == 0)
+  if (devices == NULL || json_array_get_length (devices) == 0 || user_id == NULL)
     {
-      /* Not listed yet: this device's own key still counts. */
-      g_bytes_unref (sn->mine);
-      sn->mine = g_bytes_new (globi_identity_get_public_key (self->keys), GLOBI_KEY_SIZE);
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("This contact has no keys yet"));
+      g_object_unref (task);
+      return;
     }
+  g_hash_table_insert (self->bundle_cache, g_strdup (user_id), json_array_ref (devices));
+  safety_number_step (task);
+}
+
+/* Takes task: my keys, then theirs, each known or fetched once. */
+static void
+safety_number_step (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  SafetyNumber *sn = g_task_get_task_data (task);
+  g_autoptr (GBytes) theirs = NULL;
+  const char *missing;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+
+  if (sn->mine == NULL)
+    sn->mine = known_identity_keys (self, self->user_id, NULL);
+  if (sn->mine != NULL)
+    theirs = known_identity_keys (self, sn->user_id, NULL);
+  if (sn->mine != NULL && theirs != NULL)
+    {
+      g_task_return_pointer (
+          task, globi_safety_number_format_devices (sn->mine, self->user_id, theirs, sn->user_id),
+          g_free);
+      g_object_unref (task);
+      return;
+    }
+  missing = sn->mine == NULL ? self->user_id : sn->user_id;
+  escaped = g_uri_escape_string (missing, NULL, TRUE);
+  path = g_strconcat ("/v1/keys/", escaped, NULL);
   api (self, "GET", path, NULL, g_task_get_cancellable (task), on_safety_bundles_cb, task);
 }
 
@@ -4622,8 +4783,6 @@ globi_messenger_safety_number_async (GlobiMessenger *self,
                                      gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *escaped = self->user_id ? g_uri_escape_string (self->user_id, NULL, TRUE) : NULL;
-  g_autofree char *path = g_strconcat ("/v1/keys/", escaped, NULL);
   SafetyNumber *sn = g_new0 (SafetyNumber, 1);
 
   g_task_set_source_tag (task, globi_messenger_safety_number_async);
@@ -4636,7 +4795,7 @@ globi_messenger_safety_number_async (GlobiMessenger *self,
       g_object_unref (task);
       return;
     }
-  api (self, "GET", path, NULL, cancellable, on_safety_mine_cb, task);
+  safety_number_step (task);
 }
 
 char *
@@ -4651,11 +4810,20 @@ globi_messenger_set_verified (GlobiMessenger *self, const char *user_id, gboolea
 {
   GlobiContact *contact = globi_messenger_find_contact (self, user_id);
   g_autoptr (JsonObject) values = json_object_new ();
-  g_autofree char *key = g_strconcat ("verified.", user_id, NULL);
+  g_autoptr (JsonObject) table = NULL;
+  g_autofree char *text = NULL;
 
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (user_id != NULL);
   if (contact != NULL)
     globi_contact_set_verified (contact, verified);
-  json_object_set_string_member (values, key, verified ? "1" : "0");
+  if (verified)
+    g_hash_table_insert (self->verified, g_strdup (user_id), g_strdup ("1"));
+  else
+    g_hash_table_remove (self->verified, user_id);
+  table = object_from_table (self->verified);
+  text = object_to_string (table);
+  json_object_set_string_member (values, KEY_VERIFIED, text);
   globi_cache_set_values_async (self->cache, values, NULL, on_cache_done_cb, NULL);
 }
 

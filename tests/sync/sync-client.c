@@ -162,3 +162,16 @@ call (Client *c, const char *method, const char *path, const char *body_json, GE
   result = wait_result (&pending);
   return globi_client_call_finish (client, result, error);
 }
+
+void
+restart_server (CoreFixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (f->base_url, G_URI_FLAGS_NONE, &error);
+
+  g_assert_no_error (error);
+  core_fixture_stop (f);
+  f->config->port = g_uri_get_port (uri);
+  f->thread = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+}

@@ -43,4 +43,7 @@ JsonNode     *call            (Client       *c,
                                const char   *body_json,
                                GError      **error);
 
+/* Stops the server and starts a new one on the same port and data. */
+void          restart_server  (CoreFixture  *f);
+
 G_END_DECLS

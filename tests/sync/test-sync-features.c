@@ -287,6 +287,166 @@ test_typing_relay (CoreFixture *f, gconstpointer data)
   globi_messenger_stop (bob->messenger);
 }
 
+/* Reading a chat sends one receipt for every message read, not only the last. */
+static void
+test_receipts_up_to_last_read (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_alice = NULL;
+  GlobiMessage *last;
+
+  befriend (alice, bob);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("note %u", i);
+      g_ptr_array_add (sent, send_text (alice, to_bob, text));
+    }
+  flush (alice);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 3);
+  last = find_live (bob, to_alice, globi_message_get_id (g_ptr_array_index (sent, 2)));
+  globi_messenger_mark_read (bob->messenger, globi_messenger_open_chat (bob->messenger, to_alice));
+  /* The receipt is queued once the cache marked the messages read. */
+  while (globi_message_get_state (last) != GLOBI_DELIVERY_STATE_READ)
+    g_main_context_iteration (NULL, TRUE);
+  flush (bob);
+  at_alice = sync_client (alice);
+  g_assert_cmpuint (at_alice->len, ==, 0);
+  for (guint i = 0; i < sent->len; i++)
+    g_assert_cmpint (globi_message_get_state (g_ptr_array_index (sent, i)), ==,
+                     GLOBI_DELIVERY_STATE_READ);
+}
+
+/* An edit and a reaction made while the server is down wait in the outbox, survive the
+ * app's end, and arrive once. */
+static void
+test_control_outbox_survives_restart (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (GPtrArray) first = NULL;
+  g_autoptr (GPtrArray) second = NULL;
+  g_autoptr (GPtrArray) third = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *expected = NULL;
+  GlobiMessage *at_bob;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  m = send_text (alice, to_bob, "draft");
+  flush (alice);
+  first = sync_client (bob);
+  g_assert_cmpuint (first->len, ==, 1);
+
+  core_fixture_stop (f);
+  globi_messenger_edit_async (alice->messenger, m, "final", NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+  globi_messenger_react_async (alice->messenger, m, "🎉", NULL, on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+  flush (alice);
+  g_clear_object (&alice->messenger);
+  restart_server (f);
+
+  start_messenger (alice);
+  flush (alice);
+  second = sync_client (bob);
+  g_assert_cmpuint (second->len, ==, 0);
+  at_bob = find_live (bob, to_alice, globi_message_get_id (m));
+  g_assert_nonnull (at_bob);
+  g_assert_cmpstr (globi_message_get_text (at_bob), ==, "final");
+  expected = g_strdup_printf ("{\"🎉\":[\"%s\"]}", globi_session_get_user_id (alice->session));
+  g_assert_cmpstr (globi_message_get_reactions (at_bob), ==, expected);
+
+  /* Nothing is sent twice: a new start finds an empty outbox. */
+  g_clear_object (&alice->messenger);
+  start_messenger (alice);
+  flush (alice);
+  third = sync_client (bob);
+  g_assert_cmpuint (third->len, ==, 0);
+  g_assert_cmpuint (count_distributions (bob), ==, 0);
+}
+
+/* A safety number comes from the keys already known: it takes no one-time prekey. */
+static void
+test_safety_number_keeps_prekeys (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_alice = chat_with (alice);
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) before = NULL;
+  g_autoptr (JsonNode) after = NULL;
+  GAsyncResult *pending = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result2 = NULL;
+
+  befriend (alice, bob);
+  g_object_unref (send_text (alice, to_bob, "hi"));
+  flush (alice);
+  g_ptr_array_unref (sync_client (bob));
+  g_object_unref (send_text (bob, to_alice, "hello"));
+  flush (bob);
+  g_ptr_array_unref (sync_client (alice));
+  /* A new start of each: nothing but the stored sessions is known. */
+  g_clear_object (&alice->messenger);
+  start_messenger (alice);
+  g_clear_object (&bob->messenger);
+  start_messenger (bob);
+
+  before = call (bob, "GET", "/v1/keys/count", NULL, &error);
+  g_assert_no_error (error);
+  globi_messenger_safety_number_async (alice->messenger, globi_session_get_user_id (bob->session),
+                                       NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  at_alice = globi_messenger_safety_number_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  globi_messenger_safety_number_async (bob->messenger, globi_session_get_user_id (alice->session),
+                                       NULL, on_result_cb, &pending);
+  result2 = wait_result (&pending);
+  at_bob = globi_messenger_safety_number_finish (bob->messenger, result2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (at_alice, ==, at_bob);
+  after = call (bob, "GET", "/v1/keys/count", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (after), "one_time_prekeys"),
+                   ==,
+                   json_object_get_int_member (json_node_get_object (before), "one_time_prekeys"));
+}
+
+/* A contact marked verified is still verified after a restart. */
+static void
+test_verified_reloaded (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  const char *bob_id = globi_session_get_user_id (bob->session);
+  GlobiContact *contact;
+
+  befriend (alice, bob);
+  contact = globi_messenger_find_contact (alice->messenger, bob_id);
+  g_assert_nonnull (contact);
+  g_assert_false (globi_contact_get_verified (contact));
+  globi_messenger_set_verified (alice->messenger, bob_id, TRUE);
+  g_clear_object (&alice->messenger);
+  start_messenger (alice);
+  contact = globi_messenger_find_contact (alice->messenger, bob_id);
+  g_assert_nonnull (contact);
+  g_assert_true (globi_contact_get_verified (contact));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,6 +459,10 @@ main (int argc, char **argv)
   ADD ("card/round-trip", test_card_round_trip);
   ADD ("group/key-to-missing-only", test_group_key_to_missing_only);
   ADD ("typing/relay", test_typing_relay);
+  ADD ("receipts/up-to-last-read", test_receipts_up_to_last_read);
+  ADD ("outbox/controls-survive-restart", test_control_outbox_survives_restart);
+  ADD ("e2ee/safety-number-keeps-prekeys", test_safety_number_keeps_prekeys);
+  ADD ("contacts/verified-reloaded", test_verified_reloaded);
 #undef ADD
   return g_test_run ();
 }
