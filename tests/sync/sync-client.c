@@ -175,3 +175,15 @@ restart_server (CoreFixture *f)
   f->thread = globi_server_thread_new (f->config, &error);
   g_assert_no_error (error);
 }
+
+void
+drop_messenger (Client *c)
+{
+  GlobiMessenger *messenger = c->messenger;
+
+  g_object_add_weak_pointer (G_OBJECT (messenger), (gpointer *) &messenger);
+  g_clear_object (&c->messenger);
+  /* Its last jobs hold it a moment longer; its cache closes with it. */
+  while (messenger != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}

@@ -43,6 +43,8 @@ JsonNode     *call            (Client       *c,
                                const char   *body_json,
                                GError      **error);
 
+/* Drops c->messenger and waits until it is gone (its cache closed). */
+void          drop_messenger  (Client       *c);
 /* Stops the server and starts a new one on the same port and data. */
 void          restart_server  (CoreFixture  *f);
 

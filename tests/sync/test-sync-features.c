@@ -73,7 +73,7 @@ test_card_round_trip (CoreFixture *f, gconstpointer data)
   g_assert_null (globi_message_get_text (at_bob));
 
   /* From the cache after a restart of Bob's messenger. */
-  g_clear_object (&bob->messenger);
+  drop_messenger (bob);
   start_messenger (bob);
   reloaded = find_live (bob, to_alice, globi_message_get_id (at_bob));
   g_assert_nonnull (reloaded);
@@ -180,7 +180,7 @@ test_group_key_to_missing_only (CoreFixture *f, gconstpointer data)
   g_assert_cmpstr (globi_message_get_text (message_at (at_carol, 0)), ==, "welcome carol");
 
   /* The record of who has the key survives a restart: nothing is sent again. */
-  g_clear_object (&alice->messenger);
+  drop_messenger (alice);
   start_messenger (alice);
   g_clear_object (&m2);
   m2 = send_text (alice, chat_id, "after restart");
@@ -354,7 +354,7 @@ test_control_outbox_survives_restart (CoreFixture *f, gconstpointer data)
   g_assert_true (wait_finish (alice, &pending, &error));
   g_assert_no_error (error);
   flush (alice);
-  g_clear_object (&alice->messenger);
+  drop_messenger (alice);
   restart_server (f);
 
   start_messenger (alice);
@@ -368,7 +368,7 @@ test_control_outbox_survives_restart (CoreFixture *f, gconstpointer data)
   g_assert_cmpstr (globi_message_get_reactions (at_bob), ==, expected);
 
   /* Nothing is sent twice: a new start finds an empty outbox. */
-  g_clear_object (&alice->messenger);
+  drop_messenger (alice);
   start_messenger (alice);
   flush (alice);
   third = sync_client (bob);
@@ -401,9 +401,9 @@ test_safety_number_keeps_prekeys (CoreFixture *f, gconstpointer data)
   flush (bob);
   g_ptr_array_unref (sync_client (alice));
   /* A new start of each: nothing but the stored sessions is known. */
-  g_clear_object (&alice->messenger);
+  drop_messenger (alice);
   start_messenger (alice);
-  g_clear_object (&bob->messenger);
+  drop_messenger (bob);
   start_messenger (bob);
 
   before = call (bob, "GET", "/v1/keys/count", NULL, &error);
@@ -440,7 +440,7 @@ test_verified_reloaded (CoreFixture *f, gconstpointer data)
   g_assert_nonnull (contact);
   g_assert_false (globi_contact_get_verified (contact));
   globi_messenger_set_verified (alice->messenger, bob_id, TRUE);
-  g_clear_object (&alice->messenger);
+  drop_messenger (alice);
   start_messenger (alice);
   contact = globi_messenger_find_contact (alice->messenger, bob_id);
   g_assert_nonnull (contact);
