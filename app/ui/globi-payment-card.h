@@ -18,5 +18,9 @@ G_DECLARE_FINAL_TYPE (GlobiPaymentCard, globi_payment_card, GLOBI, PAYMENT_CARD,
 
 GtkWidget    *globi_payment_card_new         (GlobiMessage     *message);
 GlobiMessage *globi_payment_card_get_message (GlobiPaymentCard *self);
+/* What the card says now ("Waiting for Bob to accept", "Accepted", "Claimed 2 of 5"). */
+const char   *globi_payment_card_get_state_text (GlobiPaymentCard *self);
+/* The action button (Accept, Pay, Open, Details) when one is offered, else NULL. */
+GtkButton    *globi_payment_card_get_action  (GlobiPaymentCard *self);
 
 G_END_DECLS
