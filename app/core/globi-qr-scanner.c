@@ -48,6 +48,7 @@ struct _GlobiQrScanner
   GPtrArray *devices; /* GstDevice, or empty with portal_fd for the portal's camera */
   GStrv camera_names;
   int portal_fd; /* PipeWire remote from the camera portal, or -1 */
+  guint session; /* counts play () calls; read by the streaming threads */
   GstElement *pipeline;
   guint bus_watch;
 
@@ -441,11 +442,21 @@ globi_qr_scanner_init (GlobiQrScanner *self)
   self->camera_names = g_new0 (char *, 1);
 }
 
-/* Streaming threads hand results to the main context through these. */
+/* Streaming threads hand results to the main context through these, in order: a code
+ * found in the last frames arrives before the end of the stream. */
+typedef enum
+{
+  DELIVER_FRAME,
+  DELIVER_CODE,
+  DELIVER_END,
+} DeliveryKind;
+
 typedef struct
 {
   GWeakRef scanner;
-  char *text; /* NULL: a frame */
+  guint session; /* results of an earlier play () are dropped */
+  DeliveryKind kind;
+  char *text;
 } Delivery;
 
 static gboolean
@@ -454,17 +465,26 @@ deliver_cb (gpointer data)
   Delivery *delivery = data;
   g_autoptr (GlobiQrScanner) self = g_weak_ref_get (&delivery->scanner);
 
-  if (!self || !self->pipeline)
+  if (!self || !self->pipeline || delivery->session != self->session)
     return G_SOURCE_REMOVE;
-  if (delivery->text)
-    g_signal_emit (self, signals[SIGNAL_CODE_FOUND], 0, delivery->text);
-  else
+  switch (delivery->kind)
     {
-      g_mutex_lock (&self->lock);
-      self->frame_pending = FALSE;
-      g_mutex_unlock (&self->lock);
-      set_state (self, GLOBI_QR_SCANNER_SCANNING);
-      g_signal_emit (self, signals[SIGNAL_FRAME], 0);
+      case DELIVER_CODE:
+        g_signal_emit (self, signals[SIGNAL_CODE_FOUND], 0, delivery->text);
+        break;
+      case DELIVER_FRAME:
+        g_mutex_lock (&self->lock);
+        self->frame_pending = FALSE;
+        g_mutex_unlock (&self->lock);
+        set_state (self, GLOBI_QR_SCANNER_SCANNING);
+        g_signal_emit (self, signals[SIGNAL_FRAME], 0);
+        break;
+      case DELIVER_END:
+      default:
+        /* A source that ends (a test's appsrc, an unplugged camera) leaves the state. */
+        teardown_pipeline (self);
+        set_state (self, GLOBI_QR_SCANNER_IDLE);
+        break;
     }
   return G_SOURCE_REMOVE;
 }
@@ -480,14 +500,22 @@ delivery_free (gpointer data)
 }
 
 static void
-deliver (GlobiQrScanner *self, char *text)
+deliver (GlobiQrScanner *self, DeliveryKind kind, char *text)
 {
   Delivery *delivery = g_new0 (Delivery, 1);
 
   g_weak_ref_init (&delivery->scanner, self);
+  delivery->session = g_atomic_int_get (&self->session);
+  delivery->kind = kind;
   delivery->text = text;
   g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_cb, delivery,
                               delivery_free);
+}
+
+static void
+on_scan_eos_cb (GstAppSink *sink, gpointer user_data)
+{
+  deliver (user_data, DELIVER_END, NULL);
 }
 
 static gboolean
@@ -523,7 +551,7 @@ on_scan_sample_cb (GstAppSink *sink, gpointer user_data)
   if (strlen (text) == len && !g_hash_table_contains (self->found, text))
     {
       g_hash_table_add (self->found, g_strdup (text));
-      deliver (self, g_steal_pointer (&text));
+      deliver (self, DELIVER_CODE, g_steal_pointer (&text));
     }
   g_mutex_unlock (&self->lock);
   g_free (text);
@@ -561,7 +589,7 @@ on_preview_sample_cb (GstAppSink *sink, gpointer user_data)
   self->frame_pending = TRUE;
   g_mutex_unlock (&self->lock);
   if (schedule)
-    deliver (self, NULL);
+    deliver (self, DELIVER_FRAME, NULL);
   return GST_FLOW_OK;
 }
 
@@ -615,7 +643,7 @@ globi_qr_scanner_play_source (GlobiQrScanner *self, GstElement *source, GError *
   g_autoptr (GstBus) bus = NULL;
   g_autofree char *description = NULL;
   GstElement *rest = NULL;
-  GstAppSinkCallbacks scan_callbacks = { .new_sample = on_scan_sample_cb };
+  GstAppSinkCallbacks scan_callbacks = { .eos = on_scan_eos_cb, .new_sample = on_scan_sample_cb };
   GstAppSinkCallbacks preview_callbacks = { .new_sample = on_preview_sample_cb };
   GstElement *sink = NULL;
 
@@ -624,6 +652,7 @@ globi_qr_scanner_play_source (GlobiQrScanner *self, GstElement *source, GError *
 
   gst_object_ref_sink (source);
   globi_qr_scanner_stop (self);
+  g_atomic_int_inc (&self->session);
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->found);
   g_mutex_unlock (&self->lock);
@@ -980,6 +1009,12 @@ globi_qr_scanner_open_finish (GlobiQrScanner *self, GAsyncResult *result, GError
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+GlobiQrScanner *
+globi_qr_scanner_new (void)
+{
+  return g_object_new (GLOBI_TYPE_QR_SCANNER, NULL);
 }
 
 GlobiQrScannerState
