@@ -212,29 +212,51 @@ message_info (SoupServerMessage *msg)
   return info;
 }
 
-/* Matches path against a template; on success appends the {params} to out_params. */
+static const char *
+segment_end (const char *s)
+{
+  while (*s && *s != '/')
+    s++;
+  return s;
+}
+
+/* Matches path against a template; on success appends the {params} to out_params. Walks
+ * both segment by segment without allocating: it runs for every route on every request. */
 static gboolean
 route_matches (const char *template, const char *path, GPtrArray *out_params)
 {
-  g_auto (GStrv) t = g_strsplit (template, "/", -1);
-  g_auto (GStrv) p = g_strsplit (path, "/", -1);
-  guint n = g_strv_length (t);
+  const char *t = template, *p = path;
+  guint added = 0;
 
-  if (g_strv_length (p) != n)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
+  for (;;)
     {
-      if (t[i][0] == '{')
+      const char *t_end = segment_end (t);
+      const char *p_end = segment_end (p);
+
+      if (*t == '{')
         {
-          if (p[i][0] == 0)
-            return FALSE;
+          if (p_end == p)
+            break;
           if (out_params)
-            g_ptr_array_add (out_params, g_uri_unescape_string (p[i], NULL));
+            {
+              g_ptr_array_add (out_params, g_uri_unescape_segment (p, p_end, NULL));
+              added++;
+            }
         }
-      else if (!g_str_equal (t[i], p[i]))
-        return FALSE;
+      else if (t_end - t != p_end - p || memcmp (t, p, t_end - t) != 0)
+        break;
+      if (*t_end == 0 || *p_end == 0)
+        {
+          if (*t_end == 0 && *p_end == 0)
+            return TRUE;
+          break;
+        }
+      t = t_end + 1;
+      p = p_end + 1;
     }
-  return TRUE;
+  if (out_params && added > 0)
+    g_ptr_array_remove_range (out_params, out_params->len - added, added);
+  return FALSE;
 }
 
 /* The route for method + path; *path_known says whether some other method has it. */

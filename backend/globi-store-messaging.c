@@ -552,12 +552,24 @@ keyed_devices (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
   return g_steal_pointer (&keyed);
 }
 
+/* Whether the sender may write to the chat: a member of the group, or a friend neither
+ * side has blocked (the rules of globi-store-social.h's helpers, asked in one cached
+ * statement because every message asks). */
 static gboolean
 check_allowed (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
+  gboolean blocked, friends;
+
   if (args->to_group_id)
     {
-      if (!globi_store_social_is_member (db, args->to_group_id, args->user_id))
+      stmt = globi_store_prepare_cached (
+          db, "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2", error);
+      if (!stmt)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, args->to_group_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, args->user_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) != SQLITE_ROW)
         {
           g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
                                "not a member of this group");
@@ -567,12 +579,29 @@ check_allowed (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
     }
   if (g_str_equal (args->to_user_id, args->user_id))
     return TRUE;
-  if (globi_store_social_is_blocked_either (db, args->user_id, args->to_user_id))
+  stmt = globi_store_prepare_cached (
+      db,
+      "SELECT EXISTS (SELECT 1 FROM blocks WHERE (user_id = ?1 AND blocked_id = ?2) "
+      "OR (user_id = ?2 AND blocked_id = ?1)), "
+      "EXISTS (SELECT 1 FROM friends WHERE user_id = ?1 AND friend_id = ?2)",
+      error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, args->to_user_id, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  blocked = sqlite3_column_int (stmt, 0);
+  friends = sqlite3_column_int (stmt, 1);
+  if (blocked)
     {
       g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_BLOCKED, "blocked");
       return FALSE;
     }
-  if (!globi_store_social_are_friends (db, args->user_id, args->to_user_id))
+  if (!friends)
     {
       g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
                            "messages go to friends only");

@@ -88,6 +88,8 @@ main (int argc, char **argv)
   gint64 start, end;
   double t, cpu0, cpu1;
   double load[3] = { 0 };
+  g_autoptr (GArray) threads0 = NULL;
+  g_autoptr (GArray) threads1 = NULL;
 
   g_assert_cmpint (sodium_init (), >=, 0);
   g_option_context_add_main_entries (context, entries, NULL);
@@ -132,6 +134,7 @@ main (int argc, char **argv)
     }
 
   cpu0 = load_server_cpu_s (&b.server);
+  threads0 = load_server_thread_cpu_s (&b.server);
   start = g_get_monotonic_time ();
   end = start + seconds * G_USEC_PER_SEC;
   for (guint i = 0; i < b.conns->len; i++)
@@ -145,13 +148,15 @@ main (int argc, char **argv)
       load_loop_run_once (&b.loop, 100);
   t = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
   cpu1 = load_server_cpu_s (&b.server);
+  threads1 = load_server_thread_cpu_s (&b.server);
   getloadavg (load, 3);
   g_print ("1:1 ingest: %10.0f acknowledged messages/s  (%" G_GUINT64_FORMAT " in %.2f s, %d "
            "pairs, %d connections, %" G_GUINT64_FORMAT " failed)\n"
-           "  server CPU %.0f%% of one core, %.0f µs of server CPU per message; load average "
+           "  server CPU %.0f%% of one core, %.0f us of server CPU per message; load average "
            "%.2f\n",
            b.done / t, b.done, t, pairs, connections, b.failed, (cpu1 - cpu0) / t * 100,
            b.done ? (cpu1 - cpu0) * 1e6 / b.done : 0.0, load[0]);
+  load_print_thread_cpu (threads0, threads1, t, b.done, "message");
   g_clear_pointer (&b.conns, g_ptr_array_unref);
   load_loop_clear (&b.loop);
   load_server_stop (&b.server);

@@ -114,10 +114,9 @@ load_server_rss_kib (LoadServer *server)
   return g_ascii_strtoll (line + 6, NULL, 10);
 }
 
-double
-load_server_cpu_s (LoadServer *server)
+static double
+stat_cpu_s (const char *path)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) server->pid);
   g_autofree char *text = NULL;
   g_auto (GStrv) fields = NULL;
   const char *after_comm;
@@ -130,6 +129,57 @@ load_server_cpu_s (LoadServer *server)
     return 0;
   return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
          sysconf (_SC_CLK_TCK);
+}
+
+double
+load_server_cpu_s (LoadServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) server->pid);
+
+  return stat_cpu_s (path);
+}
+
+GArray *
+load_server_thread_cpu_s (LoadServer *server)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", (int) server->pid);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  GArray *threads = g_array_new (FALSE, TRUE, sizeof (LoadThreadCpu));
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree char *stat = g_build_filename (dir_path, name, "stat", NULL);
+      g_autofree char *comm_path = g_build_filename (dir_path, name, "comm", NULL);
+      g_autofree char *comm = NULL;
+      LoadThreadCpu thread = { 0 };
+
+      thread.tid = (int) g_ascii_strtoll (name, NULL, 10);
+      thread.cpu_s = stat_cpu_s (stat);
+      if (g_file_get_contents (comm_path, &comm, NULL, NULL))
+        g_strlcpy (thread.name, g_strstrip (comm), sizeof thread.name);
+      g_array_append_val (threads, thread);
+    }
+  return threads;
+}
+
+void
+load_print_thread_cpu (
+    GArray *before, GArray *after, double seconds, guint64 units, const char *unit)
+{
+  for (guint i = 0; i < after->len; i++)
+    {
+      LoadThreadCpu *a = &g_array_index (after, LoadThreadCpu, i);
+      double cpu = a->cpu_s;
+
+      for (guint j = 0; j < before->len; j++)
+        if (g_array_index (before, LoadThreadCpu, j).tid == a->tid)
+          cpu -= g_array_index (before, LoadThreadCpu, j).cpu_s;
+      if (cpu / seconds < 0.02)
+        continue;
+      g_print ("    thread %d %-16s %3.0f%% of a core, %.1f us per %s\n", a->tid, a->name,
+               cpu / seconds * 100, units ? cpu * 1e6 / units : 0.0, unit);
+    }
 }
 
 static int

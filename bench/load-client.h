@@ -32,6 +32,22 @@ gint64 load_server_rss_kib (LoadServer *server);
 /* The child's CPU time (user + system) in seconds. */
 double load_server_cpu_s (LoadServer *server);
 
+typedef struct
+{
+  int tid;
+  char name[32];
+  double cpu_s;
+} LoadThreadCpu;
+
+/* The CPU time of each of the child's threads (LoadThreadCpu). */
+GArray *load_server_thread_cpu_s (LoadServer *server);
+/* Per-thread CPU between two snapshots, per unit of work (threads under 2% left out). */
+void load_print_thread_cpu (GArray     *before,
+                            GArray     *after,
+                            double      seconds,
+                            guint64     units,
+                            const char *unit);
+
 typedef enum
 {
   LOAD_HTTP,
