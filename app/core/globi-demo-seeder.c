@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
 
 #include "globi-error.h"
 #include "globi-client.h"
 #include "globi-demo-seeder.h"
+#include "globi-messenger.h"
+#include "globi-session.h"
 
 #define AVATAR_SIZE 256
 #define GLYPH_W     5
@@ -355,4 +358,361 @@ globi_demo_seed_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Demo conversations: the other demo people befriend the signed-in one and talk with her,
+ * each from a device of their own (a session in a temporary profile) through the real
+ * messenger, so every message is end-to-end encrypted like any other. */
+
+typedef struct
+{
+  guint from; /* index in demo_people; 0 is the signed-in person */
+  guint to;   /* for a direct line from 0: the friend; else ignored */
+  gboolean group;
+  const char *text;
+} Line;
+
+/* Direct chats first (oldest), the group last: it tops the chat list. */
+static const Line script[] = {
+  { 1, 0, FALSE, "¡Hola Mei! Are we still on for the flower market on Saturday? 🌷" },
+  { 0, 1, FALSE, "Yes! 10:00 at the north gate?" },
+  { 1, 0, FALSE, "Perfecto. I’ll bring the coffee ☕" },
+  { 4, 0, FALSE, "Board game night on Friday? I finally got Wingspan 🐦" },
+  { 0, 4, FALSE, "I’m in. I’ll bring dumplings 🥟" },
+  { 2, 0, FALSE, "Found a new ramen place near Namba. Tonkotsu, very rich 🍜" },
+  { 0, 2, FALSE, "Send me the address, I’m in Osaka next week" },
+  { 2, 0, FALSE, "Deal. I’ll book a table for Thursday at 19:00." },
+  { 3, 0, FALSE, "The payments demo went great today 🎉" },
+  { 0, 3, FALSE, "Congratulations! Tell me everything" },
+  { 3, 0, FALSE, "Investors loved the QR flow. Drinks on me next time!" },
+  { 0, 0, TRUE, "Who’s up for the Kumano Kodo trail in spring? 🥾" },
+  { 2, 0, TRUE, "I know the route: April is beautiful, the cherry trees are out" },
+  { 3, 0, TRUE, "Count me in!" },
+  { 4, 0, TRUE, "Only if there are snacks 😄" },
+};
+
+#define DEMO_GROUP_NAME "Weekend hikers 🥾"
+
+typedef enum
+{
+  TALK_SIGN_IN,
+  TALK_START,
+  TALK_REQUEST,
+  TALK_REFRESH,
+  TALK_ACCEPT,
+  TALK_GROUP,
+  TALK_SCRIPT,
+  TALK_SIGN_OUT,
+  TALK_DONE,
+} TalkStage;
+
+typedef struct
+{
+  GlobiMessenger *me;
+  char *server_url;
+  char *tmp_dir;
+  GlobiSession *sessions[G_N_ELEMENTS (demo_people)];     /* [0] unused */
+  GlobiMessenger *messengers[G_N_ELEMENTS (demo_people)]; /* [0] is me */
+  char *group_chat_id;
+  TalkStage stage;
+  guint pending;
+  guint line;
+  GError *error;
+} Talk;
+
+static void talk_next (GTask *task);
+
+/* The temporary profiles: a few small files (a cache, its WAL), removed at the end. */
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+talk_free (gpointer data)
+{
+  Talk *t = data;
+
+  for (guint i = 1; i < G_N_ELEMENTS (demo_people); i++)
+    {
+      if (t->messengers[i] != NULL)
+        globi_messenger_stop (t->messengers[i]);
+      g_clear_object (&t->messengers[i]);
+      g_clear_object (&t->sessions[i]);
+    }
+  g_clear_object (&t->me);
+  if (t->tmp_dir != NULL)
+    remove_tree (t->tmp_dir);
+  g_free (t->tmp_dir);
+  g_free (t->server_url);
+  g_free (t->group_chat_id);
+  g_clear_error (&t->error);
+  g_free (t);
+}
+
+/* One of the stage's parallel calls finished; the last one moves on. Takes task. */
+static void
+talk_step_done (GTask *task, GError *error)
+{
+  Talk *t = g_task_get_task_data (task);
+
+  if (error != NULL && t->error == NULL)
+    t->error = g_error_copy (error);
+  if (--t->pending > 0)
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (t->error != NULL && t->stage != TALK_SIGN_OUT)
+    {
+      g_task_return_error (task, g_steal_pointer (&t->error));
+      g_object_unref (task);
+      return;
+    }
+  if (t->stage == TALK_SCRIPT && t->line + 1 < G_N_ELEMENTS (script))
+    t->line++;
+  else
+    t->stage++;
+  talk_next (task);
+}
+
+static void
+on_talk_signed_in_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  globi_session_sign_in_finish (GLOBI_SESSION (source), result, &error);
+  talk_step_done (user_data, error);
+}
+
+static void
+on_talk_started_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  globi_messenger_start_finish (GLOBI_MESSENGER (source), result, &error);
+  talk_step_done (user_data, error);
+}
+
+static void
+on_talk_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  globi_messenger_finish (GLOBI_MESSENGER (source), result, &error);
+  talk_step_done (user_data, error);
+}
+
+static void
+on_talk_signed_out_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  globi_session_sign_out_finish (GLOBI_SESSION (source), result, &error);
+  talk_step_done (user_data, error);
+}
+
+static void
+on_talk_group_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Talk *t = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiGroup) group =
+      globi_messenger_group_finish (GLOBI_MESSENGER (source), result, &error);
+
+  if (group != NULL)
+    t->group_chat_id = globi_chat_id_for_group (globi_group_get_id (group));
+  talk_step_done (task, error);
+}
+
+static void
+on_talk_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) message =
+      globi_messenger_send_finish (GLOBI_MESSENGER (source), result, &error);
+
+  if (message == NULL)
+    {
+      talk_step_done (task, error);
+      return;
+    }
+  /* On the server before the next line, so the order holds. */
+  globi_messenger_flush_async (GLOBI_MESSENGER (source), g_task_get_cancellable (task),
+                               on_talk_done_cb, task);
+}
+
+static const char *
+user_id_of (Talk *t, guint person)
+{
+  return globi_session_get_user_id (person == 0 ? globi_messenger_get_session (t->me)
+                                                : t->sessions[person]);
+}
+
+/* Starts the calls of the current stage (pending counts them). Takes task. */
+static void
+talk_next (GTask *task)
+{
+  Talk *t = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  const guint n = G_N_ELEMENTS (demo_people);
+
+  t->pending = 1; /* the stage itself, so that nothing finishes it while it starts */
+  switch (t->stage)
+    {
+      case TALK_SIGN_IN:
+        for (guint i = 1; i < n; i++)
+          {
+            g_autofree char *dir = g_build_filename (t->tmp_dir, demo_people[i].username, NULL);
+
+            t->sessions[i] = globi_session_new (dir);
+            t->pending++;
+            globi_session_sign_in_async (t->sessions[i], t->server_url, demo_people[i].username,
+                                         GLOBI_DEMO_PASSWORD, "Demo", cancellable,
+                                         on_talk_signed_in_cb, g_object_ref (task));
+          }
+        break;
+
+      case TALK_START:
+        for (guint i = 1; i < n; i++)
+          {
+            t->messengers[i] = globi_messenger_new (t->sessions[i]);
+            t->pending++;
+            globi_messenger_start_async (t->messengers[i], FALSE, cancellable, on_talk_started_cb,
+                                         g_object_ref (task));
+          }
+        break;
+
+      case TALK_REQUEST:
+        for (guint i = 1; i < n; i++)
+          {
+            t->pending++;
+            globi_messenger_request_friend_async (t->messengers[i], user_id_of (t, 0), "👋",
+                                                  cancellable, on_talk_done_cb,
+                                                  g_object_ref (task));
+          }
+        break;
+
+      case TALK_REFRESH:
+        t->pending++;
+        globi_messenger_refresh_async (t->me, cancellable, on_talk_done_cb, g_object_ref (task));
+        break;
+
+      case TALK_ACCEPT:
+        for (guint i = 1; i < n; i++)
+          {
+            t->pending++;
+            globi_messenger_accept_friend_async (t->me, user_id_of (t, i), cancellable,
+                                                 on_talk_done_cb, g_object_ref (task));
+          }
+        break;
+
+      case TALK_GROUP:
+        {
+          const char *members[] = { user_id_of (t, 2), user_id_of (t, 3), user_id_of (t, 4), NULL };
+
+          t->pending++;
+          globi_messenger_create_group_async (t->me, DEMO_GROUP_NAME, members, cancellable,
+                                              on_talk_group_cb, g_object_ref (task));
+        }
+        break;
+
+      case TALK_SCRIPT:
+        {
+          const Line *line = &script[t->line];
+          GlobiMessenger *sender = line->from == 0 ? t->me : t->messengers[line->from];
+          g_autofree char *chat_id = NULL;
+
+          if (line->group)
+            chat_id = g_strdup (t->group_chat_id);
+          else
+            chat_id = globi_chat_id_for_user (user_id_of (t, line->from == 0 ? line->to : 0));
+          t->pending++;
+          globi_messenger_send_text_async (sender, chat_id, line->text, NULL, NULL, cancellable,
+                                           on_talk_sent_cb, g_object_ref (task));
+        }
+        break;
+
+      case TALK_SIGN_OUT:
+        /* Their demo devices go: nothing of theirs is left signed in. */
+        for (guint i = 1; i < n; i++)
+          {
+            globi_messenger_stop (t->messengers[i]);
+            t->pending++;
+            globi_session_sign_out_async (t->sessions[i], NULL, on_talk_signed_out_cb,
+                                          g_object_ref (task));
+          }
+        break;
+
+      case TALK_DONE:
+      default:
+        g_task_return_boolean (task, TRUE);
+        g_object_unref (task);
+        return;
+    }
+  talk_step_done (task, NULL);
+}
+
+void
+globi_demo_converse_async (GlobiMessenger *me,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  GlobiSession *session = globi_messenger_get_session (me);
+  GlobiProfile *profile = globi_session_get_me (session);
+  g_autoptr (GError) error = NULL;
+  Talk *t;
+
+  g_task_set_source_tag (task, globi_demo_converse_async);
+  if (profile == NULL ||
+      g_strcmp0 (globi_profile_get_username (profile), demo_people[0].username) != 0)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
+                               "Demo conversations are for %s only", demo_people[0].username);
+      g_object_unref (task);
+      return;
+    }
+  /* Once per account: friends mean it was done before. */
+  if (g_list_model_get_n_items (globi_messenger_get_contacts (me)) > 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  t = g_new0 (Talk, 1);
+  t->me = g_object_ref (me);
+  t->server_url = g_strdup (globi_session_get_server_url (session));
+  g_task_set_task_data (task, t, talk_free);
+  t->tmp_dir = g_dir_make_tmp ("globichat-demo-XXXXXX", &error);
+  if (t->tmp_dir == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  talk_next (task);
+}
+
+gboolean
+globi_demo_converse_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -176,6 +176,21 @@ on_message_received_cb (GlobiWindow *self, GlobiChat *chat, GlobiMessage *messag
 }
 
 static void
+on_demo_conversed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!globi_demo_converse_finish (result, &error))
+    {
+      if (!cancelled (error))
+        g_warning ("Could not start the demo conversations: %s", error->message);
+      return;
+    }
+  globi_window_show_section (self, "chats");
+}
+
+static void
 on_messenger_started_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GlobiWindow) self = user_data;
@@ -188,6 +203,10 @@ on_messenger_started_cb (GObject *object, GAsyncResult *result, gpointer user_da
       if (text)
         globi_window_add_toast (self, text);
     }
+  /* --demo: the demo people talk with the signed-in one (once per account). */
+  else if (!error && self->demo && GLOBI_MESSENGER (object) == self->messenger)
+    globi_demo_converse_async (self->messenger, self->cancellable, on_demo_conversed_cb,
+                               g_object_ref (self));
 }
 
 static void

@@ -447,6 +447,82 @@ test_verified_reloaded (CoreFixture *f, gconstpointer data)
   g_assert_true (globi_contact_get_verified (contact));
 }
 
+static GlobiChat *
+find_chat_with_last (GlobiMessenger *messenger, const char *text)
+{
+  GListModel *chats = globi_messenger_get_chats (messenger);
+
+  for (guint i = 0; i < g_list_model_get_n_items (chats); i++)
+    {
+      g_autoptr (GlobiChat) chat = g_list_model_get_item (chats, i);
+      GlobiMessage *last = globi_chat_get_last_message (chat);
+
+      if (last != NULL && g_strcmp0 (globi_message_get_text (last), text) == 0)
+        return chat; /* the model keeps it */
+    }
+  return NULL;
+}
+
+/* --demo: the demo people befriend the first one and talk with her, end to end
+ * encrypted, in four 1:1 chats and a group; a second run changes nothing. */
+static void
+test_demo_conversations (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) mei = g_new0 (Client, 1);
+  g_autoptr (GAsyncResult) seeded = NULL;
+  g_autoptr (GAsyncResult) talked = NULL;
+  g_autoptr (GAsyncResult) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) people = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiChat *group_chat = NULL;
+  GlobiChat *direct = NULL;
+  gint64 deadline;
+
+  globi_demo_seed_async (f->base_url, NULL, on_result_cb, &pending);
+  seeded = wait_result (&pending);
+  people = globi_demo_seed_finish (seeded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (people[0], ==, "mei.chen");
+
+  mei->profile_dir = core_fixture_profile (f, "mei");
+  mei->session = globi_session_new (mei->profile_dir);
+  session_sign_in (mei->session, f->base_url, people[0], GLOBI_DEMO_PASSWORD);
+  start_messenger (mei);
+  go_live (mei);
+  globi_demo_converse_async (mei->messenger, NULL, on_result_cb, &pending);
+  talked = wait_result (&pending);
+  g_assert_true (globi_demo_converse_finish (talked, &error));
+  g_assert_no_error (error);
+
+  /* The last line arrives over her stream. */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while ((group_chat = find_chat_with_last (mei->messenger, "Only if there are snacks 😄")) ==
+             NULL &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (group_chat);
+  g_assert_cmpint (globi_chat_get_kind (group_chat), ==, GLOBI_CHAT_KIND_GROUP);
+  g_assert_cmpuint (globi_chat_get_unread_count (group_chat), >, 0);
+  direct =
+      find_chat_with_last (mei->messenger, "Investors loved the QR flow. Drinks on me next time!");
+  g_assert_nonnull (direct);
+  g_assert_cmpint (globi_chat_get_kind (direct), ==, GLOBI_CHAT_KIND_DIRECT);
+  g_assert_nonnull (
+      find_chat_with_last (mei->messenger, "Yes! 10:00 at the north gate?")
+          ?: find_chat_with_last (mei->messenger, "Perfecto. I’ll bring the coffee ☕"));
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_contacts (mei->messenger)), ==,
+                    4);
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_chats (mei->messenger)), ==, 5);
+
+  /* Once only. */
+  globi_demo_converse_async (mei->messenger, NULL, on_result_cb, &pending);
+  again = wait_result (&pending);
+  g_assert_true (globi_demo_converse_finish (again, &error));
+  g_assert_cmpuint (g_list_model_get_n_items (globi_messenger_get_chats (mei->messenger)), ==, 5);
+  globi_messenger_stop (mei->messenger);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,6 +539,7 @@ main (int argc, char **argv)
   ADD ("outbox/controls-survive-restart", test_control_outbox_survives_restart);
   ADD ("e2ee/safety-number-keeps-prekeys", test_safety_number_keeps_prekeys);
   ADD ("contacts/verified-reloaded", test_verified_reloaded);
+  ADD ("demo/conversations", test_demo_conversations);
 #undef ADD
   return g_test_run ();
 }
