@@ -297,6 +297,12 @@ globi_rates_parse_ecb (
                    "the rates document is over %u bytes", GLOBI_RATES_MAX_BYTES);
       return NULL;
     }
+  if (data == NULL || len == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "the rates document is empty");
+      return NULL;
+    }
   p.set = set;
   context = g_markup_parse_context_new (&parser, G_MARKUP_PREFIX_ERROR_POSITION, &p, NULL);
   if (!g_markup_parse_context_parse (context, data, len, &local) ||
@@ -634,7 +640,9 @@ on_fetched_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!set)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_warning ("fetching rates (%s): %s; keeping those of %s", self->provider->klass->name,
+        /* A message, not a warning: a flaky feed is the operator's business, and the
+         * rates in use stay valid. */
+        g_message ("fetching rates (%s): %s; keeping those of %s", self->provider->klass->name,
                    error->message, self->current->date);
       return;
     }
