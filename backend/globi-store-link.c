@@ -227,9 +227,13 @@ globi_store_link_poll (sqlite3 *db, gpointer data, GError **error)
   GlobiLinkArgs *args = data;
   g_auto (Stored) stored = { 0 };
   GlobiLinkTicketRow *row;
+  GError *local_error = NULL;
 
-  if (!load (db, args, &stored, error))
-    return NULL;
+  if (!load (db, args, &stored, &local_error))
+    {
+      g_propagate_error (error, local_error ? local_error : not_found ());
+      return NULL;
+    }
   /* A wrong secret looks exactly like a missing ticket. */
   if (sodium_memcmp (stored.secret_hash, args->secret_hash, GLOBI_TOKEN_HASH_BYTES) != 0)
     return fail_not_found (error);

@@ -19,6 +19,7 @@ typedef struct
   GlobiCli *cli;
   GMainLoop *loop;
   gboolean timed_out;
+  guint timeout_id;
 } Waiter;
 
 static void
@@ -72,6 +73,7 @@ on_timeout_cb (gpointer user_data)
   Waiter *waiter = user_data;
 
   waiter->timed_out = TRUE;
+  waiter->timeout_id = 0;
   g_main_loop_quit (waiter->loop);
   return G_SOURCE_REMOVE;
 }
@@ -83,10 +85,9 @@ cmd_link_request (GlobiCli *cli, int argc, char **argv)
   const char *timeout_text = NULL;
   const char *server;
   guint64 timeout_s = 0;
-  guint timeout_id = 0;
   g_autoptr (GlobiDeviceLink) link = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Waiter waiter = { cli, loop, FALSE };
+  Waiter waiter = { cli, loop, FALSE, 0 };
 
   globi_cli_take_option (&argc, argv, "--device-name", &device_name);
   globi_cli_take_option (&argc, argv, "--timeout", &timeout_text);
@@ -105,13 +106,13 @@ cmd_link_request (GlobiCli *cli, int argc, char **argv)
   if (timeout_s > 0)
     {
       globi_device_link_set_max_refreshes (link, G_MAXUINT);
-      timeout_id = g_timeout_add_seconds ((guint) timeout_s, on_timeout_cb, &waiter);
+      waiter.timeout_id = g_timeout_add_seconds ((guint) timeout_s, on_timeout_cb, &waiter);
     }
   g_signal_connect (link, "notify::uri", G_CALLBACK (on_uri_cb), &waiter);
   g_signal_connect (link, "notify::state", G_CALLBACK (on_state_cb), &waiter);
   globi_device_link_start (link);
   g_main_loop_run (loop);
-  g_clear_handle_id (&timeout_id, g_source_remove);
+  g_clear_handle_id (&waiter.timeout_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (link, &waiter);
   globi_device_link_cancel (link);
 
