@@ -2720,6 +2720,83 @@ globi_messenger_send_card_async (GlobiMessenger *self,
                 user_data);
 }
 
+typedef struct
+{
+  GlobiMessage *original;
+  char *to_chat_id;
+} Forward;
+
+static void
+forward_free (Forward *fw)
+{
+  g_clear_object (&fw->original);
+  g_free (fw->to_chat_id);
+  g_free (fw);
+}
+
+static void
+on_forward_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  GlobiMessage *m = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (m == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, m, g_object_unref);
+}
+
+/* A file forwarded is the same upload (same hash, key and digest) under a new message:
+ * nothing is uploaded again. */
+static void
+on_forward_key_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Forward *fw = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = globi_cache_get_value_finish (GLOBI_CACHE (source), result, &error);
+  g_autoptr (JsonObject) info = parse_object (value);
+  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (JsonObject) content = NULL;
+  g_autoptr (JsonObject) state = json_object_new ();
+  g_autofree char *state_key = NULL;
+  GCancellable *cancellable;
+
+  if (info == NULL || str_member (info, "hash") == NULL || str_member (info, "key") == NULL ||
+      str_member (info, "digest") == NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("This file is no longer available to forward"));
+      return;
+    }
+  m = new_outgoing (self, fw->to_chat_id, globi_message_get_kind (fw->original),
+                    globi_message_get_text (fw->original));
+  globi_message_set_forwarded (m, TRUE);
+  globi_message_set_attachment (m, globi_message_get_attachment_name (fw->original),
+                                globi_message_get_attachment_type (fw->original),
+                                globi_message_get_attachment_size (fw->original));
+  content = new_content ("file", globi_message_get_id (m));
+  json_object_set_string_member (content, "name",
+                                 globi_message_get_attachment_name (fw->original) ?: "file");
+  json_object_set_string_member (content, "mime",
+                                 globi_message_get_attachment_type (fw->original)
+                                     ?: "application/octet-stream");
+  json_object_set_int_member (content, "size", globi_message_get_attachment_size (fw->original));
+  json_object_set_string_member (content, "hash", str_member (info, "hash"));
+  json_object_set_string_member (content, "key", str_member (info, "key"));
+  json_object_set_string_member (content, "digest", str_member (info, "digest"));
+  json_object_set_boolean_member (content, "forwarded", TRUE);
+  /* Queued before the message: the cache runs jobs in order. */
+  state_key = g_strconcat ("attachment.", globi_message_get_id (m), NULL);
+  json_object_set_string_member (state, state_key, value);
+  globi_cache_set_values_async (self->cache, state, NULL, on_cache_done_cb, NULL);
+  cancellable = g_task_get_cancellable (task);
+  send_content (self, globi_messenger_forward_async, m, content, cancellable, on_forward_sent_cb,
+                g_steal_pointer (&task));
+}
+
 void
 globi_messenger_forward_async (GlobiMessenger *self,
                                GlobiMessage *message,
@@ -2730,10 +2807,34 @@ globi_messenger_forward_async (GlobiMessenger *self,
 {
   g_autoptr (GlobiMessage) m = NULL;
   g_autoptr (JsonObject) content = NULL;
+  GlobiMessageKind kind;
 
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
-  m = new_outgoing (self, to_chat_id, globi_message_get_kind (message),
-                    globi_message_get_text (message));
+  g_return_if_fail (GLOBI_IS_MESSAGE (message));
+  g_return_if_fail (to_chat_id != NULL);
+
+  kind = globi_message_get_kind (message);
+  if (kind == GLOBI_MESSAGE_KIND_IMAGE || kind == GLOBI_MESSAGE_KIND_FILE)
+    {
+      GTask *task = g_task_new (self, cancellable, callback, user_data);
+      Forward *fw = g_new0 (Forward, 1);
+      g_autofree char *key = g_strconcat ("attachment.", globi_message_get_id (message), NULL);
+
+      g_task_set_source_tag (task, globi_messenger_forward_async);
+      fw->original = g_object_ref (message);
+      fw->to_chat_id = g_strdup (to_chat_id);
+      g_task_set_task_data (task, fw, (GDestroyNotify) forward_free);
+      globi_cache_get_value_async (self->cache, key, cancellable, on_forward_key_cb, task);
+      return;
+    }
+  if (kind != GLOBI_MESSAGE_KIND_TEXT)
+    {
+      g_task_report_new_error (self, callback, user_data, globi_messenger_forward_async,
+                               GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN,
+                               _ ("This message can’t be forwarded"));
+      return;
+    }
+  m = new_outgoing (self, to_chat_id, kind, globi_message_get_text (message));
   globi_message_set_forwarded (m, TRUE);
   content = new_content ("text", globi_message_get_id (m));
   json_object_set_string_member (content, "text", globi_message_get_text (message) ?: "");

@@ -447,6 +447,89 @@ test_verified_reloaded (CoreFixture *f, gconstpointer data)
   g_assert_true (globi_contact_get_verified (contact));
 }
 
+static GlobiMessage *
+forward (Client *c, GlobiMessage *message, const char *to_chat_id, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_messenger_forward_async (c->messenger, message, to_chat_id, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  return globi_messenger_send_finish (c->messenger, result, error);
+}
+
+/* Bob forwards Alice's text and file to Carol: re-encrypted for Carol, the file the same
+ * upload (its key travels again, its bytes do not); a card cannot be forwarded. */
+static void
+test_forward (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) carol = client_new (f, "carol", "carol", FALSE);
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_carol = chat_with (carol);
+  g_autofree char *path = g_build_filename (alice->profile_dir, "photo.png", NULL);
+  g_autoptr (JsonObject) card = parse ("{\"amount\": \"1.00\", \"currency\": \"EUR\"}");
+  static const char bytes[] = "\x89PNG not really, but bytes all the same";
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) text = NULL;
+  g_autoptr (GlobiMessage) sent_file = NULL;
+  g_autoptr (GlobiMessage) sent_card = NULL;
+  g_autoptr (GlobiMessage) fw_text = NULL;
+  g_autoptr (GlobiMessage) fw_file = NULL;
+  g_autoptr (GlobiMessage) fw_card = NULL;
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GPtrArray) at_carol = NULL;
+  g_autoptr (GBytes) downloaded = NULL;
+  GAsyncResult *pending = NULL;
+  GlobiMessage *got;
+
+  befriend (alice, bob);
+  befriend (bob, carol);
+  text = send_text (alice, to_bob, "pass it on");
+  g_assert_true (g_file_set_contents (path, bytes, sizeof bytes, NULL));
+  file = g_file_new_for_path (path);
+  globi_messenger_send_file_async (alice->messenger, to_bob, file, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  sent_file = globi_messenger_send_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  sent_card = send_card (alice, to_bob, "transfer", card, &error);
+  g_assert_no_error (error);
+  flush (alice);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 3);
+
+  fw_text = forward (bob, message_at (at_bob, 0), to_carol, &error);
+  g_assert_no_error (error);
+  g_assert_true (globi_message_get_forwarded (fw_text));
+  fw_file = forward (bob, message_at (at_bob, 1), to_carol, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (globi_message_get_kind (fw_file), ==, GLOBI_MESSAGE_KIND_IMAGE);
+  fw_card = forward (bob, message_at (at_bob, 2), to_carol, &error);
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN);
+  g_assert_null (fw_card);
+  g_clear_error (&error);
+  flush (bob);
+
+  at_carol = sync_client (carol);
+  g_assert_cmpuint (at_carol->len, ==, 2);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_carol, 0)), ==, "pass it on");
+  g_assert_true (globi_message_get_forwarded (message_at (at_carol, 0)));
+  got = message_at (at_carol, 1);
+  g_assert_true (globi_message_get_forwarded (got));
+  g_assert_cmpint (globi_message_get_kind (got), ==, GLOBI_MESSAGE_KIND_IMAGE);
+  g_assert_cmpstr (globi_message_get_attachment_name (got), ==, "photo.png");
+  globi_messenger_download_attachment_async (carol->messenger, got, NULL, on_result_cb, &pending);
+  result2 = wait_result (&pending);
+  downloaded = globi_messenger_download_attachment_finish (carol->messenger, result2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (downloaded, NULL), g_bytes_get_size (downloaded), bytes,
+                   sizeof bytes);
+}
+
 static GlobiChat *
 find_chat_with_last (GlobiMessenger *messenger, const char *text)
 {
@@ -540,6 +623,7 @@ main (int argc, char **argv)
   ADD ("e2ee/safety-number-keeps-prekeys", test_safety_number_keeps_prekeys);
   ADD ("contacts/verified-reloaded", test_verified_reloaded);
   ADD ("demo/conversations", test_demo_conversations);
+  ADD ("forward/text-and-file", test_forward);
 #undef ADD
   return g_test_run ();
 }
