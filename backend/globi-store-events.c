@@ -129,23 +129,106 @@ add_delivery (GPtrArray *deliveries, const char *device_id, gint64 seq, char *js
   g_ptr_array_add (deliveries, delivery);
 }
 
-gboolean
-globi_store_events_deliver (sqlite3 *db,
-                            const char *const *device_ids,
-                            char *event_json,
-                            GPtrArray *out_deliveries,
-                            GError **error)
+/* Ids are made by the server (UUIDs): they go into a JSON array unescaped. */
+static gboolean
+is_plain_id (const char *id)
 {
-  guint n = device_ids ? g_strv_length ((char **) device_ids) : 0;
+  for (const char *p = id; *p; p++)
+    if (*p == '"' || *p == '\\' || (guchar) *p < 0x20)
+      return FALSE;
+  return TRUE;
+}
+
+/* Appends one event to many streams in three statements, whatever their number: seqs
+ * allocated for all of them by one upsert, the rows inserted by one INSERT ... SELECT.
+ * Statement by statement per device, SQLite's per-statement journal work cost more than
+ * the rows themselves (a 500-member group message is 1 000 statements). */
+static gboolean
+append_set (sqlite3 *db,
+            GPtrArray *ids,
+            gint64 payload_id,
+            gint64 now_ms,
+            const char *event_json,
+            GPtrArray *out_deliveries,
+            GPtrArray *out_device_ids,
+            GError **error)
+{
+  g_autoptr (GString) list = g_string_sized_new (ids->len * 40);
+  g_autoptr (GlobiStoreCachedStmt) next = NULL;
+  g_autoptr (GlobiStoreCachedStmt) insert = NULL;
+  int rc;
+
+  g_string_append_c (list, '[');
+  for (guint i = 0; i < ids->len; i++)
+    g_string_append_printf (list, "%s\"%s\"", i ? "," : "", (char *) ids->pdata[i]);
+  g_string_append_c (list, ']');
+
+  next = globi_store_prepare_cached (db,
+                                     "INSERT INTO streams (device_id, last_seq) SELECT value, 1 "
+                                     "FROM json_each (?1) WHERE true ON CONFLICT (device_id) DO "
+                                     "UPDATE SET last_seq = last_seq + 1 RETURNING device_id, "
+                                     "last_seq",
+                                     error);
+  if (!next)
+    return FALSE;
+  sqlite3_bind_text (next, 1, list->str, list->len, SQLITE_STATIC);
+  while ((rc = sqlite3_step (next)) == SQLITE_ROW)
+    {
+      const char *device_id = (const char *) sqlite3_column_text (next, 0);
+
+      if (out_deliveries)
+        add_delivery (out_deliveries, device_id, sqlite3_column_int64 (next, 1),
+                      (char *) event_json);
+      if (out_device_ids)
+        g_ptr_array_add (out_device_ids, g_strdup (device_id));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+
+  insert = globi_store_prepare_cached (db,
+                                       "INSERT INTO events (device_id, seq, payload_id, json, "
+                                       "created_at) SELECT s.device_id, s.last_seq, ?2, NULL, ?3 "
+                                       "FROM json_each (?1) j JOIN streams s ON s.device_id = "
+                                       "j.value",
+                                       error);
+  if (!insert)
+    return FALSE;
+  sqlite3_bind_text (insert, 1, list->str, list->len, SQLITE_STATIC);
+  sqlite3_bind_int64 (insert, 2, payload_id);
+  sqlite3_bind_int64 (insert, 3, now_ms);
+  return globi_store_step_done (db, insert, error);
+}
+
+/* The one append path: event_json to every device in device_ids (NULL-terminated, a
+ * device named twice gets it once), JSON stored once when there are several. Reports
+ * GlobiDelivery rows (event_json must then be a GRefString) and/or device ids. */
+static gboolean
+append_many (sqlite3 *db,
+             const char *const *device_ids,
+             const char *event_json,
+             GPtrArray *out_deliveries,
+             GPtrArray *out_device_ids,
+             GError **error)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
   gint64 now_ms = g_get_real_time () / 1000;
+  gboolean plain = TRUE;
   gint64 payload_id = 0;
   g_auto (Appender) appender = { NULL, NULL };
 
-  if (n == 0)
+  for (guint i = 0; device_ids && device_ids[i]; i++)
+    if (g_hash_table_add (seen, (gpointer) device_ids[i]))
+      {
+        g_ptr_array_add (ids, (gpointer) device_ids[i]);
+        plain = plain && is_plain_id (device_ids[i]);
+      }
+  if (ids->len == 0)
     return TRUE;
-  if (!appender_init (&appender, db, error))
-    return FALSE;
-  if (n > 1)
+  if (ids->len > 1)
     {
       /* Many readers share one copy of the JSON. */
       g_autoptr (GlobiStoreCachedStmt) stmt = globi_store_prepare_cached (
@@ -154,21 +237,39 @@ globi_store_events_deliver (sqlite3 *db,
       if (!stmt)
         return FALSE;
       sqlite3_bind_text (stmt, 1, event_json, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, n);
+      sqlite3_bind_int64 (stmt, 2, ids->len);
       if (!globi_store_step_done (db, stmt, error))
         return FALSE;
       payload_id = sqlite3_last_insert_rowid (db);
+      if (plain)
+        return append_set (db, ids, payload_id, now_ms, event_json, out_deliveries, out_device_ids,
+                           error);
     }
-  for (guint i = 0; i < n; i++)
+  if (!appender_init (&appender, db, error))
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
     {
+      const char *device_id = ids->pdata[i];
       gint64 seq;
 
-      if (!append (db, &appender, device_ids[i], payload_id, event_json, now_ms, &seq, error))
+      if (!append (db, &appender, device_id, payload_id, event_json, now_ms, &seq, error))
         return FALSE;
       if (out_deliveries)
-        add_delivery (out_deliveries, device_ids[i], seq, event_json);
+        add_delivery (out_deliveries, device_id, seq, (char *) event_json);
+      if (out_device_ids)
+        g_ptr_array_add (out_device_ids, g_strdup (device_id));
     }
   return TRUE;
+}
+
+gboolean
+globi_store_events_deliver (sqlite3 *db,
+                            const char *const *device_ids,
+                            char *event_json,
+                            GPtrArray *out_deliveries,
+                            GError **error)
+{
+  return append_many (db, device_ids, event_json, out_deliveries, NULL, error);
 }
 
 gboolean
@@ -178,37 +279,7 @@ globi_store_events_append_to_devices (sqlite3 *db,
                                       GPtrArray *out_device_ids,
                                       GError **error)
 {
-  guint n = device_ids ? g_strv_length ((char **) device_ids) : 0;
-  gint64 now_ms = g_get_real_time () / 1000;
-  gint64 payload_id = 0;
-  g_auto (Appender) appender = { NULL, NULL };
-
-  if (n == 0)
-    return TRUE;
-  if (!appender_init (&appender, db, error))
-    return FALSE;
-  if (n > 1)
-    {
-      /* Many readers share one copy of the JSON. */
-      g_autoptr (GlobiStoreCachedStmt) stmt = globi_store_prepare_cached (
-          db, "INSERT INTO payloads (json, refs) VALUES (?1, ?2)", error);
-
-      if (!stmt)
-        return FALSE;
-      sqlite3_bind_text (stmt, 1, event_json, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, n);
-      if (!globi_store_step_done (db, stmt, error))
-        return FALSE;
-      payload_id = sqlite3_last_insert_rowid (db);
-    }
-  for (guint i = 0; i < n; i++)
-    {
-      if (!append (db, &appender, device_ids[i], payload_id, event_json, now_ms, NULL, error))
-        return FALSE;
-      if (out_device_ids)
-        g_ptr_array_add (out_device_ids, g_strdup (device_ids[i]));
-    }
-  return TRUE;
+  return append_many (db, device_ids, event_json, NULL, out_device_ids, error);
 }
 
 GPtrArray *

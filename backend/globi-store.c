@@ -461,12 +461,15 @@ open_connection (const char *path, gboolean readonly, GError **error)
    * A group message touches the stream of every member's device, each on its own page of
    * events: with SQLite's default 2 MiB page cache those pages spill to the WAL in the
    * middle of a transaction and are read back for the next, which cost more than the
-   * inserts themselves. The cache only grows as far as pages are used. mmap serves reads
-   * of the database file without a read() per page. */
+   * inserts themselves. The cache only grows as far as pages are used. Each job runs in
+   * a savepoint, which copies every page it is first to touch into a statement journal:
+   * in memory, not a temporary file written page by page. mmap serves reads of the
+   * database file without a read() per page. */
   if (!globi_store_exec (db,
                          "PRAGMA foreign_keys = ON;"
                          "PRAGMA synchronous = FULL;"
                          "PRAGMA cache_size = -65536;"
+                         "PRAGMA temp_store = MEMORY;"
                          "PRAGMA mmap_size = 268435456;",
                          error))
     {
