@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "globi-ui-util.h"
+#include "globi-wallet-view.h"
 #include "globi-window-private.h"
 
 G_DEFINE_FINAL_TYPE (GlobiWindow, globi_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -33,9 +34,7 @@ static const Section sections[] = {
 #endif
   { "moments", N_ ("Moments"), "emblem-photos-symbolic", N_ ("Moments arrive in the next version"),
     N_ ("Soon you can share photos and thoughts with your friends here.") },
-  { "wallet", N_ ("Wallet"), "auth-smartcard-symbolic",
-    N_ ("The wallet arrives in the next version"),
-    N_ ("Soon you can send play money to friends and split bills here.") },
+  { "wallet", N_ ("Wallet"), "auth-smartcard-symbolic", NULL, NULL },
   { "me", N_ ("Me"), "avatar-default-symbolic", NULL, NULL },
 };
 
@@ -317,6 +316,7 @@ build_sections (GlobiWindow *self)
                            self, G_CONNECT_SWAPPED);
   gtk_stack_add_named (self->section_stack, GTK_WIDGET (self->contacts_view), "contacts");
 #endif
+  gtk_stack_add_named (self->section_stack, globi_wallet_view_new (self->primary_menu), "wallet");
 }
 
 static void
