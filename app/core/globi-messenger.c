@@ -86,6 +86,7 @@ struct _GlobiMessenger
   GHashTable *chat_index;    /* chat id → GlobiChat (owned by the store) */
   GHashTable *live;          /* message id → GlobiMessage (weak) */
   GHashTable *usernames;     /* user id → username */
+  GHashTable *announced;     /* group id → the announcement last shown in its chat */
   GHashTable *verified;      /* user id → "1": safety number compared (until a key change) */
   GHashTable *typing_sent;   /* chat id → monotonic µs of my last "typing: true" */
   GHashTable *typing_expiry; /* "CHAT_ID USER_ID" → GSource id clearing their typing */
@@ -125,6 +126,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void pump_outbox (GlobiMessenger *self);
+static void announce (GlobiMessenger *self, const char *group_id, const char *text);
 
 /* Small helpers */
 
@@ -448,6 +450,7 @@ globi_messenger_finalize (GObject *object)
   g_clear_pointer (&self->usernames, g_hash_table_unref);
   g_clear_pointer (&self->typing_sent, g_hash_table_unref);
   g_clear_pointer (&self->verified, g_hash_table_unref);
+  g_clear_pointer (&self->announced, g_hash_table_unref);
   g_clear_pointer (&self->typing_expiry, g_hash_table_unref);
   g_clear_pointer (&self->flush_waiters, g_ptr_array_unref);
 
@@ -502,6 +505,7 @@ globi_messenger_init (GlobiMessenger *self)
   self->usernames = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->verified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->typing_expiry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->known_identities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->bundle_cache =
@@ -1315,6 +1319,35 @@ globi_messenger_transfer_group_async (GlobiMessenger *self,
   json_object_unref (json_node_get_object (((Action *) g_task_get_task_data (task))->body));
   ((Action *) g_task_get_task_data (task))->user_member = g_strdup ("user_id");
   action_run (task, user);
+}
+
+void
+globi_messenger_update_group_async (GlobiMessenger *self,
+                                    const char *group_id,
+                                    const char *name,
+                                    const char *announcement,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autofree char *path = group_path (group_id, "");
+  JsonObject *body = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  if (name != NULL)
+    json_object_set_string_member (body, "name", name);
+  if (announcement != NULL)
+    {
+      GlobiGroup *known = globi_messenger_find_group (self, group_id);
+
+      json_object_set_string_member (body, "announcement", announcement);
+      if (known != NULL && g_strcmp0 (announcement, globi_group_get_announcement (known)) != 0)
+        announce (self, group_id, announcement);
+    }
+  json_node_take_object (node, body);
+  action_run (action_new (self, globi_messenger_update_group_async, "PATCH", path, node,
+                          cancellable, callback, user_data),
+              NULL);
 }
 
 void
@@ -3739,6 +3772,23 @@ handle_message_event (GlobiMessenger *self, Batch *b, JsonObject *event)
   g_ptr_array_add (b->messages, g_steal_pointer (&m));
 }
 
+/* A new group announcement shows in the group chat as a notice (once per text, whether
+ * my own change or the stream told first). */
+static void
+announce (GlobiMessenger *self, const char *group_id, const char *text)
+{
+  g_autofree char *chat_id = NULL;
+  g_autofree char *notice = NULL;
+
+  if (text == NULL || *text == '\0' ||
+      g_strcmp0 (g_hash_table_lookup (self->announced, group_id), text) == 0)
+    return;
+  g_hash_table_insert (self->announced, g_strdup (group_id), g_strdup (text));
+  chat_id = globi_chat_id_for_group (group_id);
+  notice = g_strdup_printf (_ ("Group announcement: %s"), text);
+  add_system_message (self, chat_id, notice);
+}
+
 static void
 handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
 {
@@ -3764,6 +3814,9 @@ handle_event (GlobiMessenger *self, Batch *b, JsonObject *event)
       if (known != NULL && json_object_get_int_member_with_default (object, "member_count", 0) <
                                globi_group_get_member_count (known))
         json_object_remove_member (self->my_group_keys, globi_group_get_id (known));
+      if (known != NULL && g_strcmp0 (str_member (object, "announcement"),
+                                      globi_group_get_announcement (known)) != 0)
+        announce (self, globi_group_get_id (known), str_member (object, "announcement"));
       b->refresh = TRUE;
     }
   else if (g_strcmp0 (kind, "group_removed") == 0 || g_strcmp0 (kind, "friend_request") == 0 ||

@@ -287,6 +287,15 @@ void        globi_messenger_transfer_group_async (GlobiMessenger      *self,
                                                   GCancellable        *cancellable,
                                                   GAsyncReadyCallback  callback,
                                                   gpointer             user_data);
+/* PATCH the group (owner or admin): name and announcement (0–2000 characters), NULL
+ * leaves one unchanged. A new announcement shows in the group chat as a notice. */
+void        globi_messenger_update_group_async   (GlobiMessenger      *self,
+                                                  const char          *group_id,
+                                                  const char          *name,
+                                                  const char          *announcement,
+                                                  GCancellable        *cancellable,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
 void        globi_messenger_set_admin_async      (GlobiMessenger      *self,
                                                   const char          *group_id,
                                                   const char          *user,

@@ -8,6 +8,7 @@
 
 #include "globi-chat-row.h"
 #include "globi-chats-view.h"
+#include "globi-forward-dialog.h"
 #include "globi-group-dialog.h"
 #include "globi-message-row.h"
 #include "globi-state-view.h"
@@ -499,6 +500,27 @@ on_reply_cancel_cb (GlobiChatsView *self)
   set_reply (self, NULL, FALSE);
 }
 
+static void on_forwarded_cb (GlobiChatsView *self, guint n);
+
+static void
+open_forward_dialog (GlobiChatsView *self, GlobiMessage *message)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GlobiForwardDialog *dialog = NULL;
+
+  if (globi_message_get_kind (message) == GLOBI_MESSAGE_KIND_CARD ||
+      globi_message_get_kind (message) == GLOBI_MESSAGE_KIND_DELETED)
+    {
+      show_toast (self, _ ("This message can’t be forwarded"));
+      return;
+    }
+  dialog = globi_forward_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                     self->messenger, message);
+  g_signal_connect_object (dialog, "forwarded", G_CALLBACK (on_forwarded_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 on_message_activated_cb (GlobiMessageRow *row, const char *what, GlobiChatsView *self)
 {
@@ -519,7 +541,16 @@ on_message_activated_cb (GlobiMessageRow *row, const char *what, GlobiChatsView 
     globi_messenger_react_async (self->messenger, message, what + strlen ("react:"),
                                  self->cancellable, on_done_cb, g_object_ref (self));
   else if (g_str_equal (what, "forward"))
-    show_toast (self, _ ("Forwarding to another chat arrives in a later version"));
+    open_forward_dialog (self, message);
+}
+
+static void
+on_forwarded_cb (GlobiChatsView *self, guint n)
+{
+  g_autofree char *text = g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "Forwarded to %u chat", "Forwarded to %u chats", n), n);
+
+  show_toast (self, text);
 }
 
 static void

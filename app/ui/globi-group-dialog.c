@@ -26,6 +26,7 @@ struct _GlobiGroupDialog
   GlobiMessenger *messenger;
   GlobiGroup *group;
   GCancellable *cancellable;
+  guint rebuild_source;
 };
 
 G_DEFINE_FINAL_TYPE (GlobiGroupDialog, globi_group_dialog, ADW_TYPE_WINDOW)
@@ -144,6 +145,40 @@ on_member_transfer_cb (GtkButton *button, GlobiGroupDialog *self)
 }
 
 static void
+on_member_admin_cb (GtkButton *button, GlobiGroupDialog *self)
+{
+  const char *user_id = g_object_get_data (G_OBJECT (button), "user-id");
+  gboolean admin = globi_group_get_member_role (self->group, user_id) != GLOBI_GROUP_ROLE_ADMIN;
+
+  globi_messenger_set_admin_async (self->messenger, globi_group_get_id (self->group), user_id,
+                                   admin, self->cancellable, on_done_cb, g_object_ref (self));
+}
+
+static void
+on_name_applied_cb (AdwEntryRow *row, GlobiGroupDialog *self)
+{
+  g_autofree char *name = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
+
+  if (!*g_strstrip (name))
+    {
+      toast (self, _ ("Give the group a name"));
+      return;
+    }
+  globi_messenger_update_group_async (self->messenger, globi_group_get_id (self->group), name, NULL,
+                                      self->cancellable, on_done_cb, g_object_ref (self));
+}
+
+static void
+on_announcement_applied_cb (AdwEntryRow *row, GlobiGroupDialog *self)
+{
+  g_autofree char *text = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
+
+  globi_messenger_update_group_async (self->messenger, globi_group_get_id (self->group), NULL,
+                                      g_strstrip (text), self->cancellable, on_done_cb,
+                                      g_object_ref (self));
+}
+
+static void
 on_leave_clicked_cb (GlobiGroupDialog *self)
 {
   globi_messenger_remove_member_async (self->messenger, globi_group_get_id (self->group), NULL,
@@ -234,6 +269,14 @@ build_members (GlobiGroupDialog *self)
         }
       if (g_strcmp0 (id, me) != 0 && my_role == GLOBI_GROUP_ROLE_OWNER)
         {
+          GtkWidget *admin = new_icon_button (
+              role == GLOBI_GROUP_ROLE_ADMIN ? "system-users-symbolic" : "avatar-default-symbolic",
+              role == GLOBI_GROUP_ROLE_ADMIN ? _ ("Remove as admin") : _ ("Make admin"), id);
+          g_signal_connect_object (admin, "clicked", G_CALLBACK (on_member_admin_cb), self, 0);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), admin);
+        }
+      if (g_strcmp0 (id, me) != 0 && my_role == GLOBI_GROUP_ROLE_OWNER)
+        {
           GtkWidget *transfer =
               new_icon_button ("starred-symbolic", _ ("Make owner of the group"), id);
           g_signal_connect_object (transfer, "clicked", G_CALLBACK (on_member_transfer_cb), self,
@@ -318,16 +361,36 @@ build (GlobiGroupDialog *self)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (top), name);
   if (self->group)
     {
-      GtkWidget *announcement = adw_action_row_new ();
       const char *text = globi_group_get_announcement (self->group);
+      gboolean can_edit = globi_group_get_my_role (self->group) >= GLOBI_GROUP_ROLE_ADMIN;
 
       gtk_editable_set_text (self->name, globi_group_get_name (self->group));
-      gtk_editable_set_editable (self->name, FALSE);
-      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (announcement), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (announcement), _ ("Announcement"));
-      adw_action_row_set_subtitle (ADW_ACTION_ROW (announcement),
-                                   text && *text ? text : _ ("None"));
-      adw_preferences_group_add (ADW_PREFERENCES_GROUP (top), announcement);
+      gtk_editable_set_editable (self->name, can_edit);
+      if (can_edit)
+        {
+          /* Owner and admins rename and announce (applied with the row's ✓ button). */
+          GtkWidget *announcement = adw_entry_row_new ();
+
+          adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (name), TRUE);
+          g_signal_connect_object (name, "apply", G_CALLBACK (on_name_applied_cb), self, 0);
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (announcement), _ ("Announcement"));
+          gtk_editable_set_text (GTK_EDITABLE (announcement), text ? text : "");
+          gtk_editable_set_max_width_chars (GTK_EDITABLE (announcement), 2000);
+          adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (announcement), TRUE);
+          g_signal_connect_object (announcement, "apply", G_CALLBACK (on_announcement_applied_cb),
+                                   self, 0);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (top), announcement);
+        }
+      else
+        {
+          GtkWidget *announcement = adw_action_row_new ();
+
+          adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (announcement), FALSE);
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (announcement), _ ("Announcement"));
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (announcement),
+                                       text && *text ? text : _ ("None"));
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (top), announcement);
+        }
     }
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (top));
   if (self->group)
@@ -357,11 +420,31 @@ build (GlobiGroupDialog *self)
   adw_window_set_content (ADW_WINDOW (self), GTK_WIDGET (self->toasts));
 }
 
+static gboolean
+rebuild_cb (gpointer user_data)
+{
+  GlobiGroupDialog *self = user_data;
+
+  self->rebuild_source = 0;
+  g_ptr_array_set_size (self->checks, 0);
+  build (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Members, roles and texts follow the group (once per burst of changes). */
+static void
+on_group_changed_cb (GlobiGroupDialog *self)
+{
+  if (!self->rebuild_source)
+    self->rebuild_source = g_idle_add (rebuild_cb, self);
+}
+
 static void
 globi_group_dialog_dispose (GObject *object)
 {
   GlobiGroupDialog *self = GLOBI_GROUP_DIALOG (object);
 
+  g_clear_handle_id (&self->rebuild_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->messenger);
@@ -413,5 +496,12 @@ globi_group_dialog_new (GtkWindow *parent, GlobiMessenger *messenger, GlobiGroup
   self->messenger = g_object_ref (messenger);
   self->group = group ? g_object_ref (group) : NULL;
   build (self);
+  if (group)
+    {
+      g_signal_connect_object (group, "notify", G_CALLBACK (on_group_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (globi_group_get_members (group), "items-changed",
+                               G_CALLBACK (on_group_changed_cb), self, G_CONNECT_SWAPPED);
+    }
   return self;
 }

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "globi-friend-card-dialog.h"
 #include "globi-me-view-private.h"
 #include "globi-ui-util.h"
 
@@ -109,6 +110,7 @@ on_me_changed_cb (GlobiMeView *self)
   else
     globi_state_view_show_loading (self->profile_state);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "me.edit", me != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "me.show-qr", me != NULL);
 }
 
 static void
@@ -196,6 +198,15 @@ globi_me_view_dispose (GObject *object)
 }
 
 static void
+action_show_qr (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GlobiMeView *self = GLOBI_ME_VIEW (widget);
+
+  if (self->session && globi_session_get_state (self->session) == GLOBI_SESSION_STATE_SIGNED_IN)
+    globi_friend_card_dialog_present (widget, self->session);
+}
+
+static void
 globi_me_view_class_init (GlobiMeViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -231,6 +242,7 @@ globi_me_view_class_init (GlobiMeViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "me.back", NULL, action_back);
   gtk_widget_class_install_action (widget_class, "me.edit", NULL, action_edit);
+  gtk_widget_class_install_action (widget_class, "me.show-qr", NULL, action_show_qr);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
@@ -272,6 +284,7 @@ globi_me_view_init (GlobiMeView *self)
   g_signal_group_connect_swapped (self->profile_signals, "notify::thumbnail-hash",
                                   G_CALLBACK (update_avatar), self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "me.edit", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "me.show-qr", FALSE);
 }
 
 void

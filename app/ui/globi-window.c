@@ -4,7 +4,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "globi-add-friend-dialog.h"
+#include "globi-code-dialogs.h"
+#include "globi-code.h"
+#include "globi-scan-dialog.h"
 #include "globi-ui-util.h"
 #include "globi-wallet-view.h"
 #include "globi-window-private.h"
@@ -517,6 +522,12 @@ action_show_section (GtkWidget *widget, const char *action_name, GVariant *param
 }
 
 static void
+action_scan_code (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  globi_scan_dialog_present (widget);
+}
+
+static void
 on_startup_retry_cb (GlobiWindow *self)
 {
   boot (self);
@@ -613,6 +624,7 @@ globi_window_class_init (GlobiWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_startup_retry_cb);
 
   gtk_widget_class_install_action (widget_class, "main.show-section", "s", action_show_section);
+  gtk_widget_class_install_action (widget_class, "main.scan-code", NULL, action_scan_code);
   /* Alt+1 to Alt+5 follow the order of the section column. */
   for (guint i = 0; i < G_N_ELEMENTS (sections); i++)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + i, GDK_ALT_MASK,
@@ -670,23 +682,83 @@ globi_window_show_section (GlobiWindow *self, const char *name)
 void
 globi_window_open_uri (GlobiWindow *self, const char *uri)
 {
-  g_autofree char *section = NULL;
+  g_return_if_fail (GLOBI_IS_WINDOW (self));
+
+  /* Links from outside (the desktop's URI handler) are ours or nothing: other text is
+   * only shown when it was scanned or pasted. */
+  if (!uri || g_ascii_strncasecmp (uri, "globichat:", strlen ("globichat:")) != 0)
+    {
+      globi_window_add_toast (self, _ ("This isn’t a GlobiChat link"));
+      return;
+    }
+  globi_window_open_code (self, uri);
+}
+
+static void
+on_group_joined_cb (GtkWindow *parent, const char *chat_id, const char *message)
+{
+  globi_window_add_toast (GLOBI_WINDOW (parent), message);
+  if (chat_id)
+    globi_window_open_chat (GLOBI_WINDOW (parent), chat_id);
+}
+
+/* The one place a scanned, pasted or opened text turns into a screen (globi_code_classify
+ * decides what it is). */
+void
+globi_window_open_code (GlobiWindow *self, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiCode) code = NULL;
+  gboolean signed_in;
 
   g_return_if_fail (GLOBI_IS_WINDOW (self));
 
-  switch (globi_uri_classify (uri, &section))
+  signed_in = globi_session_get_state (self->session) == GLOBI_SESSION_STATE_SIGNED_IN;
+  switch (globi_code_classify (text, &code, &error))
     {
-      case GLOBI_URI_SECTION:
-        globi_window_show_section (self, section);
-        if (globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN)
+      case GLOBI_CODE_SECTION:
+        globi_window_show_section (self, code->section);
+        if (!signed_in)
           globi_window_add_toast (self, _ ("Sign in to open this link"));
         break;
-      case GLOBI_URI_LATER:
-        globi_window_add_toast (self, _ ("Links like this arrive in a later version"));
+      case GLOBI_CODE_ADD:
+        if (!signed_in)
+          globi_window_add_toast (self, _ ("Sign in to add friends from a QR code"));
+        else
+          globi_add_friend_dialog_present (GTK_WIDGET (self), self->session, code->user_id,
+                                           code->card);
         break;
-      case GLOBI_URI_INVALID:
+      case GLOBI_CODE_JOIN:
+        if (!self->messenger)
+          globi_window_add_toast (self, _ ("Sign in to join groups from a QR code"));
+        else
+          globi_code_confirm_join (GTK_WINDOW (self), self->messenger, code->token,
+                                   on_group_joined_cb);
+        break;
+      case GLOBI_CODE_LINK:
+        /* Device linking (the link engineer's dialog): globi_link_approve_dialog_present
+         * (GTK_WIDGET (self), code->text) once app/ui/globi-link-approve-dialog.c builds. */
+        if (!signed_in)
+          globi_window_add_toast (self, _ ("Scan this code with a device that is signed in"));
+        else
+          globi_window_add_toast (self, _ ("Linking devices arrives in the next version"));
+        break;
+      case GLOBI_CODE_PAYMENT:
+        globi_window_show_section (self, "wallet");
+        globi_wallet_view_open_payment_code (
+            GLOBI_WALLET_VIEW (gtk_stack_get_child_by_name (self->section_stack, "wallet")), text);
+        break;
+      case GLOBI_CODE_UNKNOWN:
+        globi_code_show_text (GTK_WINDOW (self), code->text);
+        break;
+      case GLOBI_CODE_INVALID:
       default:
-        globi_window_add_toast (self, _ ("This isn’t a GlobiChat link"));
+        {
+          g_autofree char *message =
+              g_strdup_printf (_ ("This code can’t be used: %s"), error->message);
+
+          globi_window_add_toast (self, message);
+        }
         break;
     }
 }

@@ -18,6 +18,10 @@ void         globi_window_start        (GlobiWindow      *self,
                                         gboolean          embedded);
 void         globi_window_open_uri     (GlobiWindow      *self,
                                         const char       *uri);
+/* Any scanned, pasted or opened text (a globichat:// link, a payment code, other text):
+ * classified by globi_code_classify and opened on the right screen. */
+void         globi_window_open_code    (GlobiWindow      *self,
+                                        const char       *text);
 void         globi_window_show_section (GlobiWindow      *self,
                                         const char       *name);
 void         globi_window_add_toast    (GlobiWindow      *self,

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "globi-chat-row.h"
+#include "globi-forward-dialog.h"
 #include "globi-message-row.h"
 #include "globi-server-thread.h"
 #include "globi-window-private.h"
@@ -244,6 +245,46 @@ type_and_send (GlobiWindow *window, const char *text)
   g_signal_emit_by_name (send, "clicked");
 }
 
+typedef struct
+{
+  GlobiMessenger *messenger;
+  const char *chat_id;
+  const char *user_id;
+} ChatSeek;
+
+static gboolean
+someone_typing (gpointer data)
+{
+  ChatSeek *seek = data;
+  GlobiChat *chat = globi_messenger_open_chat (seek->messenger, seek->chat_id);
+  const char *const *typing = globi_chat_get_typing (chat);
+
+  return typing && g_strv_contains (typing, seek->user_id);
+}
+
+static gboolean
+last_is_forwarded (gpointer data)
+{
+  ChatSeek *seek = data;
+  GlobiChat *chat = globi_messenger_open_chat (seek->messenger, seek->chat_id);
+  GlobiMessage *last = globi_chat_get_last_message (chat);
+
+  return last && globi_message_get_forwarded (last) &&
+         g_strcmp0 (globi_message_get_text (last), "Hi Alice") == 0;
+}
+
+static void
+on_forwarded_cb (GlobiForwardDialog *dialog, guint n, guint *count)
+{
+  *count = n;
+}
+
+static gboolean
+forwarded (gpointer data)
+{
+  return *(guint *) data > 0;
+}
+
 static void
 test_two_people_chat (Fixture *f, gconstpointer data)
 {
@@ -319,6 +360,42 @@ test_two_people_chat (Fixture *f, gconstpointer data)
   /* Alice's own message is marked delivered (or read) once Bob's device has it. */
   seek = (Seek){ a, "Hello Bob" };
   ui_wait_until (delivered, &seek, 30, "Alice's message to be marked delivered");
+
+  /* Alice types: Bob sees it (the stream's typing frame). */
+  {
+    GlobiComposer *composer = globi_chats_view_get_composer (a->chats_view);
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (globi_composer_get_text_view (composer));
+    g_autofree char *bob_chat =
+        globi_chat_id_for_user (globi_profile_get_id (globi_session_get_me (f->bob.session)));
+    ChatSeek typing = { b->messenger, alice_chat,
+                        globi_profile_get_id (globi_session_get_me (f->alice.session)) };
+    ChatSeek fw = { a->messenger, bob_chat, NULL };
+    GlobiMessageRow *row = NULL;
+    GlobiMessage *hi = NULL;
+    GlobiForwardDialog *dialog = NULL;
+    guint count = 0;
+
+    gtk_text_buffer_insert_at_cursor (buffer, "I am typ", -1);
+    ui_wait_until (someone_typing, &typing, 30, "Bob to see Alice typing");
+    gtk_text_buffer_set_text (buffer, "", -1);
+
+    /* Bob forwards his message through the dialog, picking the chat by search. */
+    row = find_message_row (GTK_WIDGET (b->chats_view), "Hi Alice");
+    g_assert_nonnull (row);
+    hi = g_object_get_data (G_OBJECT (row), "message");
+    g_assert_nonnull (hi);
+    dialog = globi_forward_dialog_new (GTK_WINDOW (b), b->messenger, hi);
+    g_signal_connect (dialog, "forwarded", G_CALLBACK (on_forwarded_cb), &count);
+    globi_forward_dialog_set_search (dialog, "nobody by this name");
+    g_assert_cmpuint (globi_forward_dialog_get_n_shown (dialog), ==, 0);
+    globi_forward_dialog_set_search (dialog, "alice");
+    g_assert_cmpuint (globi_forward_dialog_get_n_shown (dialog), ==, 1);
+    g_assert_true (globi_forward_dialog_pick (dialog, alice_chat));
+    globi_forward_dialog_send (dialog);
+    ui_wait_until (forwarded, &count, 30, "the forward to be queued");
+    g_assert_cmpuint (count, ==, 1);
+    ui_wait_until (last_is_forwarded, &fw, 30, "Alice to get the forwarded message");
+  }
 }
 
 int
