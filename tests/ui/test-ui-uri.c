@@ -56,8 +56,10 @@ test_window_opens_links (void)
   g_assert_cmpstr (gtk_stack_get_visible_child_name (window->section_stack), ==, "contacts");
   g_assert_cmpstr (window->last_toast, ==, "Sign in to open this link");
 
+  /* A friend card without a valid user id and card (app/core/globi-code.c). */
   globi_window_open_uri (window, "globichat://add?u=alice");
-  g_assert_cmpstr (window->last_toast, ==, "Links like this arrive in a later version");
+  g_assert_cmpstr (window->last_toast, ==,
+                   "This code can’t be used: this friend card names no valid user");
   g_assert_cmpstr (gtk_stack_get_visible_child_name (window->section_stack), ==, "contacts");
 
   globi_window_open_uri (window, "mailto:alice@example.org");
