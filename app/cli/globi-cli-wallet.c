@@ -739,14 +739,16 @@ cmd_pay_scan (GlobiCli *cli, int argc, char **argv)
   g_autofree char *currency = NULL;
   g_autofree char *shown = NULL;
   g_autofree char *question = NULL;
-  const char *amount = NULL, *currency_arg = NULL;
+  g_autofree char *pay_currency = NULL;
+  const char *amount = NULL, *currency_arg = NULL, *pay_with = NULL;
   gboolean yes;
-  gint64 minor = 0;
+  gint64 minor = 0, pay_minor = 0;
   int status;
 
   take_flags (cli, &argc, argv);
   globi_cli_take_option (&argc, argv, "--amount", &amount);
   globi_cli_take_option (&argc, argv, "--currency", &currency_arg);
+  globi_cli_take_option (&argc, argv, "--pay-currency", &pay_with);
   yes = take_switch (&argc, argv, "--yes");
   if (argc != 1)
     return globi_cli_usage_error (cli, _ ("pay scan takes one image FILE"));
@@ -782,20 +784,57 @@ cmd_pay_scan (GlobiCli *cli, int argc, char **argv)
   else if (!parse_amount (cli, amount, currency_arg, &currency, &minor, &status))
     return status;
 
-  shown = format_money (minor, currency);
-  question = g_strdup_printf (_ ("Pay %s to %s?"), shown, code->payee_name);
-  if (!yes && !confirm (question))
-    return globi_cli_fail (cli, GLOBI_CLI_EXIT_USAGE, "not_confirmed",
-                           _ ("Not paid: confirm on a terminal or pass --yes"));
-  pin = get_pin (_ ("Payment PIN: "));
-  if (!globi_wallet_pin_is_valid (pin))
-    return globi_cli_usage_error (
-        cli, _ ("The payment PIN is 6 digits (set GLOBICHAT_PIN or type it on a terminal)"));
   if ((status = restore_wallet (cli, &wallet)) != GLOBI_CLI_EXIT_OK)
     return status;
+  globi_wallet_refresh_async (wallet, NULL, globi_cli_on_done_cb, cli);
+  if ((status = wallet_await_ok (cli, wallet)) != GLOBI_CLI_EXIT_OK)
+    return status;
 
-  globi_wallet_pay_async (wallet, NULL, code->payee_id, currency, minor, NULL, code->note, pin,
-                          NULL, globi_cli_on_done_cb, cli);
+  /* The payee receives the code's currency; I pay in it when I hold enough, else in
+   * --pay-currency or my preferred one at the current rate. */
+  pay_currency =
+      g_ascii_strup (pay_with ? pay_with
+                     : globi_wallet_get_balance (wallet, currency) >= minor
+                         ? currency
+                         : globi_cli_or_empty (globi_wallet_get_preferred_currency (wallet)),
+                     -1);
+  pay_minor = minor;
+  if (!globi_currency_is_known (pay_currency))
+    return globi_cli_usage_error (cli, _ ("Unknown currency for --pay-currency"));
+  if (!g_str_equal (pay_currency, currency))
+    {
+      globi_wallet_load_rates_async (wallet, NULL, globi_cli_on_done_cb, cli);
+      if ((status = wallet_await_ok (cli, wallet)) != GLOBI_CLI_EXIT_OK)
+        return status;
+      if (!globi_wallet_convert (wallet, minor, currency, pay_currency, &pay_minor, &error))
+        return globi_cli_fail (cli, GLOBI_CLI_EXIT_REFUSED, "no_rate", error->message);
+    }
+
+  shown = format_money (pay_minor, pay_currency);
+  if (g_str_equal (pay_currency, currency))
+    question = g_strdup_printf (_ ("Pay %s to %s?"), shown, code->payee_name);
+  else
+    {
+      g_autofree char *receives = format_money (minor, currency);
+      question = g_strdup_printf (_ ("Pay ≈ %s to %s (they receive %s)?"), shown, code->payee_name,
+                                  receives);
+    }
+  if (!yes && !confirm (question))
+    {
+      globi_cli_flush_session (cli);
+      return globi_cli_fail (cli, GLOBI_CLI_EXIT_USAGE, "not_confirmed",
+                             _ ("Not paid: confirm on a terminal or pass --yes"));
+    }
+  pin = get_pin (_ ("Payment PIN: "));
+  if (!globi_wallet_pin_is_valid (pin))
+    {
+      globi_cli_flush_session (cli);
+      return globi_cli_usage_error (
+          cli, _ ("The payment PIN is 6 digits (set GLOBICHAT_PIN or type it on a terminal)"));
+    }
+
+  globi_wallet_pay_async (wallet, NULL, code->payee_id, pay_currency, pay_minor, currency,
+                          code->note, pin, NULL, globi_cli_on_done_cb, cli);
   return finish_transaction (cli, wallet, _ ("Paid"));
 }
 
@@ -823,7 +862,7 @@ const GlobiCliCommand globi_cli_wallet_commands[] = {
     N_ ("Shows an EMVCo payment code's fields and checks its CRC"), cmd_pay_decode },
   { "pay code", "pay code [--amount A --currency C] [--note N] [--png FILE]",
     N_ ("Prints my receive code (and saves it as a QR image)"), cmd_pay_code },
-  { "pay scan", "pay scan FILE [--amount A --currency C] [--yes]",
+  { "pay scan", "pay scan FILE [--amount A --currency C] [--pay-currency C] [--yes]",
     N_ ("Reads the payment QR code in an image and pays it after a confirmation"), cmd_pay_scan },
   { NULL, NULL, NULL, NULL },
 };
