@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "globi-hub.h"
 #include "globi-server-private.h"
@@ -27,9 +29,11 @@ typedef struct
   char *user_id;
   gint64 sent;        /* highest seq sent */
   gint64 last_seen_s; /* monotonic seconds of the last frame or pong from the client */
+  guint64 round;      /* the hub's round of its last frame */
   guint reading : 1;  /* a read job is in flight */
   guint queued : 1;   /* in the hub's wake list */
   guint caught_up : 1;
+  guint corked : 1; /* in the hub's corked list */
 } Stream;
 
 struct _GlobiHub
@@ -42,6 +46,11 @@ struct _GlobiHub
   GHashTable *by_user;   /* user id → GPtrArray of Stream (unowned) */
   GPtrArray *wake;       /* Stream refs waiting for a read */
   guint wake_id;
+  /* Frames sent in one main-loop iteration form a round; a stream given a second frame
+   * in a round is corked until the next, so its frames leave in full segments. */
+  guint64 round;
+  GPtrArray *corked; /* Stream refs */
+  guint round_id;
   guint timer_id;
   guint expire_id;
 };
@@ -124,13 +133,89 @@ close_stream (GlobiHub *self, Stream *stream, gushort code, const char *reason)
   stream_unref (stream);
 }
 
+/* The stream's socket: libsoup's server hands the WebSocket its own GIOStream wrapper,
+ * whose "base-iostream" is the socket connection. */
+static GSocket *
+stream_socket (Stream *stream)
+{
+  GIOStream *io = soup_websocket_connection_get_io_stream (stream->conn);
+  g_autoptr (GIOStream) base = NULL;
+
+  if (io && !G_IS_SOCKET_CONNECTION (io) &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (io), "base-iostream"))
+    {
+      g_object_get (io, "base-iostream", &base, NULL);
+      io = base;
+    }
+  if (!G_IS_SOCKET_CONNECTION (io))
+    return NULL;
+  return g_socket_connection_get_socket (G_SOCKET_CONNECTION (io));
+}
+
+static void
+set_cork (Stream *stream, gboolean cork)
+{
+  GSocket *socket = stream_socket (stream);
+
+  if (socket && !g_socket_is_closed (socket))
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, cork, NULL);
+}
+
+/* Next iteration: uncorks what the last round corked (TCP sends the data at once). */
+static gboolean
+on_round_cb (gpointer user_data)
+{
+  GlobiHub *self = user_data;
+  g_autoptr (GPtrArray) corked = g_steal_pointer (&self->corked);
+
+  self->round_id = 0;
+  self->round++;
+  self->corked = g_ptr_array_new_with_free_func (stream_unref);
+  for (guint i = 0; i < corked->len; i++)
+    {
+      Stream *stream = g_ptr_array_index (corked, i);
+
+      stream->corked = FALSE;
+      set_cork (stream, FALSE);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Every frame to a client goes through here. libsoup writes each frame at once, one
+ * send() and, without the cork, one TCP segment through the stack per frame: for a
+ * stream given many frames at once (a backlog, a burst of group messages) that was most
+ * of the server's time. The first frame of a round goes out uncorked, so a lone frame
+ * waits for nothing. */
+static void
+send_frame (GlobiHub *self, Stream *stream, const char *text)
+{
+  if (stream->round == self->round && !stream->corked)
+    {
+      stream->corked = TRUE;
+      set_cork (stream, TRUE);
+      g_ptr_array_add (self->corked, stream_ref (stream));
+    }
+  stream->round = self->round;
+  if (!self->round_id)
+    self->round_id = attach_source (self, g_idle_source_new (), on_round_cb);
+  soup_websocket_connection_send_text (stream->conn, text);
+}
+
 static void
 send_event (Stream *stream, const GlobiEventRow *row)
 {
-  g_autofree char *frame = g_strdup_printf (
-      "{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}", row->seq, row->json);
+  char buf[2048];
+  g_autofree char *big = NULL;
+  const char *frame = buf;
+  int len =
+      g_snprintf (buf, sizeof buf, "{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}",
+                  row->seq, row->json);
 
-  soup_websocket_connection_send_text (stream->conn, frame);
+  /* Most events fit the stack buffer: no allocation per delivery. */
+  if (len >= (int) sizeof buf)
+    frame = big = g_strdup_printf ("{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}",
+                                   row->seq, row->json);
+  send_frame (stream->hub, stream, frame);
   stream->sent = row->seq;
 }
 
@@ -221,7 +306,7 @@ on_batch_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
               "{\"type\":\"caught_up\",\"seq\":%" G_GINT64_FORMAT "}", stream->sent);
 
           stream->caught_up = TRUE;
-          soup_websocket_connection_send_text (stream->conn, frame);
+          send_frame (stream->hub, stream, frame);
         }
     }
   batch_read_free (batch);
@@ -478,6 +563,7 @@ globi_hub_dispose (GObject *object)
   GlobiHub *self = GLOBI_HUB (object);
 
   clear_source (self, &self->wake_id);
+  clear_source (self, &self->round_id);
   clear_source (self, &self->timer_id);
   clear_source (self, &self->expire_id);
   if (self->by_device)
@@ -492,6 +578,7 @@ globi_hub_finalize (GObject *object)
   GlobiHub *self = GLOBI_HUB (object);
 
   g_clear_pointer (&self->wake, g_ptr_array_unref);
+  g_clear_pointer (&self->corked, g_ptr_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->by_device, g_hash_table_unref);
   g_clear_pointer (&self->by_user, g_hash_table_unref);
@@ -515,6 +602,7 @@ globi_hub_init (GlobiHub *self)
   self->by_user =
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   self->wake = g_ptr_array_new_with_free_func (stream_unref);
+  self->corked = g_ptr_array_new_with_free_func (stream_unref);
 }
 
 GlobiHub *
