@@ -3132,6 +3132,9 @@ typedef struct
   guint8 key[GLOBI_ATTACHMENT_KEY_SIZE];
   guint8 digest[GLOBI_ATTACHMENT_DIGEST_SIZE];
   GBytes *ciphertext;
+  GlobiMessage *message; /* its attachment-progress follows the download */
+  goffset received;
+  char *path; /* fetch_attachment: where the plaintext goes, or NULL */
 } Download;
 
 static void
@@ -3139,6 +3142,8 @@ download_free (Download *d)
 {
   sodium_memzero (d->key, sizeof d->key);
   g_clear_pointer (&d->ciphertext, g_bytes_unref);
+  g_clear_object (&d->message);
+  g_free (d->path);
   g_free (d);
 }
 
@@ -3150,30 +3155,113 @@ decrypt_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   GBytes *plain = globi_attachment_decrypt (d->ciphertext, d->key, d->digest, &error);
 
   if (plain == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, plain, (GDestroyNotify) g_bytes_unref);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (d->path != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (d->path);
+      g_autoptr (GBytes) owned = plain;
+
+      /* Private to this user, like the rest of the profile. */
+      if (g_mkdir_with_parents (dir, 0700) != 0 ||
+          !g_file_set_contents_full (d->path, g_bytes_get_data (owned, NULL),
+                                     g_bytes_get_size (owned), G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                     &error))
+        {
+          if (error == NULL)
+            error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "Could not create %s", dir);
+          g_task_return_error (task, error);
+          return;
+        }
+      g_task_return_pointer (task, g_file_new_for_path (d->path), g_object_unref);
+      return;
+    }
+  g_task_return_pointer (task, plain, (GDestroyNotify) g_bytes_unref);
+}
+
+/* The server's limit is 25 MiB by default (configurable): this bounds what a download
+ * may hold in memory whatever the server says. */
+#define DOWNLOAD_MAX_BYTES (256 * 1024 * 1024)
+#define DOWNLOAD_CHUNK     (64 * 1024)
+
+static void download_fail (GTask *task, GError *error);
+
+static void
+on_download_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Download *d = g_task_get_task_data (task);
+  GByteArray *buffer = g_object_get_data (G_OBJECT (task), "buffer");
+  SoupMessage *msg = g_object_get_data (G_OBJECT (task), "msg");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) chunk =
+      g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  goffset total;
+
+  if (chunk == NULL)
+    {
+      download_fail (task, g_steal_pointer (&error));
+      return;
+    }
+  if (g_bytes_get_size (chunk) == 0)
+    {
+      if (d->message != NULL)
+        globi_message_set_attachment_progress (d->message, 1);
+      d->ciphertext = g_byte_array_free_to_bytes (g_byte_array_ref (buffer));
+      g_task_run_in_thread (task, decrypt_thread);
+      g_object_unref (task);
+      return;
+    }
+  if (buffer->len + g_bytes_get_size (chunk) > DOWNLOAD_MAX_BYTES)
+    {
+      download_fail (task,
+                     g_error_new (GLOBI_ERROR, GLOBI_ERROR_TOO_LARGE, _ ("The file is too large")));
+      return;
+    }
+  g_byte_array_append (buffer, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  total = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
+  if (total <= 0 && d->message != NULL)
+    total = globi_message_get_attachment_size (d->message);
+  if (d->message != NULL && total > 0)
+    globi_message_set_attachment_progress (d->message, MIN (0.99, (double) buffer->len / total));
+  g_input_stream_read_bytes_async (G_INPUT_STREAM (source), DOWNLOAD_CHUNK, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), on_download_read_cb, task);
+}
+
+static void
+download_fail (GTask *task, GError *error)
+{
+  Download *d = g_task_get_task_data (task);
+
+  if (d->message != NULL)
+    globi_message_set_attachment_progress (d->message, 1);
+  g_task_return_error (task, error);
+  g_object_unref (task);
 }
 
 static void
 on_downloaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
-  Download *d = g_task_get_task_data (task);
   SoupMessage *msg = g_object_get_data (G_OBJECT (task), "msg");
   g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) stream =
+      soup_session_send_finish (SOUP_SESSION (source), result, &error);
 
-  d->ciphertext = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  if (d->ciphertext == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+  if (stream == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
     {
       if (error == NULL)
         error = g_error_new (GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND, _ ("The file is not available"));
-      g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
+      download_fail (task, g_steal_pointer (&error));
       return;
     }
-  g_task_run_in_thread (task, decrypt_thread);
-  g_object_unref (task);
+  g_object_set_data_full (G_OBJECT (task), "buffer", g_byte_array_new (),
+                          (GDestroyNotify) g_byte_array_unref);
+  g_object_set_data_full (G_OBJECT (task), "stream", g_object_ref (stream), g_object_unref);
+  g_input_stream_read_bytes_async (stream, DOWNLOAD_CHUNK, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), on_download_read_cb, task);
 }
 
 static gboolean
@@ -3219,8 +3307,23 @@ on_attachment_key_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     self->soup = soup_session_new ();
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
   g_object_set_data_full (G_OBJECT (task), "msg", g_object_ref (msg), g_object_unref);
-  soup_session_send_and_read_async (self->soup, msg, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task), on_downloaded_cb, task);
+  if (d->message != NULL)
+    globi_message_set_attachment_progress (d->message, 0);
+  soup_session_send_async (self->soup, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                           on_downloaded_cb, task);
+}
+
+static void
+download_start (GlobiMessenger *self, GTask *task, GlobiMessage *message, const char *path)
+{
+  g_autofree char *key = g_strconcat ("attachment.", globi_message_get_id (message), NULL);
+  Download *d = g_new0 (Download, 1);
+
+  d->message = g_object_ref (message);
+  d->path = g_strdup (path);
+  g_task_set_task_data (task, d, (GDestroyNotify) download_free);
+  globi_cache_get_value_async (self->cache, key, g_task_get_cancellable (task),
+                               on_attachment_key_cb, task);
 }
 
 void
@@ -3231,12 +3334,56 @@ globi_messenger_download_attachment_async (GlobiMessenger *self,
                                            gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *key = g_strconcat ("attachment.", globi_message_get_id (message), NULL);
 
   g_return_if_fail (GLOBI_IS_MESSENGER (self));
   g_task_set_source_tag (task, globi_messenger_download_attachment_async);
-  g_task_set_task_data (task, g_new0 (Download, 1), (GDestroyNotify) download_free);
-  globi_cache_get_value_async (self->cache, key, cancellable, on_attachment_key_cb, task);
+  download_start (self, task, message, NULL);
+}
+
+/* PROFILE/attachments/MESSAGE_ID: the decrypted copy, made once. */
+static char *
+attachment_path (GlobiMessenger *self, GlobiMessage *message)
+{
+  return g_build_filename (globi_session_get_profile_dir (self->session), "attachments",
+                           globi_message_get_id (message), NULL);
+}
+
+void
+globi_messenger_fetch_attachment_async (GlobiMessenger *self,
+                                        GlobiMessage *message,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (GLOBI_IS_MESSAGE (message));
+  g_task_set_source_tag (task, globi_messenger_fetch_attachment_async);
+  if (globi_message_get_id (message) == NULL || !*globi_message_get_id (message) ||
+      strchr (globi_message_get_id (message), G_DIR_SEPARATOR) != NULL)
+    {
+      g_task_return_new_error (task, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND,
+                               _ ("This message has no file"));
+      g_object_unref (task);
+      return;
+    }
+  path = attachment_path (self, message);
+  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_task_return_pointer (task, g_file_new_for_path (path), g_object_unref);
+      g_object_unref (task);
+      return;
+    }
+  download_start (self, task, message, path);
+}
+
+GFile *
+globi_messenger_fetch_attachment_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 GBytes *

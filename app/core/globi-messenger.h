@@ -149,6 +149,17 @@ void          globi_messenger_download_attachment_async  (GlobiMessenger      *s
 GBytes       *globi_messenger_download_attachment_finish (GlobiMessenger      *self,
                                                           GAsyncResult        *result,
                                                           GError             **error);
+/* The decrypted file of a file or image message as a local file: downloaded and decrypted
+ * once (on a worker thread) into PROFILE/attachments/MESSAGE_ID (mode 0600), then reused.
+ * While downloading, the message's attachment-progress goes from 0 to 1. */
+void          globi_messenger_fetch_attachment_async  (GlobiMessenger      *self,
+                                                       GlobiMessage        *message,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GFile        *globi_messenger_fetch_attachment_finish (GlobiMessenger      *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 /* A FAILED message goes back to the outbox. */
 void          globi_messenger_retry_message     (GlobiMessenger      *self,
                                                  GlobiMessage        *message);

@@ -283,8 +283,10 @@ test_typing_relay (CoreFixture *f, gconstpointer data)
   flush (alice);
   wait_for_count (received, 2);
   g_assert_false (is_typing (at_bob, alice_id));
-  globi_messenger_stop (alice->messenger);
+  /* Bob's delivery receipts reach Alice's stream before it closes. */
+  flush (bob);
   globi_messenger_stop (bob->messenger);
+  globi_messenger_stop (alice->messenger);
 }
 
 /* Reading a chat sends one receipt for every message read, not only the last. */
@@ -528,6 +530,30 @@ test_forward (CoreFixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpmem (g_bytes_get_data (downloaded, NULL), g_bytes_get_size (downloaded), bytes,
                    sizeof bytes);
+
+  /* As a file: decrypted once into the profile, then the same file again. */
+  {
+    g_autoptr (GAsyncResult) r1 = NULL;
+    g_autoptr (GAsyncResult) r2 = NULL;
+    g_autoptr (GFile) first = NULL;
+    g_autoptr (GFile) second = NULL;
+    g_autofree char *contents = NULL;
+    gsize length = 0;
+
+    globi_messenger_fetch_attachment_async (carol->messenger, got, NULL, on_result_cb, &pending);
+    r1 = wait_result (&pending);
+    first = globi_messenger_fetch_attachment_finish (carol->messenger, r1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (globi_message_get_attachment_progress (got), ==, 1);
+    g_assert_true (g_file_load_contents (first, NULL, &contents, &length, NULL, NULL));
+    g_assert_cmpmem (contents, length, bytes, sizeof bytes);
+    g_assert_true (g_str_has_prefix (g_file_peek_path (first), carol->profile_dir));
+    globi_messenger_fetch_attachment_async (carol->messenger, got, NULL, on_result_cb, &pending);
+    r2 = wait_result (&pending);
+    second = globi_messenger_fetch_attachment_finish (carol->messenger, r2, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_file_equal (first, second));
+  }
 }
 
 static GlobiChat *
