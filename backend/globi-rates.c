@@ -587,17 +587,39 @@ globi_rates_init (GlobiRates *self)
 }
 
 static void
+adopt (GlobiRates *self, GlobiRateSet *set)
+{
+  if (self->current && g_strcmp0 (set->date, self->current->date) <= 0)
+    return;
+  g_clear_pointer (&self->current, globi_rate_set_unref);
+  self->current = globi_rate_set_ref (set);
+  g_message ("rates of %s from %s", set->date, set->source);
+}
+
+typedef struct
+{
+  GlobiRates *self;
+  GlobiRateSet *set;
+} Saving;
+
+static void
 on_saved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GlobiRates) self = user_data;
+  Saving *saving = user_data;
+  g_autoptr (GlobiRates) self = saving->self;
+  g_autoptr (GlobiRateSet) set = saving->set;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiWalletResult) saved = globi_store_finish (GLOBI_STORE (source), result, &error);
 
+  g_free (saving);
   if (!saved)
     {
       g_warning ("storing rates: %s", error->message);
       return;
     }
+  /* In use only once stored and announced: whoever sees these rates can also find the
+   * rates_updated event. */
+  adopt (self, set);
   if (self->server && saved->wake_devices->len > 0)
     globi_hub_notify_devices (globi_server_get_hub (self->server), saved->wake_devices);
 }
@@ -607,23 +629,27 @@ globi_rates_offer (GlobiRates *self, GlobiRateSet *set)
 {
   g_autoptr (JsonNode) json = NULL;
   GlobiWalletArgs *args;
+  Saving *saving;
 
   g_return_if_fail (GLOBI_IS_RATES (self));
 
   if (self->current && g_strcmp0 (set->date, self->current->date) <= 0)
     return;
-  g_clear_pointer (&self->current, globi_rate_set_unref);
-  self->current = globi_rate_set_ref (set);
-  g_message ("rates of %s from %s", set->date, set->source);
   if (!self->server || g_str_equal (set->source, "snapshot"))
-    return;
+    {
+      adopt (self, set);
+      return;
+    }
   json = globi_rate_set_to_json (set);
   args = globi_wallet_args_new ();
   args->note = json_to_string (json, FALSE);
   args->rate_date = g_strdup (set->date);
+  saving = g_new0 (Saving, 1);
+  saving->self = g_object_ref (self);
+  saving->set = globi_rate_set_ref (set);
   globi_store_write_async (globi_server_get_store (self->server), globi_store_wallet_save_rates,
                            args, globi_wallet_args_free, globi_wallet_result_free, on_saved_cb,
-                           g_object_ref (self));
+                           saving);
 }
 
 static void

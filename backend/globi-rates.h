@@ -77,8 +77,8 @@ G_DECLARE_FINAL_TYPE (GlobiRates, globi_rates, GLOBI, RATES, GObject)
 GlobiRates *globi_rates_new (GlobiServer *server);
 /* The newest set (never NULL). */
 GlobiRateSet *globi_rates_get_current (GlobiRates *self);
-/* Takes a set from any provider: kept when its date is newer, then stored and announced
- * (rates_updated) to every device. */
+/* Takes a set from any provider. When its date is newer than the set in use it is stored
+ * and announced (rates_updated) to every device, then used. */
 void globi_rates_offer (GlobiRates *self, GlobiRateSet *set);
 /* Stops timers and fetches (the server is going away). */
 void globi_rates_stop (GlobiRates *self);

@@ -240,14 +240,15 @@ post (sqlite3 *db,
       gint64 now_ms,
       GError **error)
 {
-  g_autoptr (sqlite3_stmt) entry = NULL;
-  g_autoptr (sqlite3_stmt) balance = NULL;
+  g_autoptr (GlobiStoreCachedStmt) entry = NULL;
+  g_autoptr (GlobiStoreCachedStmt) balance = NULL;
   gint64 after;
 
-  if (!(entry = globi_store_prepare (db,
-                                     "INSERT INTO wallet_entries (tx_seq, account, currency, "
-                                     "minor, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                     error)))
+  if (!(entry =
+            globi_store_prepare_cached (db,
+                                        "INSERT INTO wallet_entries (tx_seq, account, currency, "
+                                        "minor, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                        error)))
     return FALSE;
   sqlite3_bind_int64 (entry, 1, tx_seq);
   sqlite3_bind_text (entry, 2, account, -1, SQLITE_TRANSIENT);
@@ -257,11 +258,12 @@ post (sqlite3 *db,
   if (!globi_store_step_done (db, entry, error))
     return FALSE;
 
-  if (!(balance = globi_store_prepare (db,
-                                       "INSERT INTO wallet_balances (account, currency, minor) "
-                                       "VALUES (?1, ?2, ?3) ON CONFLICT (account, currency) DO "
-                                       "UPDATE SET minor = minor + excluded.minor RETURNING minor",
-                                       error)))
+  if (!(balance =
+            globi_store_prepare_cached (db,
+                                        "INSERT INTO wallet_balances (account, currency, minor) "
+                                        "VALUES (?1, ?2, ?3) ON CONFLICT (account, currency) DO "
+                                        "UPDATE SET minor = minor + excluded.minor RETURNING minor",
+                                        error)))
     return FALSE;
   sqlite3_bind_text (balance, 1, account, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (balance, 2, currency, -1, SQLITE_TRANSIENT);
@@ -272,7 +274,6 @@ post (sqlite3 *db,
       return FALSE;
     }
   after = sqlite3_column_int64 (balance, 0);
-  sqlite3_reset (balance);
   if (after < 0 && !account_may_go_negative (account))
     {
       g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_INSUFFICIENT_FUNDS,
@@ -300,9 +301,9 @@ move (sqlite3 *db,
 static gint64
 insert_tx (sqlite3 *db, const Tx *tx, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  if (!(stmt = globi_store_prepare (
+  if (!(stmt = globi_store_prepare_cached (
             db,
             "INSERT INTO wallet_transactions (id, kind, state, from_id, to_id, currency, minor, "
             "to_currency, to_minor, rate, rate_date, note, chat_user, chat_group, red_packet_id, "
@@ -373,9 +374,9 @@ tx_from_stmt (sqlite3_stmt *stmt)
 static Tx *
 load_tx (sqlite3 *db, const char *id, gint64 seq, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  if (!(stmt = globi_store_prepare (
+  if (!(stmt = globi_store_prepare_cached (
             db,
             id ? "SELECT " TX_COLUMNS " FROM wallet_transactions WHERE id = ?1"
                : "SELECT " TX_COLUMNS " FROM wallet_transactions WHERE seq = ?2",
@@ -393,12 +394,13 @@ load_tx (sqlite3 *db, const char *id, gint64 seq, GError **error)
 static gboolean
 set_state (sqlite3 *db, gint64 seq, const char *state, gint64 now_ms, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  if (!(stmt = globi_store_prepare (db,
-                                    "UPDATE wallet_transactions SET state = ?1, updated_at = ?2 "
-                                    "WHERE seq = ?3",
-                                    error)))
+  if (!(stmt = globi_store_prepare_cached (
+            db,
+            "UPDATE wallet_transactions SET state = ?1, updated_at = ?2 "
+            "WHERE seq = ?3",
+            error)))
     return FALSE;
   sqlite3_bind_text (stmt, 1, state, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, now_ms);
@@ -462,9 +464,9 @@ tx_json (sqlite3 *db, const Tx *tx)
 
 /* wallet_updated {"transaction"} to every device of the parties. */
 static gboolean
-emit_tx (sqlite3 *db, GlobiWalletResult *result, const Tx *tx, GError **error)
+emit_tx_json (sqlite3 *db, GlobiWalletResult *result, const Tx *tx, JsonNode *json, GError **error)
 {
-  g_autoptr (JsonNode) event = wrap ("transaction", tx_json (db, tx));
+  g_autoptr (JsonNode) event = wrap ("transaction", json);
   g_autofree char *text = NULL;
   const char *users[3] = { NULL, NULL, NULL };
   guint n = 0;
@@ -480,6 +482,12 @@ emit_tx (sqlite3 *db, GlobiWalletResult *result, const Tx *tx, GError **error)
   return globi_store_events_append_to_users (db, users, NULL, text, result->wake_devices, error);
 }
 
+static gboolean
+emit_tx (sqlite3 *db, GlobiWalletResult *result, const Tx *tx, GError **error)
+{
+  return emit_tx_json (db, result, tx, tx_json (db, tx), error);
+}
+
 /* Reloads the transaction, emits wallet_updated and makes it the reply. */
 static gpointer
 reply_tx (
@@ -487,13 +495,19 @@ reply_tx (
 {
   g_autoptr (GlobiWalletResult) owned = result;
   g_autoptr (Tx) tx = load_tx (db, NULL, seq, error);
+  JsonNode *json;
 
   if (!tx)
     return fail_null (error, GLOBI_ERROR_INTERNAL, "transaction vanished");
-  if (emit && !emit_tx (db, owned, tx, error))
-    return NULL;
+  /* One JSON for the reply and the event: each User in it costs a query. */
+  json = tx_json (db, tx);
+  if (emit && !emit_tx_json (db, owned, tx, json_node_copy (json), error))
+    {
+      json_node_unref (json);
+      return NULL;
+    }
   owned->status = status;
-  owned->reply = wrap ("transaction", tx_json (db, tx));
+  owned->reply = wrap ("transaction", json);
   return g_steal_pointer (&owned);
 }
 
@@ -503,18 +517,19 @@ static gboolean
 open_wallet (
     sqlite3 *db, const char *user_id, gint64 now_ms, GlobiWalletResult *result, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (sqlite3_stmt) pref = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) pref = NULL;
   g_autofree char *currency = NULL;
   const GlobiCurrency *cur;
   Tx tx = { 0 };
   gint64 minor = GLOBI_WALLET_STARTER_UNITS;
   g_autofree char *id = NULL;
 
-  if (!(stmt = globi_store_prepare (db,
-                                    "INSERT INTO wallets (user_id, opened_at) VALUES (?1, ?2) "
-                                    "ON CONFLICT DO NOTHING",
-                                    error)))
+  if (!(stmt =
+            globi_store_prepare_cached (db,
+                                        "INSERT INTO wallets (user_id, opened_at) VALUES (?1, ?2) "
+                                        "ON CONFLICT DO NOTHING",
+                                        error)))
     return FALSE;
   sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, now_ms);
@@ -523,8 +538,8 @@ open_wallet (
   if (sqlite3_changes (db) == 0)
     return TRUE;
 
-  if (!(pref =
-            globi_store_prepare (db, "SELECT preferred_currency FROM users WHERE id = ?1", error)))
+  if (!(pref = globi_store_prepare_cached (db, "SELECT preferred_currency FROM users WHERE id = ?1",
+                                           error)))
     return FALSE;
   sqlite3_bind_text (pref, 1, user_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (pref) != SQLITE_ROW)
@@ -562,7 +577,7 @@ open_wallet (
 static gint64
 red_packet_left (sqlite3 *db, const char *packet_id, gint64 *out_count)
 {
-  g_autoptr (sqlite3_stmt) stmt = globi_store_prepare (
+  g_autoptr (GlobiStoreCachedStmt) stmt = globi_store_prepare_cached (
       db,
       "SELECT coalesce (sum (minor), 0), count (*) FROM red_packet_shares WHERE packet_id = ?1 "
       "AND claimer_id IS NULL",
@@ -602,19 +617,21 @@ expire_tx (sqlite3 *db, Tx *tx, gint64 now_ms, GlobiWalletResult *result, GError
 static gint64
 sweep_due (sqlite3 *db, gint64 now_ms, GlobiWalletResult *result, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
   g_autoptr (GPtrArray) due = g_ptr_array_new_with_free_func ((GDestroyNotify) tx_free);
 
-  if (!(stmt = globi_store_prepare (db,
-                                    "SELECT " TX_COLUMNS " FROM wallet_transactions WHERE "
-                                    "state = 'pending' AND expires_at IS NOT NULL AND "
-                                    "expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
-                                    error)))
+  if (!(stmt = globi_store_prepare_cached (db,
+                                           "SELECT " TX_COLUMNS " FROM wallet_transactions WHERE "
+                                           "state = 'pending' AND expires_at IS NOT NULL AND "
+                                           "expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
+                                           error)))
     return -1;
   sqlite3_bind_int64 (stmt, 1, now_ms);
   sqlite3_bind_int (stmt, 2, SWEEP_BATCH);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     g_ptr_array_add (due, tx_from_stmt (stmt));
+  /* Back to its cache before expire_tx, which reads transactions too. */
+  g_clear_pointer (&stmt, globi_store_release_cached);
   for (guint i = 0; i < due->len; i++)
     if (!expire_tx (db, g_ptr_array_index (due, i), now_ms, result, error))
       return -1;
@@ -672,14 +689,14 @@ refuse (GlobiWalletResult *result, GlobiErrorCode code, const char *message)
 static gboolean
 pin_gate (sqlite3 *db, GlobiWalletArgs *a, GlobiWalletResult *result, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (sqlite3_stmt) update = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) update = NULL;
   gint64 failures, locked_until;
 
-  if (!(stmt = globi_store_prepare (db,
-                                    "SELECT failures, locked_until FROM wallet_pins "
-                                    "WHERE user_id = ?1",
-                                    error)))
+  if (!(stmt = globi_store_prepare_cached (db,
+                                           "SELECT failures, locked_until FROM wallet_pins "
+                                           "WHERE user_id = ?1",
+                                           error)))
     return FALSE;
   sqlite3_bind_text (stmt, 1, a->user_id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW)
@@ -709,10 +726,11 @@ pin_gate (sqlite3 *db, GlobiWalletArgs *a, GlobiWalletResult *result, GError **e
       refuse (result, GLOBI_ERROR_WRONG_PIN, "wrong PIN");
       result->attempts_left = GLOBI_WALLET_PIN_MAX_FAILURES - failures;
     }
-  if (!(update = globi_store_prepare (db,
-                                      "UPDATE wallet_pins SET failures = ?1, locked_until = ?2 "
-                                      "WHERE user_id = ?3",
-                                      error)))
+  if (!(update =
+            globi_store_prepare_cached (db,
+                                        "UPDATE wallet_pins SET failures = ?1, locked_until = ?2 "
+                                        "WHERE user_id = ?3",
+                                        error)))
     return FALSE;
   sqlite3_bind_int64 (update, 1, failures);
   sqlite3_bind_int64 (update, 2, locked_until);
@@ -1554,6 +1572,37 @@ globi_store_wallet_sweep (sqlite3 *db, gpointer data, GError **error)
     if ((n = sweep_due (db, a->now_ms, result, error)) < 0)
       return NULL;
   while (n == SWEEP_BATCH);
+  return g_steal_pointer (&result);
+}
+
+gpointer
+globi_store_wallet_generate (sqlite3 *db, gpointer data, GError **error)
+{
+  GlobiWalletArgs *a = data;
+  g_autoptr (GlobiWalletResult) result = result_new ();
+  Tx tx = { 0 };
+
+  if (!open_wallet (db, a->user_id, a->now_ms, result, error) ||
+      !open_wallet (db, a->other_id, a->now_ms, result, error))
+    return NULL;
+  tx.kind = (char *) "payment";
+  tx.state = (char *) "completed";
+  tx.currency = a->currency;
+  tx.minor = a->minor;
+  tx.created_at = a->now_ms;
+  for (guint i = 0; i < a->count; i++)
+    {
+      g_autofree char *id = globi_id_new ();
+      gint64 seq;
+
+      tx.id = id;
+      tx.from_id = i % 2 ? a->other_id : a->user_id;
+      tx.to_id = i % 2 ? a->user_id : a->other_id;
+      if (!(seq = insert_tx (db, &tx, error)) ||
+          !move (db, seq, tx.from_id, tx.to_id, a->currency, a->minor, a->now_ms, error))
+        return NULL;
+    }
+  result->status = 200;
   return g_steal_pointer (&result);
 }
 

@@ -115,6 +115,11 @@ gpointer globi_store_wallet_get_transaction (sqlite3 *db, gpointer args, GError 
 /* now_ms → GlobiWalletResult (status 0) with the devices its returns woke. */
 gpointer globi_store_wallet_sweep (sqlite3 *db, gpointer args, GError **error);
 
+/* For benchmarks and tests that need a big ledger fast: args->count payments of
+ * args->minor args->currency, alternately from user_id to other_id and back, in this one
+ * job, through the same entries and balance checks as real payments (no PIN, no events). */
+gpointer globi_store_wallet_generate         (sqlite3 *db, gpointer args, GError **error);
+
 /* Rates: a read (→ the stored set's JSON text or NULL) and a write (args->note holds the
  * set's JSON; → GlobiWalletResult; emits rates_updated to every active device). */
 gpointer globi_store_wallet_load_rates (sqlite3 *db, gpointer args, GError **error);
