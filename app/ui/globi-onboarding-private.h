@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "globi-device-link.h"
 #include "globi-onboarding.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,17 @@ struct _GlobiOnboarding
   GtkLabel *register_error;
   GtkButton *register_button;
   GtkSpinner *register_spinner;
+
+  GtkButton *qr_login_button;
+  GtkStack *qr_states;
+  GtkStack *qr_code_stack;
+  GtkSpinner *qr_spinner;
+  GtkPicture *qr_picture;
+  AdwStatusPage *qr_scanned_page;
+  AdwAvatar *qr_scanner_avatar;
+  GtkSpinner *qr_approved_spinner;
+  AdwStatusPage *qr_ended_page;
+  GlobiDeviceLink *link; /* while the QR page is shown */
 
   GCancellable *cancellable;
   gboolean busy;

@@ -7,6 +7,7 @@
 
 #include "globi-application.h"
 #include "globi-onboarding-private.h"
+#include "globi-qr-code.h"
 #include "globi-ui-util.h"
 
 enum
@@ -82,6 +83,10 @@ update_actions (GlobiOnboarding *self)
                                      has_text (self->register_display_name) &&
                                      *text_of (self->register_password) &&
                                      *text_of (self->register_confirm) && !mismatch);
+  /* A server hosted here has no account yet to approve from. */
+  gtk_widget_action_set_enabled (widget, "onboarding.show-qr",
+                                 !self->busy && has_text (self->server_entry) &&
+                                     !gtk_switch_get_active (self->host_switch));
   gtk_widget_action_set_enabled (widget, "onboarding.back", !self->busy);
 
   /* Said while typing, not after a click, so the button never looks broken. */
@@ -107,6 +112,143 @@ on_form_changed_cb (GlobiOnboarding *self)
   update_actions (self);
 }
 
+/* Log in with a QR code */
+
+static char *normalize_server_url (const char *text);
+
+static void
+stop_link (GlobiOnboarding *self)
+{
+  if (!self->link)
+    return;
+  g_signal_handlers_disconnect_by_data (self->link, self);
+  globi_device_link_cancel (self->link);
+  g_clear_object (&self->link);
+  gtk_spinner_set_spinning (self->qr_spinner, FALSE);
+  gtk_spinner_set_spinning (self->qr_approved_spinner, FALSE);
+}
+
+static void
+on_link_uri_cb (GlobiOnboarding *self)
+{
+  const char *uri = globi_device_link_get_uri (self->link);
+  g_autoptr (GlobiQrCode) code = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!uri)
+    return;
+  /* M: the code is read off a screen, where damage is rare; a smaller code scans faster. */
+  code = globi_qr_code_new (uri, GLOBI_QR_ECC_M, &error);
+  if (code)
+    pixbuf = globi_qr_code_render (code, globi_qr_code_scale_for (code, 280), NULL, &error);
+  if (!pixbuf)
+    {
+      g_warning ("The login code could not be drawn: %s", error->message);
+      return;
+    }
+  texture = gdk_texture_new_for_pixbuf (pixbuf);
+  gtk_picture_set_paintable (self->qr_picture, GDK_PAINTABLE (texture));
+  gtk_stack_set_visible_child_name (self->qr_code_stack, "code");
+  gtk_spinner_set_spinning (self->qr_spinner, FALSE);
+}
+
+static void
+show_link_ended (GlobiOnboarding *self, const char *title, const char *description)
+{
+  adw_status_page_set_title (self->qr_ended_page, title);
+  adw_status_page_set_description (self->qr_ended_page, description);
+  gtk_stack_set_visible_child_name (self->qr_states, "ended");
+}
+
+static void
+on_link_state_cb (GlobiOnboarding *self)
+{
+  GlobiDeviceLink *link = self->link;
+  GlobiProfile *scanner = globi_device_link_get_scanner (link);
+  GlobiApplication *app = get_application (self);
+
+  gtk_spinner_set_spinning (self->qr_approved_spinner, FALSE);
+  switch (globi_device_link_get_state (link))
+    {
+      case GLOBI_DEVICE_LINK_STATE_WAITING:
+        gtk_stack_set_visible_child_name (self->qr_states, "code");
+        break;
+      case GLOBI_DEVICE_LINK_STATE_SCANNED:
+        if (scanner)
+          {
+            adw_status_page_set_title (self->qr_scanned_page,
+                                       globi_profile_get_display_name (scanner));
+            adw_avatar_set_text (self->qr_scanner_avatar, globi_profile_get_display_name (scanner));
+          }
+        gtk_stack_set_visible_child_name (self->qr_states, "scanned");
+        break;
+      case GLOBI_DEVICE_LINK_STATE_APPROVED:
+        gtk_spinner_set_spinning (self->qr_approved_spinner, TRUE);
+        gtk_stack_set_visible_child_name (self->qr_states, "approved");
+        break;
+      case GLOBI_DEVICE_LINK_STATE_SIGNED_IN:
+        /* The window follows the session from here; remember the server like a sign-in. */
+        if (app)
+          g_settings_set_string (
+              globi_application_get_settings (app), "server-url",
+              globi_session_get_server_url (globi_application_get_session (app)));
+        break;
+      case GLOBI_DEVICE_LINK_STATE_DECLINED:
+        show_link_ended (self, _ ("Login declined"),
+                         _ ("The other device said no. Show a new code to try again."));
+        break;
+      case GLOBI_DEVICE_LINK_STATE_EXPIRED:
+        show_link_ended (self, _ ("The code expired"),
+                         _ ("Nobody approved it in time. Show a new code to try again."));
+        break;
+      case GLOBI_DEVICE_LINK_STATE_FAILED:
+        show_link_ended (self, _ ("Couldn’t show a login code"),
+                         globi_device_link_get_error_message (link));
+        break;
+      case GLOBI_DEVICE_LINK_STATE_IDLE:
+      default:
+        break;
+    }
+}
+
+static void
+start_link (GlobiOnboarding *self)
+{
+  GlobiApplication *app = get_application (self);
+  g_autofree char *url = normalize_server_url (text_of (self->server_entry));
+
+  stop_link (self);
+  if (!app)
+    return;
+  self->link = globi_device_link_new (globi_application_get_session (app), url, NULL);
+  /* The app shows codes for as long as the page is open. */
+  globi_device_link_set_max_refreshes (self->link, G_MAXUINT);
+  g_signal_connect_swapped (self->link, "notify::uri", G_CALLBACK (on_link_uri_cb), self);
+  g_signal_connect_swapped (self->link, "notify::state", G_CALLBACK (on_link_state_cb), self);
+  gtk_stack_set_visible_child_name (self->qr_states, "code");
+  gtk_stack_set_visible_child_name (self->qr_code_stack, "loading");
+  gtk_spinner_set_spinning (self->qr_spinner, TRUE);
+  globi_device_link_start (self->link);
+}
+
+static void
+action_qr_refresh (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GlobiOnboarding *self = GLOBI_ONBOARDING (widget);
+
+  if (!self->link)
+    {
+      start_link (self);
+      return;
+    }
+  gtk_stack_set_visible_child_name (self->qr_states, "code");
+  gtk_stack_set_visible_child_name (self->qr_code_stack, "loading");
+  gtk_spinner_set_spinning (self->qr_spinner, TRUE);
+  globi_device_link_start (self->link);
+}
+
 static void
 on_page_changed_cb (GlobiOnboarding *self)
 {
@@ -114,6 +256,8 @@ on_page_changed_cb (GlobiOnboarding *self)
   gboolean welcome = g_strcmp0 (page, "welcome") == 0;
 
   gtk_widget_set_visible (GTK_WIDGET (self->back_button), !welcome);
+  if (g_strcmp0 (page, "qr") != 0)
+    stop_link (self);
   if (g_strcmp0 (page, "sign-in") == 0)
     gtk_widget_grab_focus (GTK_WIDGET (self->sign_in_username));
   else if (g_strcmp0 (page, "register") == 0)
@@ -297,6 +441,15 @@ action_show_register (GtkWidget *widget, const char *action_name, GVariant *para
 }
 
 static void
+action_show_qr (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GlobiOnboarding *self = GLOBI_ONBOARDING (widget);
+
+  show_page (self, "qr", _ ("Log in with QR code"));
+  start_link (self);
+}
+
+static void
 action_submit (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   start (GLOBI_ONBOARDING (widget));
@@ -344,6 +497,7 @@ globi_onboarding_dispose (GObject *object)
 {
   GlobiOnboarding *self = GLOBI_ONBOARDING (object);
 
+  stop_link (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_ONBOARDING);
@@ -391,6 +545,15 @@ globi_onboarding_class_init (GlobiOnboardingClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, register_error);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, register_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, register_spinner);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_login_button);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_states);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_code_stack);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_spinner);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_picture);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_scanned_page);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_scanner_avatar);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_approved_spinner);
+  gtk_widget_class_bind_template_child (widget_class, GlobiOnboarding, qr_ended_page);
   gtk_widget_class_bind_template_callback (widget_class, on_form_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_page_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_sign_in_entry_activated_cb);
@@ -401,6 +564,8 @@ globi_onboarding_class_init (GlobiOnboardingClass *klass)
                                    action_show_sign_in);
   gtk_widget_class_install_action (widget_class, "onboarding.show-register", NULL,
                                    action_show_register);
+  gtk_widget_class_install_action (widget_class, "onboarding.show-qr", NULL, action_show_qr);
+  gtk_widget_class_install_action (widget_class, "onboarding.qr-refresh", NULL, action_qr_refresh);
   gtk_widget_class_install_action (widget_class, "onboarding.sign-in", NULL, action_submit);
   gtk_widget_class_install_action (widget_class, "onboarding.register", NULL, action_submit);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "onboarding.back", NULL);

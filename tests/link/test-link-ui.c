@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sodium.h>
+
+#include "globi-device-link.h"
+#include "globi-link-approve-dialog.h"
+#include "globi-onboarding-private.h"
+#include "globi-server-thread.h"
+#include "globi-window-private.h"
+#include "ui-fixture.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+
+#define PASSWORD "correct horse battery"
+
+/* The QR login page of a signed-out window shows a code that decodes (the window's own
+ * rendering, read back by zbarimg) to the link URI; approving it from another signed-in
+ * device signs the window in. Then the approval dialog of a signed-in window approves
+ * another new device. */
+typedef struct
+{
+  char *server_dir;
+  char *profile_dir;
+  char *other_dir;
+  GlobiServerConfig *config;
+  GlobiServerThread *server;
+  char *base_url;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+  GlobiSession *approver;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
+  f->server_dir = g_dir_make_tmp ("globi-link-ui-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->profile_dir = g_dir_make_tmp ("globi-link-ui-profile-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->other_dir = g_dir_make_tmp ("globi-link-ui-other-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->server_dir);
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->server = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->server);
+
+  f->app = globi_application_new ();
+  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
+  g_application_set_flags (G_APPLICATION (f->app),
+                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (f->app), NULL, &error);
+  g_assert_no_error (error);
+  f->session = globi_application_get_session (f->app);
+  f->window = globi_window_new (f->app);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 480, 720);
+  gtk_window_present (GTK_WINDOW (f->window));
+  globi_window_start (f->window, FALSE, FALSE);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  while (g_list_model_get_n_items (toplevels) > 0)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
+      gtk_window_destroy (window);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&f->approver);
+  g_clear_object (&f->app);
+  if (f->server)
+    globi_server_thread_stop (f->server);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->other_dir, NULL }; *dir; dir++)
+    if (*dir)
+      globi_test_remove_tree (*dir);
+  g_clear_pointer (&f->server_dir, g_free);
+  g_clear_pointer (&f->profile_dir, g_free);
+  g_clear_pointer (&f->other_dir, g_free);
+}
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+} Op;
+
+static gboolean
+op_done (gpointer data)
+{
+  return ((Op *) data)->done;
+}
+
+static void
+on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Op *op = data;
+  g_autoptr (GError) error = NULL;
+
+  op->ok = globi_session_register_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  op->done = TRUE;
+}
+
+static void
+on_approved_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Op *op = data;
+  g_autoptr (GError) error = NULL;
+
+  op->ok = globi_device_link_approve_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  op->done = TRUE;
+}
+
+static void
+register_approver (Fixture *f)
+{
+  Op op = { 0 };
+
+  f->approver = globi_session_new (f->other_dir);
+  globi_session_register_async (f->approver, f->base_url, "alice", PASSWORD, "Alice Liu", NULL,
+                                on_registered_cb, &op);
+  ui_wait_until (op_done, &op, 30, "the approver to register");
+  g_assert_true (op.ok);
+}
+
+static gboolean
+on_onboarding (gpointer data)
+{
+  Fixture *f = data;
+  return g_strcmp0 (gtk_stack_get_visible_child_name (f->window->main_stack), "onboarding") == 0;
+}
+
+static gboolean
+on_main (gpointer data)
+{
+  Fixture *f = data;
+  return g_strcmp0 (gtk_stack_get_visible_child_name (f->window->main_stack), "main") == 0 &&
+         globi_session_get_state (f->session) == GLOBI_SESSION_STATE_SIGNED_IN;
+}
+
+static GlobiOnboarding *
+find_onboarding (GtkWidget *widget)
+{
+  if (GLOBI_IS_ONBOARDING (widget))
+    return GLOBI_ONBOARDING (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GlobiOnboarding *found = find_onboarding (child);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+code_shown (gpointer data)
+{
+  GlobiOnboarding *o = data;
+
+  return o->link && globi_device_link_get_uri (o->link) &&
+         gtk_picture_get_paintable (o->qr_picture) &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (o->qr_code_stack), "code") == 0 &&
+         gtk_widget_get_mapped (GTK_WIDGET (o->qr_picture)) &&
+         !gtk_stack_get_transition_running (o->pages) &&
+         !gtk_stack_get_transition_running (o->qr_states) &&
+         !gtk_stack_get_transition_running (o->qr_code_stack);
+}
+
+/* The screen as the X server has it (xvfb-run in CI), saved as PNG after the window has
+ * painted the code. */
+static void
+on_after_paint_cb (GdkFrameClock *clock, guint *frames)
+{
+  (*frames)++;
+}
+
+static gboolean
+painted_twice (gpointer data)
+{
+  return *(guint *) data >= 2;
+}
+
+static gboolean
+save_screen (GtkWidget *window, const char *path)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  guint frames = 0;
+  gulong handler;
+  int status = 0;
+  const char *argv[] = { "import", "-window", "root", path, NULL };
+
+#ifdef GDK_WINDOWING_X11
+  if (!GDK_IS_X11_DISPLAY (gtk_widget_get_display (window)) || !g_find_program_in_path ("import"))
+    return FALSE;
+#else
+  return FALSE;
+#endif
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint_cb), &frames);
+  gtk_widget_queue_draw (window);
+  ui_wait_until (painted_twice, &frames, 30, "the window to paint");
+  g_signal_handler_disconnect (clock, handler);
+  gdk_display_sync (gtk_widget_get_display (window));
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return TRUE;
+}
+
+static char *
+decode_png (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  const char *argv[] = {
+    "zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", path, NULL
+  };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_message ("zbarimg: %s", err);
+      return NULL;
+    }
+  return g_strdup (g_strstrip (out));
+}
+
+static void approve_from_window (Fixture *f);
+
+static void
+test_qr_login_page (Fixture *f, gconstpointer data)
+{
+  g_autofree char *png = NULL;
+  g_autofree char *decoded = NULL;
+  g_autofree char *uri = NULL;
+  GlobiOnboarding *o;
+  Op op = { 0 };
+
+  if (!ui_test_have_display ())
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  if (!g_find_program_in_path ("zbarimg"))
+    {
+      g_test_skip ("zbarimg is not installed");
+      return;
+    }
+  register_approver (f);
+  ui_wait_until (on_onboarding, f, 30, "the onboarding page");
+  o = find_onboarding (GTK_WIDGET (f->window));
+  g_assert_nonnull (o);
+  gtk_editable_set_text (GTK_EDITABLE (o->server_entry), f->base_url);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (o), "onboarding.show-sign-in", NULL));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (o->qr_login_button)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (o), "onboarding.show-qr", NULL));
+  ui_wait_until (code_shown, o, 30, "the login code");
+  uri = g_strdup (globi_device_link_get_uri (o->link));
+  g_assert_true (g_str_has_prefix (uri, "globichat://link?"));
+
+  /* What is on screen decodes to the code. */
+  png = g_build_filename (f->profile_dir, "qr-login.png", NULL);
+  if (!save_screen (GTK_WIDGET (f->window), png))
+    {
+      g_test_skip ("needs an X display (xvfb-run) and ImageMagick's import");
+      return;
+    }
+  /* For people looking at the page: GLOBI_TEST_KEEP_SCREENSHOT=FILE keeps a copy. */
+  if (g_getenv ("GLOBI_TEST_KEEP_SCREENSHOT"))
+    {
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      g_file_get_contents (png, &contents, &len, NULL);
+      g_file_set_contents (g_getenv ("GLOBI_TEST_KEEP_SCREENSHOT"), contents, len, NULL);
+    }
+  decoded = decode_png (png);
+  g_assert_cmpstr (decoded, ==, uri);
+  /* Approved from the other device: the window signs in as that account. */
+  globi_device_link_approve_async (f->approver, NULL, uri, NULL, on_approved_cb, &op);
+  ui_wait_until (op_done, &op, 30, "the approval");
+  ui_wait_until (on_main, f, 30, "the window to sign in");
+  g_assert_cmpstr (globi_session_get_user_id (f->session), ==,
+                   globi_session_get_user_id (f->approver));
+
+  approve_from_window (f);
+}
+
+static gboolean
+link_signed_in (gpointer data)
+{
+  return globi_device_link_get_state (data) == GLOBI_DEVICE_LINK_STATE_SIGNED_IN;
+}
+
+static gboolean
+has_uri (gpointer data)
+{
+  return globi_device_link_get_uri (data) != NULL;
+}
+
+/* The approval dialog: the window, transient for ours, that has an Approve button. */
+static GtkWindow *
+find_dialog (Fixture *f)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (gtk_window_get_transient_for (window) == GTK_WINDOW (f->window) &&
+          ui_find_button (GTK_WIDGET (window), "_Approve"))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+approve_button_visible (gpointer data)
+{
+  Fixture *f = data;
+  GtkWindow *dialog = find_dialog (f);
+  GtkWidget *button = dialog ? ui_find_button (GTK_WIDGET (dialog), "_Approve") : NULL;
+
+  return button && gtk_widget_get_visible (button);
+}
+
+/* The signed-in window approves another new device through its dialog. */
+static void
+approve_from_window (Fixture *f)
+{
+  g_autoptr (GlobiSession) newcomer = NULL;
+  g_autoptr (GlobiDeviceLink) link = NULL;
+  g_autofree char *dir = g_build_filename (f->other_dir, "newcomer", NULL);
+  GtkWindow *dialog;
+
+  newcomer = globi_session_new (dir);
+  link = globi_device_link_new (newcomer, f->base_url, "Alice's tablet");
+  globi_device_link_start (link);
+  ui_wait_until (has_uri, link, 30, "the newcomer's code");
+
+  globi_link_approve_dialog_present (GTK_WIDGET (f->window), globi_device_link_get_uri (link));
+  ui_wait_until (approve_button_visible, f, 30, "the approval question");
+  dialog = find_dialog (f);
+  gtk_widget_activate (ui_find_button (GTK_WIDGET (dialog), "_Approve"));
+  ui_wait_until (link_signed_in, link, 30, "the newcomer to sign in");
+  g_assert_cmpstr (globi_session_get_user_id (newcomer), ==,
+                   globi_session_get_user_id (f->session));
+  globi_device_link_cancel (link);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_assert_cmpint (sodium_init (), >=, 0);
+  ui_test_init (&argc, &argv);
+
+  g_test_add ("/globi/link/ui/qr-login-then-approve", Fixture, NULL, setup, test_qr_login_page,
+              teardown);
+  return g_test_run ();
+}
