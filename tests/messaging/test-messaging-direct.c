@@ -459,6 +459,45 @@ test_stream_auth (Fixture *f, gconstpointer data)
   assert_error (upgrade, 401, "unauthorized");
 }
 
+/* The server keeps verified tokens (globi-request.c): a kept token still stops working
+ * when its device is revoked and when it expires, and a forged one never gets in. */
+static void
+test_token_cache (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Device) alice = device_new_user (f, "alice", TRUE);
+  g_autoptr (Device) alice2 = device_new_sibling (f, alice, TRUE);
+  g_autofree char *path = g_strdup_printf ("/v1/devices/%s", alice2->device_id);
+  g_autofree char *forged = g_strdup (alice->token);
+  g_autoptr (Reply) reply = NULL;
+
+  /* Twice each: the second answer comes from the cache. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (Reply) mine = fixture_request (f, "GET", "/v1/keys/count", alice->token, NULL);
+      g_autoptr (Reply) other = fixture_request (f, "GET", "/v1/keys/count", alice2->token, NULL);
+
+      g_assert_cmpuint (mine->status, ==, 200);
+      g_assert_cmpuint (other->status, ==, 200);
+    }
+
+  /* One character of the signature changed: a different string, verified and refused. */
+  forged[strlen (forged) - 2] = forged[strlen (forged) - 2] == 'A' ? 'B' : 'A';
+  reply = fixture_request (f, "GET", "/v1/keys/count", forged, NULL);
+  assert_error (reply, 401, "unauthorized");
+  g_clear_pointer (&reply, reply_free);
+
+  reply = fixture_request (f, "DELETE", path, alice->token, NULL);
+  g_assert_cmpuint (reply->status, ==, 204);
+  g_clear_pointer (&reply, reply_free);
+  reply = fixture_request (f, "GET", "/v1/keys/count", alice2->token, NULL);
+  assert_error (reply, 401, "unauthorized");
+  g_clear_pointer (&reply, reply_free);
+
+  globi_server_set_clock_offset (fixture_server (f), f->config->access_token_lifetime + 1);
+  reply = fixture_request (f, "GET", "/v1/keys/count", alice->token, NULL);
+  assert_error (reply, 401, "unauthorized");
+}
+
 /* Malformed client frames: wrong types are ignored, a frame that is not a JSON object
  * closes the stream (1007), and the server keeps serving. */
 static void
@@ -710,6 +749,8 @@ main (int argc, char **argv)
   g_test_add ("/globi/messaging/stream/typing", Fixture, NULL, fixture_setup, test_typing,
               fixture_teardown);
   g_test_add ("/globi/messaging/stream/auth", Fixture, NULL, fixture_setup, test_stream_auth,
+              fixture_teardown);
+  g_test_add ("/globi/messaging/token-cache", Fixture, NULL, fixture_setup, test_token_cache,
               fixture_teardown);
   g_test_add ("/globi/messaging/stream/bad-frames", Fixture, NULL, fixture_setup,
               test_stream_bad_frames, fixture_teardown);
