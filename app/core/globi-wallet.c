@@ -323,6 +323,12 @@ on_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (call->moves_money)
     refresh_quietly (self);
+  /* The PIN is set now, whatever the refresh above says later. */
+  if (g_task_get_source_tag (task) == globi_wallet_set_pin_async && !self->pin_set)
+    {
+      self->pin_set = TRUE;
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+    }
 
   switch (call->kind)
     {
