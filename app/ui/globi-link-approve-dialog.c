@@ -253,7 +253,7 @@ globi_link_approve_dialog_present (GtkWidget *parent, const char *uri)
   d->window = ADW_WINDOW (adw_window_new ());
   gtk_window_set_title (GTK_WINDOW (d->window), _ ("Log in on a new device"));
   gtk_window_set_modal (GTK_WINDOW (d->window), TRUE);
-  gtk_window_set_default_size (GTK_WINDOW (d->window), 420, -1);
+  gtk_window_set_default_size (GTK_WINDOW (d->window), 440, 580);
   if (GTK_IS_WINDOW (root))
     gtk_window_set_transient_for (GTK_WINDOW (d->window), GTK_WINDOW (root));
   g_object_set_data_full (G_OBJECT (d->window), "globi-link-dialog", d,

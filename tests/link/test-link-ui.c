@@ -235,6 +235,19 @@ save_screen (GtkWidget *window, const char *path)
   return TRUE;
 }
 
+/* For people looking at the screens: GLOBI_TEST_SCREENSHOT_DIR=DIR keeps each step. */
+static void
+keep_screen (Fixture *f, const char *name)
+{
+  const char *dir = g_getenv ("GLOBI_TEST_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+
+  if (!dir)
+    return;
+  path = g_build_filename (dir, name, NULL);
+  save_screen (GTK_WIDGET (f->window), path);
+}
+
 static char *
 decode_png (const char *path)
 {
@@ -257,6 +270,28 @@ decode_png (const char *path)
   return g_strdup (g_strstrip (out));
 }
 
+static void
+on_scanned_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Op *op = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) ticket =
+      globi_device_link_scan_finish (GLOBI_SESSION (object), result, &error);
+
+  g_assert_no_error (error);
+  op->ok = ticket != NULL;
+  op->done = TRUE;
+}
+
+static gboolean
+scanned_shown (gpointer data)
+{
+  GlobiOnboarding *o = data;
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (o->qr_states), "scanned") == 0 &&
+         !gtk_stack_get_transition_running (o->qr_states);
+}
+
 static void approve_from_window (Fixture *f);
 
 static void
@@ -267,6 +302,7 @@ test_qr_login_page (Fixture *f, gconstpointer data)
   g_autofree char *uri = NULL;
   GlobiOnboarding *o;
   Op op = { 0 };
+  Op scanned = { 0 };
 
   if (!ui_test_have_display ())
     {
@@ -297,17 +333,17 @@ test_qr_login_page (Fixture *f, gconstpointer data)
       g_test_skip ("needs an X display (xvfb-run) and ImageMagick's import");
       return;
     }
-  /* For people looking at the page: GLOBI_TEST_KEEP_SCREENSHOT=FILE keeps a copy. */
-  if (g_getenv ("GLOBI_TEST_KEEP_SCREENSHOT"))
-    {
-      g_autofree char *contents = NULL;
-      gsize len = 0;
-
-      g_file_get_contents (png, &contents, &len, NULL);
-      g_file_set_contents (g_getenv ("GLOBI_TEST_KEEP_SCREENSHOT"), contents, len, NULL);
-    }
   decoded = decode_png (png);
   g_assert_cmpstr (decoded, ==, uri);
+  keep_screen (f, "link-1-code.png");
+
+  /* Scanned: the page shows who, and asks to confirm over there. */
+  globi_device_link_scan_async (f->approver, uri, NULL, on_scanned_cb, &scanned);
+  ui_wait_until (op_done, &scanned, 30, "the scan");
+  ui_wait_until (scanned_shown, o, 30, "the scanned state");
+  g_assert_cmpstr (adw_status_page_get_title (o->qr_scanned_page), ==, "Alice Liu");
+  keep_screen (f, "link-2-scanned.png");
+
   /* Approved from the other device: the window signs in as that account. */
   globi_device_link_approve_async (f->approver, NULL, uri, NULL, on_approved_cb, &op);
   ui_wait_until (op_done, &op, 30, "the approval");
@@ -374,6 +410,7 @@ approve_from_window (Fixture *f)
   globi_link_approve_dialog_present (GTK_WIDGET (f->window), globi_device_link_get_uri (link));
   ui_wait_until (approve_button_visible, f, 30, "the approval question");
   dialog = find_dialog (f);
+  keep_screen (f, "link-3-approve-dialog.png");
   gtk_widget_activate (ui_find_button (GTK_WIDGET (dialog), "_Approve"));
   ui_wait_until (link_signed_in, link, 30, "the newcomer to sign in");
   g_assert_cmpstr (globi_session_get_user_id (newcomer), ==,
