@@ -4,7 +4,9 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "globi-error.h"
 #include "globi-hub.h"
@@ -752,6 +754,21 @@ listen_on (GlobiServer *self,
   return soup_server_listen_socket (self->soup, socket, options, error);
 }
 
+/* Every client holds a descriptor, and the usual soft limit (1024) would cap the server
+ * far below what its memory allows: raise it to the hard limit the operator set
+ * (systemd's LimitNOFILE=). GLib polls, it never select()s, so large numbers are fine. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_debug ("cannot raise the descriptor limit: %s", g_strerror (errno));
+}
+
 gboolean
 globi_server_start (GlobiServer *self, GError **error)
 {
@@ -796,6 +813,7 @@ globi_server_start (GlobiServer *self, GError **error)
       address = g_inet_socket_address_new (found->data, c->port);
       g_resolver_free_addresses (found);
     }
+  raise_fd_limit ();
   if (!listen_on (self, address, options, error))
     return FALSE;
 
