@@ -418,6 +418,10 @@ globi_qr_scanner_class_init (GlobiQrScannerClass *klass)
   object_class->dispose = globi_qr_scanner_dispose;
   object_class->finalize = globi_qr_scanner_finalize;
 
+  /* The app and the CLI need not know that scanning is GStreamer underneath. */
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+
   properties[PROP_STATE] = g_param_spec_int (
       "state", NULL, NULL, GLOBI_QR_SCANNER_IDLE, GLOBI_QR_SCANNER_FAILED, GLOBI_QR_SCANNER_IDLE,
       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sodium.h>
+
+#include "globi-code.h"
+#include "globi-friend-card-dialog.h"
+#include "globi-friend-card.h"
+#include "globi-qr-image.h"
+#include "globi-qr-scanner.h"
+#include "globi-scan-dialog.h"
+#include "globi-server-thread.h"
+#include "globi-window-private.h"
+#include "ui-fixture.h"
+
+#define PASSWORD "correct horse battery"
+
+/* The QR screens on a real server, a real application and window: My QR Code shows a
+ * code that decodes (from the rendered dialog, avatar in the middle), and a friend card
+ * handed to the scan dialog opens the person with Add Friend and sends the request.
+ * With GLOBI_QR_SCREENSHOTS=DIR the rendered dialogs are also saved there. */
+
+typedef struct
+{
+  char *server_dir;
+  char *profile_dir;
+  char *bob_dir;
+  GlobiServerConfig *config;
+  GlobiServerThread *server;
+  char *base_url;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+  GlobiSession *bob;
+  GAsyncResult *result;
+} Fixture;
+
+static void
+on_result_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Fixture *f = data;
+
+  f->result = g_object_ref (result);
+}
+
+static gboolean
+have_result (gpointer data)
+{
+  return ((Fixture *) data)->result != NULL;
+}
+
+static GAsyncResult *
+await (Fixture *f, const char *what)
+{
+  ui_wait_until (have_result, f, 30, what);
+  return g_steal_pointer (&f->result);
+}
+
+static void
+register_user (Fixture *f, GlobiSession *session, const char *username, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+
+  globi_session_register_async (session, f->base_url, username, PASSWORD, name, NULL, on_result_cb,
+                                f);
+  result = await (f, "registration");
+  g_assert_true (globi_session_register_finish (session, result, &error));
+  g_assert_no_error (error);
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
+  f->server_dir = g_dir_make_tmp ("globi-qr-server-XXXXXX", &error);
+  f->profile_dir = g_dir_make_tmp ("globi-qr-profile-XXXXXX", &error);
+  f->bob_dir = g_dir_make_tmp ("globi-qr-bob-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->server_dir);
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->server = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->server);
+
+  f->app = globi_application_new ();
+  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
+  g_application_set_flags (G_APPLICATION (f->app),
+                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (f->app), NULL, &error);
+  g_assert_no_error (error);
+  f->session = globi_application_get_session (f->app);
+  f->window = globi_window_new (f->app);
+  gtk_window_present (GTK_WINDOW (f->window));
+  globi_window_start (f->window, FALSE, FALSE);
+  register_user (f, f->session, "alice.qr", "Alice QR");
+
+  f->bob = globi_session_new (f->bob_dir);
+  register_user (f, f->bob, "bob.qr", "Bob QR");
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  while (g_list_model_get_n_items (toplevels) > 0)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
+      gtk_window_destroy (window);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&f->bob);
+  g_clear_object (&f->app);
+  if (f->server)
+    globi_server_thread_stop (f->server);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->bob_dir, NULL }; *dir; dir++)
+    globi_test_remove_tree (*dir);
+  g_clear_pointer (&f->server_dir, g_free);
+  g_clear_pointer (&f->profile_dir, g_free);
+  g_clear_pointer (&f->bob_dir, g_free);
+}
+
+/* The first toplevel of this type, or NULL. */
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+signed_in_and_shown (gpointer data)
+{
+  Fixture *f = data;
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (f->window->main_stack), "main") == 0 &&
+         gtk_widget_is_sensitive (GTK_WIDGET (f->window)) &&
+         globi_session_get_state (f->session) == GLOBI_SESSION_STATE_SIGNED_IN &&
+         globi_session_get_me (f->session) != NULL;
+}
+
+static GtkWidget *
+find_child (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_child (child, type);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+on_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  guint *frames = data;
+
+  (*frames)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+any_transition (GtkWidget *widget)
+{
+  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (any_transition (child))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+settled (gpointer data)
+{
+  GtkWidget *window = data;
+  guint *frames = g_object_get_data (G_OBJECT (window), "frames");
+
+  /* Two frames drawn, and no page change fading: what a person sees. */
+  return *frames >= 2 && !any_transition (window);
+}
+
+/* Renders a window's content as the window draws it (the same GskRenderer) and encodes
+ * a PNG. */
+static GBytes *
+screenshot (GtkWidget *window, const char *name)
+{
+  GtkWidget *widget = adw_window_get_content (ADW_WINDOW (window));
+  guint frames = 0;
+  guint tick = gtk_widget_add_tick_callback (window, on_tick_cb, &frames, NULL);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  const char *dir = g_getenv ("GLOBI_QR_SCREENSHOTS");
+  GBytes *png = NULL;
+
+  /* Drawn at least once since the last change: what the screen shows. */
+  gtk_widget_queue_draw (window);
+  g_object_set_data (G_OBJECT (window), "frames", &frames);
+  ui_wait_until (settled, window, 30, "the window to draw");
+  gtk_widget_remove_tick_callback (window, tick);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA){ 1, 1, 1, 1 },
+                             &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  png = gdk_texture_save_to_png_bytes (texture);
+  if (dir)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s.png", dir, name);
+
+      gdk_texture_save_to_png (texture, path);
+    }
+  return png;
+}
+
+static gboolean
+card_shown (gpointer data)
+{
+  GlobiFriendCardDialog *dialog = data;
+
+  return globi_friend_card_dialog_get_code (dialog) != NULL &&
+         gtk_widget_get_mapped (GTK_WIDGET (dialog));
+}
+
+static gboolean
+centre_loaded (gpointer data)
+{
+  GtkWidget *image = find_child (GTK_WIDGET (data), GLOBI_TYPE_QR_IMAGE);
+
+  return image && globi_qr_image_get_centre (GLOBI_QR_IMAGE (image)) != NULL;
+}
+
+static GBytes *
+avatar_png (void)
+{
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 128, 128);
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+  gsize len = 0;
+
+  /* A dark face on a light background: the kind of picture that hides modules. */
+  gdk_pixbuf_fill (pixbuf, 0x3070c0ff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &data, &len, "png", &error, NULL));
+  return g_bytes_new_take (data, len);
+}
+
+static void
+test_my_card_decodes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GBytes) avatar = avatar_png ();
+  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GlobiCode) code = NULL;
+  g_autofree char *text = NULL;
+  GlobiFriendCardDialog *dialog = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+  globi_session_set_avatar_async (f->session, avatar, "image/png", NULL, on_result_cb, f);
+  result = await (f, "the avatar upload");
+  g_assert_true (globi_session_set_avatar_finish (f->session, result, &error));
+  g_assert_no_error (error);
+
+  globi_window_show_section (f->window, "me");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window->me_view), "me.show-qr", NULL));
+  dialog = GLOBI_FRIEND_CARD_DIALOG (find_toplevel (GLOBI_TYPE_FRIEND_CARD_DIALOG));
+  g_assert_nonnull (dialog);
+  ui_wait_until (card_shown, dialog, 30, "my QR code");
+  ui_wait_until (centre_loaded, dialog, 30, "the avatar in the middle of the code");
+
+  png = screenshot (GTK_WIDGET (dialog), "my-qr-code");
+  text = globi_qr_decode_bytes (png, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (globi_code_classify (text, &code, NULL), ==, GLOBI_CODE_ADD);
+  g_assert_cmpstr (code->user_id, ==, globi_profile_get_id (globi_session_get_me (f->session)));
+  g_assert_cmpstr (text, ==, globi_qr_code_get_text (globi_friend_card_dialog_get_code (dialog)));
+}
+
+static gboolean
+scan_settled (gpointer data)
+{
+  const char *state = globi_scan_dialog_get_state (data);
+
+  return g_strcmp0 (state, "starting") != 0;
+}
+
+static gboolean
+person_shown (gpointer data)
+{
+  GtkWindow *dialog = find_toplevel (g_type_from_name ("GlobiAddFriendDialog"));
+
+  return dialog && ui_find_button (GTK_WIDGET (dialog), "_Add Friend") &&
+         gtk_widget_get_mapped (ui_find_button (GTK_WIDGET (dialog), "_Add Friend")) &&
+         gtk_widget_is_sensitive (ui_find_button (GTK_WIDGET (dialog), "_Add Friend"));
+}
+
+static gboolean
+request_sent (gpointer data)
+{
+  Fixture *f = data;
+
+  return g_strcmp0 (f->window->last_toast, "Friend request sent to Bob QR") == 0;
+}
+
+static void
+test_scan_friend_card (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr (GBytes) shot = NULL;
+  GlobiScanDialog *scan = NULL;
+  GtkWindow *person = NULL;
+  const char *state = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+  globi_friend_card_fetch_async (f->bob, FALSE, NULL, on_result_cb, f);
+  result = await (f, "Bob's card");
+  uri = globi_friend_card_fetch_finish (result, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "main.scan-code", NULL));
+  scan = GLOBI_SCAN_DIALOG (find_toplevel (GLOBI_TYPE_SCAN_DIALOG));
+  g_assert_nonnull (scan);
+  ui_wait_until (scan_settled, scan, 30, "the camera to start or fail");
+  state = globi_scan_dialog_get_state (scan);
+  g_test_message ("scan dialog state: %s", state);
+  /* No camera on CI; a machine with one shows it (or says why not). */
+  g_assert_true (g_strv_contains (
+      (const char *const[]){ "no-camera", "denied", "scanning", "failed", NULL }, state));
+  shot = screenshot (GTK_WIDGET (scan), "scan-dialog");
+
+  /* A damaged card keeps the dialog open with a word; the real one goes through. */
+  globi_scan_dialog_take_text (scan, "globichat://add?u=nobody&c=x");
+  g_assert_true (find_toplevel (GLOBI_TYPE_SCAN_DIALOG) != NULL);
+  globi_scan_dialog_take_text (scan, uri);
+  g_assert_null (find_toplevel (GLOBI_TYPE_SCAN_DIALOG));
+
+  ui_wait_until (person_shown, f, 30, "Bob's card page");
+  person = find_toplevel (g_type_from_name ("GlobiAddFriendDialog"));
+  g_clear_pointer (&shot, g_bytes_unref);
+  shot = screenshot (GTK_WIDGET (person), "add-friend");
+  g_signal_emit_by_name (ui_find_button (GTK_WIDGET (person), "_Add Friend"), "clicked");
+  ui_wait_until (request_sent, f, 30, "the friend request");
+  g_assert_null (find_toplevel (g_type_from_name ("GlobiAddFriendDialog")));
+}
+
+static void
+test_other_codes (Fixture *f, gconstpointer data)
+{
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+
+  globi_window_open_code (f->window, "globichat://contacts");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (f->window->section_stack), ==, "contacts");
+
+  globi_window_open_code (f->window, "globichat://join?group=nope&token=x");
+  g_assert_true (g_str_has_prefix (f->window->last_toast, "This code can’t be used: "));
+
+  /* Other text is shown as it is, with Copy. */
+  globi_window_open_code (f->window, "WIFI:S:home;T:WPA;P:secret;;");
+  g_assert_nonnull (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+}
+
+int
+main (int argc, char *argv[])
+{
+  static Fixture fixture;
+  int status;
+
+  g_assert_cmpint (sodium_init (), >=, 0);
+  ui_test_init (&argc, &argv);
+
+  /* One application for the whole run: its D-Bus object outlives a test's teardown. */
+  if (ui_test_have_display ())
+    setup (&fixture, NULL);
+#define ADD(path, func) g_test_add_data_func ("/globi/qr/ui/" path, &fixture, (GTestDataFunc) func)
+  ADD ("my-card-decodes", test_my_card_decodes);
+  ADD ("scan-friend-card", test_scan_friend_card);
+  ADD ("other-codes", test_other_codes);
+#undef ADD
+  status = g_test_run ();
+  if (fixture.app)
+    teardown (&fixture, NULL);
+  return status;
+}
