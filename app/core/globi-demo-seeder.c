@@ -369,8 +369,42 @@ typedef struct
   guint from; /* index in demo_people; 0 is the signed-in person */
   guint to;   /* for a direct line from 0: the friend; else ignored */
   gboolean group;
-  const char *text;
+  const char *text; /* NULL: a photo instead */
 } Line;
+
+#define PHOTO_W    480
+#define PHOTO_H    320
+#define PHOTO_NAME "lagos-sunset.png"
+
+/* A sunset over the sea, drawn by hand like the avatars. */
+static gboolean
+draw_photo (const char *path, GError **error)
+{
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, PHOTO_W, PHOTO_H);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int horizon = PHOTO_H * 2 / 3;
+
+  for (int y = 0; y < PHOTO_H; y++)
+    for (int x = 0; x < PHOTO_W; x++)
+      {
+        guchar *p = pixels + y * stride + x * 3;
+        int dx = x - PHOTO_W / 2, dy = y - horizon + 10;
+        double t = (double) y / horizon;
+
+        if (y < horizon && dx * dx + dy * dy < 55 * 55)
+          p[0] = 255, p[1] = 214, p[2] = 102; /* the sun */
+        else if (y < horizon)
+          p[0] = 255 - 60 * t, p[1] = 94 + 40 * t, p[2] = 58 + 120 * t; /* the sky */
+        else
+          {
+            /* The sea, with the sun's reflection in stripes. */
+            gboolean glint = ABS (dx) < 60 - (y - horizon) / 3 && (y / 6) % 2 == 0;
+            p[0] = glint ? 255 : 36, p[1] = glint ? 190 : 70, p[2] = glint ? 110 : 120;
+          }
+      }
+  return gdk_pixbuf_save (pixbuf, path, "png", error, NULL);
+}
 
 /* Direct chats first (oldest), the group last: it tops the chat list. */
 static const Line script[] = {
@@ -383,6 +417,7 @@ static const Line script[] = {
   { 0, 2, FALSE, "Send me the address, I’m in Osaka next week" },
   { 2, 0, FALSE, "Deal. I’ll book a table for Thursday at 19:00." },
   { 3, 0, FALSE, "The payments demo went great today 🎉" },
+  { 3, 0, FALSE, NULL },
   { 0, 3, FALSE, "Congratulations! Tell me everything" },
   { 3, 0, FALSE, "Investors loved the QR flow. Drinks on me next time!" },
   { 0, 0, TRUE, "Who’s up for the Kumano Kodo trail in spring? 🥾" },
@@ -643,8 +678,23 @@ talk_next (GTask *task)
           else
             chat_id = globi_chat_id_for_user (user_id_of (t, line->from == 0 ? line->to : 0));
           t->pending++;
-          globi_messenger_send_text_async (sender, chat_id, line->text, NULL, NULL, cancellable,
-                                           on_talk_sent_cb, g_object_ref (task));
+          if (line->text == NULL)
+            {
+              g_autofree char *path = g_build_filename (t->tmp_dir, PHOTO_NAME, NULL);
+              g_autoptr (GFile) file = g_file_new_for_path (path);
+              g_autoptr (GError) error = NULL;
+
+              if (!draw_photo (path, &error))
+                {
+                  talk_step_done (g_object_ref (task), error);
+                  break;
+                }
+              globi_messenger_send_file_async (sender, chat_id, file, cancellable, on_talk_sent_cb,
+                                               g_object_ref (task));
+            }
+          else
+            globi_messenger_send_text_async (sender, chat_id, line->text, NULL, NULL, cancellable,
+                                             on_talk_sent_cb, g_object_ref (task));
         }
         break;
 

@@ -10,6 +10,7 @@
 #include "globi-chats-view.h"
 #include "globi-forward-dialog.h"
 #include "globi-group-dialog.h"
+#include "globi-image-viewer.h"
 #include "globi-message-row.h"
 #include "globi-state-view.h"
 #include "globi-ui-util.h"
@@ -50,6 +51,7 @@ struct _GlobiChatsView
   GtkFilterListModel *filtered;
   GtkCustomFilter *filter;
   GHashTable *search_hits; /* chat ids whose messages match the search (FTS5 in the cache) */
+  GHashTable *thumbnails;  /* message id → GdkTexture (NULL while loading or failed) */
   GCancellable *search_cancellable;
   GlobiChat *chat;
   GCancellable *cancellable;
@@ -347,6 +349,69 @@ scroll_to_end (GlobiChatsView *self)
     self->scroll_source = g_timeout_add (50, scroll_to_end_cb, self);
 }
 
+/* Image thumbnails: the decrypted file (fetched once into the profile) scaled to fit
+ * THUMBNAIL_SIZE on a worker thread, kept per message while the view lives. */
+#define THUMBNAIL_SIZE 240
+
+static void
+g_object_unref_safe (gpointer object)
+{
+  if (object)
+    g_object_unref (object);
+}
+
+static void
+scale_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  GdkPixbuf *pixbuf =
+      gdk_pixbuf_new_from_file_at_scale (data, THUMBNAIL_SIZE, THUMBNAIL_SIZE, TRUE, &error);
+
+  if (!pixbuf)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, pixbuf, g_object_unref);
+}
+
+static void
+on_thumbnail_scaled_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GlobiMessage) message = user_data;
+  GlobiChatsView *self = GLOBI_CHATS_VIEW (object);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (!pixbuf)
+    {
+      g_debug ("No thumbnail for an image: %s", error->message);
+      return;
+    }
+  if (!self->thumbnails)
+    return;
+  g_hash_table_replace (self->thumbnails, g_strdup (globi_message_get_id (message)),
+                        gdk_texture_new_for_pixbuf (pixbuf));
+  /* Its bubble, if shown, updates from the message's notify. */
+  g_object_notify (G_OBJECT (message), "attachment-progress");
+}
+
+static void use_attachment (GlobiChatsView *self, GlobiMessage *message, const char *what);
+
+static GdkTexture *
+thumbnail (GlobiChatsView *self, GlobiMessage *message)
+{
+  const char *id = globi_message_get_id (message);
+
+  if (!id || !*id || !self->messenger)
+    return NULL;
+  if (!g_hash_table_contains (self->thumbnails, id))
+    {
+      /* Once per message; NULL marks it under way (or failed). */
+      g_hash_table_insert (self->thumbnails, g_strdup (id), NULL);
+      use_attachment (self, message, "thumbnail");
+    }
+  return g_hash_table_lookup (self->thumbnails, id);
+}
+
 static void
 sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *message, guint position)
 {
@@ -378,15 +443,25 @@ sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *mess
   globi_message_row_set_reactions (row, reactions);
   globi_message_row_set_quote (
       row, NULL, globi_message_get_reply_to (message) ? _ ("In reply to a message") : NULL);
-  if (kind == GLOBI_MESSAGE_KIND_IMAGE || kind == GLOBI_MESSAGE_KIND_FILE)
+  if (kind == GLOBI_MESSAGE_KIND_IMAGE && thumbnail (self, message) != NULL)
+    {
+      globi_message_row_set_image (row, GDK_PAINTABLE (thumbnail (self, message)));
+      globi_message_row_set_file (row, NULL, 0, -1);
+    }
+  else if (kind == GLOBI_MESSAGE_KIND_IMAGE || kind == GLOBI_MESSAGE_KIND_FILE)
     {
       double progress = globi_message_get_attachment_progress (message);
+
+      globi_message_row_set_image (row, NULL);
       globi_message_row_set_file (row, globi_message_get_attachment_name (message),
                                   globi_message_get_attachment_size (message),
                                   progress < 1 ? progress : -1);
     }
   else
-    globi_message_row_set_file (row, NULL, 0, -1);
+    {
+      globi_message_row_set_image (row, NULL);
+      globi_message_row_set_file (row, NULL, 0, -1);
+    }
   /* A card widget is made once per message shown (it follows the message itself). */
   if (kind == GLOBI_MESSAGE_KIND_CARD)
     {
@@ -501,6 +576,69 @@ on_reply_cancel_cb (GlobiChatsView *self)
 }
 
 static void on_forwarded_cb (GlobiChatsView *self, guint n);
+static void on_attachment_ready_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+
+/* A message's file, wanted for the viewer, a Save As or a thumbnail. */
+typedef struct
+{
+  GlobiChatsView *self;
+  GlobiMessage *message;
+  const char *what; /* "open-image", "save", "thumbnail" */
+} AttachmentUse;
+
+static void
+attachment_use_free (AttachmentUse *use)
+{
+  g_object_unref (use->self);
+  g_object_unref (use->message);
+  g_free (use);
+}
+
+static void
+use_attachment (GlobiChatsView *self, GlobiMessage *message, const char *what)
+{
+  AttachmentUse *use = g_new0 (AttachmentUse, 1);
+
+  use->self = g_object_ref (self);
+  use->message = g_object_ref (message);
+  use->what = what;
+  globi_messenger_fetch_attachment_async (self->messenger, message, self->cancellable,
+                                          on_attachment_ready_cb, use);
+}
+
+static void
+on_attachment_ready_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  AttachmentUse *use = user_data;
+  GlobiChatsView *self = use->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) file =
+      globi_messenger_fetch_attachment_finish (GLOBI_MESSENGER (object), result, &error);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWindow *parent = GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+  const char *name = globi_message_get_attachment_name (use->message);
+
+  if (!file)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_str_equal (use->what, "thumbnail"))
+        toast_failure (self, _ ("Couldn’t download the file"), error);
+    }
+  else if (g_str_equal (use->what, "thumbnail"))
+    {
+      GTask *task =
+          g_task_new (self, self->cancellable, on_thumbnail_scaled_cb, g_object_ref (use->message));
+
+      g_task_set_task_data (task, g_file_get_path (file), g_free);
+      g_task_run_in_thread (task, scale_thread);
+      g_object_unref (task);
+    }
+  else if (g_str_equal (use->what, "open-image"))
+    gtk_window_present (GTK_WINDOW (globi_image_viewer_new (parent, file, name)));
+  else
+    globi_attachment_save_as (parent, file, name);
+  attachment_use_free (use);
+}
 
 static void
 open_forward_dialog (GlobiChatsView *self, GlobiMessage *message)
@@ -542,6 +680,10 @@ on_message_activated_cb (GlobiMessageRow *row, const char *what, GlobiChatsView 
                                  self->cancellable, on_done_cb, g_object_ref (self));
   else if (g_str_equal (what, "forward"))
     open_forward_dialog (self, message);
+  else if (g_str_equal (what, "open-image"))
+    use_attachment (self, message, "open-image");
+  else if (g_str_equal (what, "save"))
+    use_attachment (self, message, "save");
 }
 
 static void
@@ -813,6 +955,7 @@ globi_chats_view_finalize (GObject *object)
 
   g_clear_pointer (&self->reply_to, g_free);
   g_clear_pointer (&self->search_hits, g_hash_table_unref);
+  g_clear_pointer (&self->thumbnails, g_hash_table_unref);
 
   G_OBJECT_CLASS (globi_chats_view_parent_class)->finalize (object);
 }
@@ -868,6 +1011,7 @@ globi_chats_view_init (GlobiChatsView *self)
 
   self->cancellable = g_cancellable_new ();
   self->search_hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->thumbnails = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref_safe);
   self->chat_actions = g_simple_action_group_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self->chat_actions), chat_action_entries,
                                    G_N_ELEMENTS (chat_action_entries), self);

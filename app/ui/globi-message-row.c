@@ -35,6 +35,7 @@ struct _GlobiMessageRow
   GtkLabel *file_name;
   GtkLabel *file_size;
   GtkProgressBar *file_progress;
+  GtkWidget *file_save;
   GtkLabel *edited;
   GtkLabel *time;
   GtkImage *mark;
@@ -131,6 +132,20 @@ on_retry_clicked_cb (GlobiMessageRow *self)
 }
 
 static void
+on_save_clicked_cb (GlobiMessageRow *self)
+{
+  emit_activated (self, "save");
+}
+
+static void
+on_image_pressed_cb (
+    GtkGestureClick *gesture, int n_press, double x, double y, GlobiMessageRow *self)
+{
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  emit_activated (self, "open-image");
+}
+
+static void
 on_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, GlobiMessageRow *self)
 {
   GdkRectangle rect = { (int) x, (int) y, 1, 1 };
@@ -180,6 +195,15 @@ build_file_card (GlobiMessageRow *self, GtkWidget *content)
   self->file_name = new_label (texts, "heading");
   gtk_label_set_ellipsize (self->file_name, PANGO_ELLIPSIZE_MIDDLE);
   self->file_size = new_label (texts, "caption");
+  gtk_widget_set_hexpand (texts, TRUE);
+  self->file_save = gtk_button_new_from_icon_name ("document-save-symbolic");
+  gtk_widget_set_valign (self->file_save, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (self->file_save, "flat");
+  gtk_widget_set_tooltip_text (self->file_save, _ ("Save As…"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->file_save), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Save As…"), -1);
+  g_signal_connect_swapped (self->file_save, "clicked", G_CALLBACK (on_save_clicked_cb), self);
+  gtk_box_append (GTK_BOX (row), self->file_save);
   gtk_box_append (GTK_BOX (self->file_card), row);
   self->file_progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_box_append (GTK_BOX (self->file_card), GTK_WIDGET (self->file_progress));
@@ -316,6 +340,15 @@ globi_message_row_init (GlobiMessageRow *self)
   self->image = GTK_PICTURE (gtk_picture_new ());
   gtk_widget_set_size_request (GTK_WIDGET (self->image), 200, 150);
   gtk_widget_set_visible (GTK_WIDGET (self->image), FALSE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->image), "thumbnail");
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self->image), "pointer");
+  {
+    GtkGesture *open = gtk_gesture_click_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (open), GDK_BUTTON_PRIMARY);
+    g_signal_connect (open, "pressed", G_CALLBACK (on_image_pressed_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->image), GTK_EVENT_CONTROLLER (open));
+  }
   gtk_box_append (GTK_BOX (content), GTK_WIDGET (self->image));
   build_file_card (self, content);
   self->card_slot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -525,6 +558,11 @@ globi_message_row_set_image (GlobiMessageRow *self, GdkPaintable *image)
 
   gtk_picture_set_paintable (self->image, image);
   gtk_widget_set_visible (GTK_WIDGET (self->image), image != NULL);
+  /* A thumbnail shows at its own size (the caller scaled it to fit). */
+  if (image)
+    gtk_widget_set_size_request (GTK_WIDGET (self->image),
+                                 gdk_paintable_get_intrinsic_width (image),
+                                 gdk_paintable_get_intrinsic_height (image));
 }
 
 void
@@ -541,6 +579,7 @@ globi_message_row_set_file (GlobiMessageRow *self, const char *name, goffset siz
   gtk_label_set_label (self->file_name, name);
   gtk_label_set_label (self->file_size, size_text);
   gtk_widget_set_visible (GTK_WIDGET (self->file_progress), progress >= 0 && progress < 1);
+  gtk_widget_set_sensitive (self->file_save, progress < 0 || progress >= 1);
   if (progress >= 0)
     gtk_progress_bar_set_fraction (self->file_progress, progress);
 }

@@ -19,7 +19,8 @@ typedef enum
 /* One message in a conversation: an optional day separator above a bubble (mine on the
  * right in the accent colour, others' on the left with avatar and, in groups, name).
  * Its context menu emits ::activated with "reply", "edit", "delete", "react:EMOJI",
- * "forward"; "copy" it does itself. A failed bubble's Retry emits ::activated "retry". */
+ * "forward"; "copy" it does itself. A failed bubble's Retry emits ::activated "retry", a
+ * click on the image "open-image", the file card's save button "save". */
 #define GLOBI_TYPE_MESSAGE_ROW (globi_message_row_get_type ())
 G_DECLARE_FINAL_TYPE (GlobiMessageRow, globi_message_row, GLOBI, MESSAGE_ROW, GtkWidget)
 

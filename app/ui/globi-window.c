@@ -192,6 +192,17 @@ on_demo_conversed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       return;
     }
   globi_window_show_section (self, "chats");
+  if (g_getenv ("GLOBICHAT_DEMO_OPEN_CHAT"))
+    {
+      /* Screenshots: the conversation with that demo person's username open. */
+      GlobiContact *contact =
+          globi_messenger_find_contact (self->messenger, g_getenv ("GLOBICHAT_DEMO_OPEN_CHAT"));
+      g_autofree char *chat_id =
+          contact ? globi_chat_id_for_user (globi_contact_get_user_id (contact)) : NULL;
+
+      if (chat_id)
+        globi_window_open_chat (self, chat_id);
+    }
 }
 
 static void
