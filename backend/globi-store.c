@@ -272,7 +272,8 @@ static const char *const migrations[] = {
   "  minor INTEGER NOT NULL,"
   "  created_at INTEGER NOT NULL"
   ");"
-  "CREATE INDEX wallet_entries_tx ON wallet_entries (tx_seq);"
+  /* Covering for the audit's per-transaction sums. */
+  "CREATE INDEX wallet_entries_tx ON wallet_entries (tx_seq, currency, minor);"
   "CREATE TABLE wallet_pins ("
   "  user_id TEXT PRIMARY KEY,"
   "  hash TEXT NOT NULL,"
