@@ -269,7 +269,21 @@ request_complete (GTask *task)
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_task_return_error (task, error_from_reply (status, req->reply));
+      GError *failure = error_from_reply (status, req->reply);
+      const char *after = soup_message_headers_get_one (
+          soup_message_get_response_headers (req->msg), "Retry-After");
+      guint64 seconds = 0;
+
+      /* The wait the server asks for goes into the message ("… in N s"): the UI and the
+       * outbox read it from there. */
+      if (g_error_matches (failure, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && after != NULL &&
+          g_ascii_string_to_unsigned (after, 10, 1, G_MAXUINT32, &seconds, NULL))
+        {
+          g_free (failure->message);
+          failure->message =
+              g_strdup_printf (_ ("Too many attempts, try again in %u s"), (guint) seconds);
+        }
+      g_task_return_error (task, failure);
       return;
     }
 

@@ -2412,16 +2412,29 @@ on_retry_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The wait a 429 asked for ("… in N s", see globi-client.c), 0 when it did not say. */
+static guint
+retry_after_seconds (const GError *error)
+{
+  const char *digits;
+
+  if (!g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED))
+    return 0;
+  for (digits = error->message; *digits && !g_ascii_isdigit (*digits); digits++)
+    ;
+  return *digits ? (guint) MIN (g_ascii_strtoull (digits, NULL, 10), RETRY_MAX_SECONDS * 10) : 0;
+}
+
 static void
-schedule_retry (GlobiMessenger *self)
+schedule_retry (GlobiMessenger *self, guint at_least_seconds)
 {
   guint delay;
 
   if (self->retry_source != 0)
     return;
   /* Exponential backoff with jitter, so clients that lost the server together do not
-   * come back together. */
-  delay = self->retry_seconds * 1000 + g_random_int_range (0, 500);
+   * come back together; never sooner than the server asked. */
+  delay = MAX (self->retry_seconds, at_least_seconds) * 1000 + g_random_int_range (0, 500);
   self->retry_seconds = MIN (self->retry_seconds * 2, RETRY_MAX_SECONDS);
   self->retry_source = g_timeout_add (delay, on_retry_cb, self);
 }
@@ -2493,7 +2506,7 @@ on_outbox_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_dat
       self->pumping = FALSE;
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          schedule_retry (self);
+          schedule_retry (self, retry_after_seconds (error));
           finish_flush_waiters (self);
         }
       pump_step_free (step);

@@ -632,6 +632,33 @@ test_demo_conversations (CoreFixture *f, gconstpointer data)
   globi_messenger_stop (mei->messenger);
 }
 
+/* A 429's Retry-After reaches the error the UI words ("Try again in N s"). */
+static void
+test_retry_after_reaches_the_error (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autofree char *dir = core_fixture_profile (f, "intruder");
+  g_autoptr (GlobiSession) intruder = globi_session_new (dir);
+  g_autoptr (GError) error = NULL;
+  const char *digits;
+
+  for (guint i = 0; i < 10 && !g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED); i++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+      GAsyncResult *pending = NULL;
+
+      g_clear_error (&error);
+      globi_session_sign_in_async (intruder, f->base_url, "alice", "wrong password", NULL, NULL,
+                                   on_result_cb, &pending);
+      result = wait_result (&pending);
+      g_assert_false (globi_session_sign_in_finish (intruder, result, &error));
+    }
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED);
+  for (digits = error->message; *digits && !g_ascii_isdigit (*digits); digits++)
+    ;
+  g_assert_cmpuint (g_ascii_strtoull (digits, NULL, 10), >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -650,6 +677,7 @@ main (int argc, char **argv)
   ADD ("contacts/verified-reloaded", test_verified_reloaded);
   ADD ("demo/conversations", test_demo_conversations);
   ADD ("forward/text-and-file", test_forward);
+  ADD ("errors/retry-after", test_retry_after_reaches_the_error);
 #undef ADD
   return g_test_run ();
 }
