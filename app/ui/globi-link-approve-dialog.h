@@ -11,7 +11,6 @@ G_BEGIN_DECLS
  * device asks (name, platform, approximate time) and lets the user approve or decline;
  * approving uploads the sealed bundle with a progress indicator. A malformed or expired
  * uri shows a clear message in the dialog. The dialog owns itself (closes on finish). */
-void globi_link_approve_dialog_present (GtkWidget  *parent,
-                                        const char *uri);
+void globi_link_approve_dialog_present (GtkWidget *parent, const char *uri);
 
 G_END_DECLS
