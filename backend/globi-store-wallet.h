@@ -73,47 +73,47 @@ typedef struct
   gint64 locked_until; /* ms; 0 when not locked */
 } GlobiWalletPinState;
 
-GlobiWalletArgs *globi_wallet_args_new (void);
-void globi_wallet_args_free (gpointer data);
-void globi_wallet_result_free (gpointer data);
-void globi_wallet_pin_state_free (gpointer data);
+GlobiWalletArgs   *globi_wallet_args_new             (void);
+void               globi_wallet_args_free            (gpointer data);
+void               globi_wallet_result_free          (gpointer data);
+void               globi_wallet_pin_state_free       (gpointer data);
 
 /* Read: user_id → GlobiWalletPinState. */
-gpointer globi_store_wallet_pin_state (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_pin_state        (sqlite3 *db, gpointer args, GError **error);
 /* Write jobs → GlobiWalletResult. Each first returns what has expired (transfers, red
  * packets) and opens the asker's wallet (the starter balance) if it was not yet. */
 /* pin_hash, had_pin, pin_ok (the current PIN, when had_pin) → 204. */
-gpointer globi_store_wallet_set_pin (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_set_pin          (sqlite3 *db, gpointer args, GError **error);
 /* → 200 Wallet. */
-gpointer globi_store_wallet_get (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_get              (sqlite3 *db, gpointer args, GError **error);
 /* id, other_id (receiver), currency, minor, note, chat_*, pin_ok → 201 {transaction}. */
-gpointer globi_store_wallet_transfer (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_transfer         (sqlite3 *db, gpointer args, GError **error);
 /* id, accept → 200 {transaction}. */
-gpointer globi_store_wallet_answer_transfer (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_answer_transfer  (sqlite3 *db, gpointer args, GError **error);
 /* id, other_id (payer), currency, minor, note, chat_* → 201 {transaction}. */
-gpointer globi_store_wallet_request (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_request          (sqlite3 *db, gpointer args, GError **error);
 /* id, pin_ok → 200 {transaction}. */
-gpointer globi_store_wallet_pay_request (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_pay_request      (sqlite3 *db, gpointer args, GError **error);
 /* id → 200 {transaction}. */
-gpointer globi_store_wallet_decline_request (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_decline_request  (sqlite3 *db, gpointer args, GError **error);
 /* id, other_id (group), currency, minor (total), count, random_split, note, pin_ok →
  * 201 {red_packet}. */
-gpointer globi_store_wallet_red_packet (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_red_packet       (sqlite3 *db, gpointer args, GError **error);
 /* id → 200 {red_packet} with my_claim. */
-gpointer globi_store_wallet_claim (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_claim            (sqlite3 *db, gpointer args, GError **error);
 /* id → 200 {red_packet}. */
-gpointer globi_store_wallet_get_red_packet (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_get_red_packet   (sqlite3 *db, gpointer args, GError **error);
 /* id, other_id (payee), currency, minor, to_currency, from_rate, to_rate, rate_date,
  * note, pin_ok → 201 {transaction}. */
-gpointer globi_store_wallet_payment (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_payment          (sqlite3 *db, gpointer args, GError **error);
 /* id, pin_ok → 200 {transaction}. */
-gpointer globi_store_wallet_refund (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_refund           (sqlite3 *db, gpointer args, GError **error);
 /* kind, state, currency, before, limit → 200 {transactions, next}. */
-gpointer globi_store_wallet_list (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_list             (sqlite3 *db, gpointer args, GError **error);
 /* id → 200 {transaction}. */
-gpointer globi_store_wallet_get_transaction (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_get_transaction  (sqlite3 *db, gpointer args, GError **error);
 /* now_ms → GlobiWalletResult (status 0) with the devices its returns woke. */
-gpointer globi_store_wallet_sweep (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_sweep            (sqlite3 *db, gpointer args, GError **error);
 
 /* For benchmarks and tests that need a big ledger fast: args->count payments of
  * args->minor args->currency, alternately from user_id to other_id and back, in this one
@@ -122,15 +122,17 @@ gpointer globi_store_wallet_generate         (sqlite3 *db, gpointer args, GError
 
 /* Rates: a read (→ the stored set's JSON text or NULL) and a write (args->note holds the
  * set's JSON; → GlobiWalletResult; emits rates_updated to every active device). */
-gpointer globi_store_wallet_load_rates (sqlite3 *db, gpointer args, GError **error);
-gpointer globi_store_wallet_save_rates (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_load_rates       (sqlite3 *db, gpointer args, GError **error);
+gpointer globi_store_wallet_save_rates       (sqlite3 *db, gpointer args, GError **error);
 
 /* Checks every ledger invariant on db (read-only is enough): each transaction's entries
  * sum to zero per currency, no negative balance outside the issuer and exchange, stored
  * balances equal their entries' sums, no entry without its transaction, states agree with
  * the entries. Appends one line per violation (and a summary) to report; returns the
  * number of violations, or -1 with error when the database cannot be read. */
-gint64 globi_store_wallet_audit (sqlite3 *db, GString *report, GError **error);
+gint64   globi_store_wallet_audit            (sqlite3  *db,
+                                              GString  *report,
+                                              GError  **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiWalletArgs, globi_wallet_args_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiWalletResult, globi_wallet_result_free)
