@@ -1300,8 +1300,8 @@ globi_session_adopt_tokens_async (GlobiSession *self,
   g_return_if_fail (server_url != NULL);
   g_return_if_fail (tokens != NULL);
 
-  task = session_task_new (self, globi_session_adopt_tokens_async, cancellable, callback,
-                           user_data);
+  task =
+      session_task_new (self, globi_session_adopt_tokens_async, cancellable, callback, user_data);
   prepare_server (self, task, server_url);
   handle_tokens_reply (self, task, tokens, NULL);
 }
