@@ -222,6 +222,15 @@ on_messenger_started_cb (GObject *object, GAsyncResult *result, gpointer user_da
   else if (!error && self->demo && GLOBI_MESSENGER (object) == self->messenger)
     globi_demo_converse_async (self->messenger, self->cancellable, on_demo_conversed_cb,
                                g_object_ref (self));
+  /* A link opened before sign-in. */
+  if (GLOBI_MESSENGER (object) == self->messenger &&
+      g_object_get_data (G_OBJECT (self), "pending-uri"))
+    {
+      g_autofree char *uri = g_strdup (g_object_get_data (G_OBJECT (self), "pending-uri"));
+
+      g_object_set_data (G_OBJECT (self), "pending-uri", NULL);
+      globi_window_open_uri (self, uri);
+    }
 }
 
 static void
@@ -701,6 +710,16 @@ globi_window_open_uri (GlobiWindow *self, const char *uri)
     {
       globi_window_add_toast (self, _ ("This isn’t a GlobiChat link"));
       return;
+    }
+  /* Before sign-in (or while chats load) a usable link is also kept, and opened again
+   * once they are there. */
+  if (globi_session_get_state (self->session) != GLOBI_SESSION_STATE_SIGNED_IN || !self->messenger)
+    {
+      g_autoptr (GlobiCode) code = NULL;
+      GlobiCodeKind kind = globi_code_classify (uri, &code, NULL);
+
+      if (kind != GLOBI_CODE_INVALID && kind != GLOBI_CODE_UNKNOWN)
+        g_object_set_data_full (G_OBJECT (self), "pending-uri", g_strdup (uri), g_free);
     }
   globi_window_open_code (self, uri);
 }

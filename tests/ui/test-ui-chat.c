@@ -55,8 +55,18 @@ signed_in (gpointer data)
          p->window->messenger != NULL;
 }
 
+static gboolean
+shows_contacts (gpointer data)
+{
+  Person *p = data;
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (p->window->section_stack), "contacts") == 0;
+}
+
+/* uri (may be NULL): a link opened before signing in, which opens after. */
 static void
-person_start (Fixture *f, Person *p, const char *username, const char *display_name)
+person_start (
+    Fixture *f, Person *p, const char *username, const char *display_name, const char *uri)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *app_id = g_strdup_printf ("org.globichat.GlobiChat.Test%s", display_name);
@@ -76,9 +86,17 @@ person_start (Fixture *f, Person *p, const char *username, const char *display_n
   p->window = globi_window_new (p->app);
   gtk_window_present (GTK_WINDOW (p->window));
   globi_window_start (p->window, FALSE, FALSE);
+  if (uri)
+    {
+      globi_window_open_uri (p->window, uri);
+      /* Away from it while signing in: only the kept link brings it back. */
+      globi_window_show_section (p->window, "me");
+    }
   globi_session_register_async (p->session, f->base_url, username, PASSWORD, display_name, NULL,
                                 on_registered_cb, p);
   ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+  if (uri)
+    ui_wait_until (shows_contacts, p, 30, "the link opened before sign-in to open");
 }
 
 static void
@@ -102,8 +120,8 @@ setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->base_url = globi_server_thread_dup_base_url (f->server);
 
-  person_start (f, &f->alice, "alice.chat", "Alice");
-  person_start (f, &f->bob, "bob.chat", "Bob");
+  person_start (f, &f->alice, "alice.chat", "Alice", "globichat://contacts");
+  person_start (f, &f->bob, "bob.chat", "Bob", NULL);
 }
 
 static void
