@@ -469,10 +469,12 @@ open_connection (const char *path, gboolean readonly, GError **error)
   if (!globi_store_exec (db,
                          "PRAGMA foreign_keys = ON;"
                          "PRAGMA synchronous = FULL;"
-                         "PRAGMA cache_size = -65536;"
                          "PRAGMA temp_store = MEMORY;"
                          "PRAGMA mmap_size = 268435456;",
-                         error))
+                         error) ||
+      /* KiB; the readers only read backlogs. */
+      !globi_store_exec (
+          db, readonly ? "PRAGMA cache_size = -16384;" : "PRAGMA cache_size = -65536;", error))
     {
       close_connection (db);
       return NULL;
