@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "globi-group-dialog.h"
+#include "globi-group-qr-dialog.h"
 #include "globi-ui-util.h"
 
 enum
@@ -197,6 +198,13 @@ on_invite_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     return;
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), uri);
   toast (self, _ ("Invite link copied"));
+}
+
+/* The same invite as a join QR code (app/ui/globi-group-qr-dialog.c). */
+static void
+on_invite_qr_clicked_cb (GlobiGroupDialog *self)
+{
+  globi_group_qr_dialog_present (GTK_WIDGET (self), self->messenger, self->group);
 }
 
 static void
@@ -402,15 +410,20 @@ build (GlobiGroupDialog *self)
     {
       GtkWidget *actions = adw_preferences_group_new ();
       GtkWidget *invite = gtk_button_new_with_mnemonic (_ ("Copy _Invite Link"));
+      GtkWidget *invite_qr = gtk_button_new_with_mnemonic (_ ("Show Invite _QR Code"));
       GtkWidget *leave = gtk_button_new_with_mnemonic (_ ("_Leave Group"));
 
       gtk_widget_add_css_class (leave, "destructive-action");
       gtk_widget_set_halign (invite, GTK_ALIGN_CENTER);
       gtk_widget_set_halign (leave, GTK_ALIGN_CENTER);
       gtk_widget_set_margin_top (leave, 6);
+      gtk_widget_set_halign (invite_qr, GTK_ALIGN_CENTER);
+      gtk_widget_set_margin_top (invite_qr, 6);
+      g_signal_connect_swapped (invite_qr, "clicked", G_CALLBACK (on_invite_qr_clicked_cb), self);
       g_signal_connect_swapped (invite, "clicked", G_CALLBACK (on_invite_clicked_cb), self);
       g_signal_connect_swapped (leave, "clicked", G_CALLBACK (on_leave_clicked_cb), self);
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (actions), invite);
+      adw_preferences_group_add (ADW_PREFERENCES_GROUP (actions), invite_qr);
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (actions), leave);
       adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (actions));
     }

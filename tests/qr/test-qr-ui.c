@@ -3,9 +3,12 @@
 
 #include <sodium.h>
 
+#include "globi-client.h"
 #include "globi-code.h"
+#include "globi-error.h"
 #include "globi-friend-card-dialog.h"
 #include "globi-friend-card.h"
+#include "globi-group-qr-dialog.h"
 #include "globi-qr-image.h"
 #include "globi-qr-scanner.h"
 #include "globi-scan-dialog.h"
@@ -405,6 +408,79 @@ test_other_codes (Fixture *f, gconstpointer data)
   g_assert_nonnull (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 }
 
+static gboolean
+group_code_state (gpointer data)
+{
+  const char *state = globi_group_qr_dialog_get_state (data);
+
+  return g_strcmp0 (state, "code") == 0 || g_strcmp0 (state, "error") == 0;
+}
+
+static gboolean
+group_revoked (gpointer data)
+{
+  return g_strcmp0 (globi_group_qr_dialog_get_state (data), "revoked") == 0;
+}
+
+/* A group's join code decodes to its invite; after Revoke the token no longer joins. */
+static void
+test_group_code (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GBytes) png = NULL;
+  g_autoptr (GlobiCode) code = NULL;
+  g_autoptr (JsonNode) joined = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *body = NULL;
+  GlobiGroupQrDialog *dialog = NULL;
+  GlobiMessenger *messenger = NULL;
+  GtkWidget *revoke = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+  messenger = globi_window_get_messenger (f->window);
+  g_assert_nonnull (messenger);
+  globi_messenger_create_group_async (messenger, "QR club", (const char *const[]){ NULL }, NULL,
+                                      on_result_cb, f);
+  result = await (f, "the new group");
+  group = globi_messenger_group_finish (messenger, result, &error);
+  g_assert_no_error (error);
+
+  dialog = globi_group_qr_dialog_present (GTK_WIDGET (f->window), messenger, group);
+  ui_wait_until (group_code_state, dialog, 30, "the group's code");
+  g_assert_cmpstr (globi_group_qr_dialog_get_state (dialog), ==, "code");
+  png = screenshot (GTK_WIDGET (dialog), "group-qr-code");
+  text = globi_qr_decode_bytes (png, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, globi_group_qr_dialog_get_uri (dialog));
+  g_assert_cmpint (globi_code_classify (text, &code, NULL), ==, GLOBI_CODE_JOIN);
+  g_assert_cmpstr (code->group_id, ==, globi_group_get_id (group));
+
+  revoke = ui_find_button (GTK_WIDGET (dialog), "_Revoke");
+  g_assert_nonnull (revoke);
+  g_signal_emit_by_name (revoke, "clicked");
+  ui_wait_until (group_revoked, dialog, 30, "the invite to be revoked");
+
+  body = g_strdup_printf ("{\"token\": \"%s\"}", code->token);
+  {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
+    g_clear_object (&result);
+    globi_client_call_async (globi_session_get_client (f->bob), "POST", "/v1/groups/join",
+                             json_parser_get_root (parser), GLOBI_CALL_FLAGS_AUTH, NULL,
+                             on_result_cb, f);
+    result = await (f, "Bob's join attempt");
+  }
+  joined = globi_client_call_finish (globi_session_get_client (f->bob), result, &error);
+  g_assert_null (joined);
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -421,6 +497,7 @@ main (int argc, char *argv[])
   ADD ("my-card-decodes", test_my_card_decodes);
   ADD ("scan-friend-card", test_scan_friend_card);
   ADD ("other-codes", test_other_codes);
+  ADD ("group-code", test_group_code);
 #undef ADD
   status = g_test_run ();
   if (fixture.app)
