@@ -391,6 +391,26 @@ test_server_feed (void)
   feed_stop (&feed);
 }
 
+/* The server reports a refused feed in its log: the test waits for that line. */
+static GMutex log_lock;
+static GCond log_cond;
+static guint refused_feeds;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+        g_str_has_prefix (fields[i].value, "fetching rates (ecb): "))
+      {
+        g_mutex_lock (&log_lock);
+        refused_feeds++;
+        g_cond_broadcast (&log_cond);
+        g_mutex_unlock (&log_lock);
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
 static void
 test_server_bad_feed (void)
 {
@@ -407,11 +427,13 @@ test_server_bad_feed (void)
   person_sign_up (&f, "alice", &alice);
   first = social_request (&f, "GET", &alice, NULL, "/v1/rates");
   g_assert_cmpuint (first->status, ==, 200);
-  /* The feed was asked; the server keeps the snapshot whatever it made of the answer. */
-  g_mutex_lock (&feed.lock);
-  while (feed.hits == 0)
-    g_cond_wait (&feed.cond, &feed.lock);
-  g_mutex_unlock (&feed.lock);
+  /* The feed was asked and its answer refused; the server keeps the snapshot. */
+  g_mutex_lock (&log_lock);
+  while (refused_feeds == 0)
+    g_assert_true (g_cond_wait_until (&log_cond, &log_lock,
+                                      g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND));
+  g_mutex_unlock (&log_lock);
+  g_assert_cmpuint (feed.hits, ==, 1);
   later = social_request (&f, "GET", &alice, NULL, "/v1/rates");
   g_assert_cmpstr (json_object_get_string_member (reply_object (later), "date"), ==, "2026-11-20");
   g_assert_cmpstr (json_object_get_string_member (reply_object (later), "source"), ==, "snapshot");
@@ -427,6 +449,7 @@ main (int argc, char **argv)
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
   g_test_add_func ("/globi/wallet/rates/parse-good", test_parse_good);
   g_test_add_func ("/globi/wallet/rates/parse-bad", test_parse_bad);
   g_test_add_func ("/globi/wallet/rates/provider", test_provider);
