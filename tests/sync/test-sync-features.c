@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "globi-error.h"
+#include "globi-message-list.h"
 #include "sync-client.h"
 
 static JsonObject *
@@ -659,6 +660,83 @@ test_retry_after_reaches_the_error (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (g_ascii_strtoull (digits, NULL, 10), >, 0);
 }
 
+static guint
+count_notices (GlobiChat *chat, const char *text)
+{
+  GListModel *messages = globi_chat_get_messages (chat);
+  guint n = 0;
+
+  while (!globi_message_list_is_ready (GLOBI_MESSAGE_LIST (messages)))
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
+    {
+      g_autoptr (GlobiMessage) m = NULL;
+
+      while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
+        {
+          g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
+          g_main_context_iteration (NULL, TRUE);
+        }
+      m = g_list_model_get_item (messages, i);
+      if (globi_message_get_kind (m) == GLOBI_MESSAGE_KIND_SYSTEM &&
+          g_strcmp0 (globi_message_get_text (m), text) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* The owner makes Bob an admin; Bob sets the announcement, which shows once in the group
+ * chat on both sides. */
+static void
+test_group_admin_and_announcement (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  const char *members[] = { globi_session_get_user_id (bob->session), NULL };
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  const char *notice = "Group announcement: Trail map in the shared folder";
+  GlobiGroup *at_bob;
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  group = create_group (alice, "Hikers", members);
+  chat_id = globi_chat_id_for_group (globi_group_get_id (group));
+  g_ptr_array_unref (sync_client (bob));
+  at_bob = globi_messenger_find_group (bob->messenger, globi_group_get_id (group));
+  g_assert_nonnull (at_bob);
+  g_assert_cmpint (globi_group_get_my_role (at_bob), ==, GLOBI_GROUP_ROLE_MEMBER);
+
+  /* A member may not announce. */
+  globi_messenger_update_group_async (bob->messenger, globi_group_get_id (group), NULL, "no", NULL,
+                                      on_result_cb, &pending);
+  g_assert_false (wait_finish (bob, &pending, &error));
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_FORBIDDEN);
+  g_clear_error (&error);
+
+  globi_messenger_set_admin_async (alice->messenger, globi_group_get_id (group),
+                                   globi_session_get_user_id (bob->session), TRUE, NULL,
+                                   on_result_cb, &pending);
+  g_assert_true (wait_finish (alice, &pending, &error));
+  g_assert_no_error (error);
+  g_ptr_array_unref (sync_client (bob));
+  g_assert_cmpint (globi_group_get_my_role (at_bob), ==, GLOBI_GROUP_ROLE_ADMIN);
+
+  globi_messenger_update_group_async (bob->messenger, globi_group_get_id (group), NULL,
+                                      "Trail map in the shared folder", NULL, on_result_cb,
+                                      &pending);
+  g_assert_true (wait_finish (bob, &pending, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (globi_group_get_announcement (at_bob), ==, "Trail map in the shared folder");
+  g_ptr_array_unref (sync_client (bob));
+  g_ptr_array_unref (sync_client (alice));
+  g_assert_cmpuint (count_notices (globi_messenger_open_chat (bob->messenger, chat_id), notice), ==,
+                    1);
+  g_assert_cmpuint (count_notices (globi_messenger_open_chat (alice->messenger, chat_id), notice),
+                    ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -678,6 +756,7 @@ main (int argc, char **argv)
   ADD ("demo/conversations", test_demo_conversations);
   ADD ("forward/text-and-file", test_forward);
   ADD ("errors/retry-after", test_retry_after_reaches_the_error);
+  ADD ("group/admin-and-announcement", test_group_admin_and_announcement);
 #undef ADD
   return g_test_run ();
 }
