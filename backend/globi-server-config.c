@@ -75,12 +75,12 @@ static const KeyInfo keys[] = {
     N_ ("Days an unacknowledged event is kept for its device (30)") },
   { "limits", "max-attachment-bytes", KEY_SIZE, FIELD (max_attachment_bytes), 1024,
     G_GUINT64_CONSTANT (1) << 32, N_ ("Largest encrypted attachment in bytes (26214400)") },
+  { "limits", "shutdown-timeout-seconds", KEY_UINT, FIELD (shutdown_timeout_seconds), 0, 3600,
+    N_ ("How long SIGTERM waits for requests in flight, in seconds (10)") },
   { "wallet", "rates-url", KEY_STRING, FIELD (rates_url), 0, 0,
     N_ ("URL of an ECB-format euro reference-rate feed (none: the built-in snapshot)") },
   { "wallet", "rates-refresh-minutes", KEY_UINT, FIELD (rates_refresh_minutes), 1, 10080,
     N_ ("How often the rates feed is fetched, in minutes (60)") },
-  { "limits", "shutdown-timeout-seconds", KEY_UINT, FIELD (shutdown_timeout_seconds), 0, 3600,
-    N_ ("How long SIGTERM waits for requests in flight, in seconds (10)") },
 };
 
 static const char *const log_levels[] = { "error", "warning", "message", "info", "debug", NULL };
