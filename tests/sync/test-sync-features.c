@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "globi-error.h"
+#include "globi-id.h"
 #include "globi-message-list.h"
 #include "sync-client.h"
 
@@ -737,6 +738,43 @@ test_group_admin_and_announcement (CoreFixture *f, gconstpointer data)
                     ==, 1);
 }
 
+static void
+on_event_cb (GlobiMessenger *messenger, const char *kind, JsonObject *event, gpointer data)
+{
+  g_ptr_array_add (data, g_strdup (kind));
+}
+
+/* Stream events messaging does not handle (here the wallet's) reach the "event" signal,
+ * and are acknowledged like the others. */
+static void
+test_other_events_signalled (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) kinds = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) again = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = NULL;
+  g_autofree char *id = globi_id_new ();
+  g_autofree char *body = NULL;
+
+  befriend (alice, bob);
+  g_ptr_array_unref (sync_client (bob));
+  body = g_strdup_printf ("{\"id\": \"%s\", \"from_user_id\": \"%s\", "
+                          "\"amount\": {\"currency\": \"USD\", \"minor\": 500}}",
+                          id, globi_session_get_user_id (bob->session));
+  reply = call (alice, "POST", "/v1/wallet/requests", body, &error);
+  g_assert_no_error (error);
+  g_signal_connect (bob->messenger, "event", G_CALLBACK (on_event_cb), kinds);
+  g_ptr_array_unref (sync_client (bob));
+  g_assert_cmpuint (kinds->len, >=, 1);
+  g_assert_true (g_ptr_array_find_with_equal_func (kinds, "wallet_updated", g_str_equal, NULL));
+  /* Acknowledged: a second sync brings nothing again. */
+  g_signal_connect (bob->messenger, "event", G_CALLBACK (on_event_cb), again);
+  g_ptr_array_unref (sync_client (bob));
+  g_assert_cmpuint (again->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -757,6 +795,7 @@ main (int argc, char **argv)
   ADD ("forward/text-and-file", test_forward);
   ADD ("errors/retry-after", test_retry_after_reaches_the_error);
   ADD ("group/admin-and-announcement", test_group_admin_and_announcement);
+  ADD ("stream/other-events-signalled", test_other_events_signalled);
 #undef ADD
   return g_test_run ();
 }
