@@ -228,6 +228,8 @@ globi_routes_link_create (GlobiRequest *req)
 typedef struct
 {
   GlobiRequest *req;
+  guint8 ticket_hash[GLOBI_TOKEN_HASH_BYTES];
+  guint8 secret_hash[GLOBI_TOKEN_HASH_BYTES];
   char *device_id;
   char *refresh_token;
 } PollFlow;
@@ -273,20 +275,12 @@ tokens_to_json (GlobiServer *server,
 }
 
 static void
-on_polled_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+reply_poll (PollFlow *flow, GlobiLinkTicketRow *row)
 {
-  g_autoptr (PollFlow) flow = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GlobiLinkTicketRow) row = globi_store_finish (GLOBI_STORE (source), result, &error);
   GlobiServer *server = globi_request_get_server (flow->req);
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
 
-  if (!row)
-    {
-      globi_request_reply_error (flow->req, error);
-      return;
-    }
   json_builder_begin_object (builder);
   add_string (builder, "state", globi_link_state_to_string (row->state));
   add_int (builder, "expires_at", row->expires_at);
@@ -313,6 +307,60 @@ on_polled_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   globi_request_reply_json (flow->req, SOUP_STATUS_OK, node);
 }
 
+static GlobiLinkArgs *
+poll_args (GlobiRequest *req, PollFlow *flow)
+{
+  GlobiLinkArgs *args = globi_link_args_new ();
+
+  memcpy (args->ticket_hash, flow->ticket_hash, sizeof args->ticket_hash);
+  memcpy (args->secret_hash, flow->secret_hash, sizeof args->secret_hash);
+  args->now_ms = globi_server_now_ms (globi_request_get_server (req));
+  return args;
+}
+
+static void
+on_polled_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PollFlow) flow = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiLinkTicketRow) row = globi_store_finish (GLOBI_STORE (source), result, &error);
+
+  if (!row)
+    globi_request_reply_error (flow->req, error);
+  else
+    reply_poll (flow, row);
+}
+
+/* Most polls find nothing new: they only read. An approved ticket is then used up by a
+ * write that checks everything again. */
+static void
+on_peeked_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PollFlow) flow = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiLinkTicketRow) row = globi_store_finish (GLOBI_STORE (source), result, &error);
+  GlobiLinkArgs *args;
+
+  if (!row)
+    {
+      globi_request_reply_error (flow->req, error);
+      return;
+    }
+  if (row->state != GLOBI_LINK_APPROVED)
+    {
+      reply_poll (flow, row);
+      return;
+    }
+  flow->device_id = globi_id_new ();
+  flow->refresh_token = new_secret ();
+  args = poll_args (flow->req, flow);
+  args->session = globi_account_args_new ();
+  args->session->device_id = g_strdup (flow->device_id);
+  globi_refresh_token_hash (flow->refresh_token, args->session->token_hash);
+  globi_store_write_async (GLOBI_STORE (source), globi_store_link_poll, args, globi_link_args_free,
+                           globi_link_ticket_row_free, on_polled_cb, g_steal_pointer (&flow));
+}
+
 void
 globi_routes_link_poll (GlobiRequest *req)
 {
@@ -329,17 +377,12 @@ globi_routes_link_poll (GlobiRequest *req)
       globi_request_reply_error (req, error);
       return;
     }
-  globi_refresh_token_hash (json_object_get_string_member (body, "poll_secret"), args->secret_hash);
-  /* The session the store creates if this poll finds the ticket approved. */
   flow = g_new0 (PollFlow, 1);
   flow->req = globi_request_ref (req);
-  flow->device_id = globi_id_new ();
-  flow->refresh_token = new_secret ();
-  args->session = globi_account_args_new ();
-  args->session->device_id = g_strdup (flow->device_id);
-  globi_refresh_token_hash (flow->refresh_token, args->session->token_hash);
-  globi_store_write_async (req_store (req), globi_store_link_poll, g_steal_pointer (&args),
-                           globi_link_args_free, globi_link_ticket_row_free, on_polled_cb, flow);
+  memcpy (flow->ticket_hash, args->ticket_hash, sizeof flow->ticket_hash);
+  globi_refresh_token_hash (json_object_get_string_member (body, "poll_secret"), flow->secret_hash);
+  globi_store_read_async (req_store (req), globi_store_link_poll, poll_args (req, flow),
+                          globi_link_args_free, globi_link_ticket_row_free, on_peeked_cb, flow);
 }
 
 /* POST /v1/link/tickets/{ticket}/scan */

@@ -246,6 +246,12 @@ globi_store_link_poll (sqlite3 *db, gpointer data, GError **error)
           return NULL;
         break;
       case GLOBI_LINK_APPROVED:
+        /* Without a session to create (a read-only look) it only says so. */
+        if (!args->session)
+          {
+            g_clear_pointer (&row->payload, g_bytes_unref);
+            break;
+          }
         /* One use: the session is created and the ticket deleted in the same transaction. */
         if (!delete_ticket (db, args->ticket_hash, error))
           return NULL;

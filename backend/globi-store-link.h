@@ -66,7 +66,8 @@ const char *globi_link_state_to_string (GlobiLinkState state);
  * GlobiLinkTicketRow; also purges long-dead tickets. */
 gpointer globi_store_link_create (sqlite3 *db, gpointer args, GError **error);
 /* ticket_hash, secret_hash, session (user_id unset), now_ms → GlobiLinkTicketRow; an
- * approved ticket is used up and session created. NOT_FOUND. */
+ * approved ticket is used up and session created. Without a session it only reads (run
+ * it with globi_store_read_async): an approved ticket stays as it is. NOT_FOUND. */
 gpointer globi_store_link_poll (sqlite3 *db, gpointer args, GError **error);
 /* ticket_hash, user_id, device_id, now_ms → GlobiLinkTicketRow (scanned). NOT_FOUND. */
 gpointer globi_store_link_scan (sqlite3 *db, gpointer args, GError **error);
