@@ -578,6 +578,7 @@ static void
 on_talk_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
+  Talk *t = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiMessage) message =
       globi_messenger_send_finish (GLOBI_MESSENGER (source), result, &error);
@@ -587,7 +588,13 @@ on_talk_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       talk_step_done (task, error);
       return;
     }
-  /* On the server before the next line, so the order holds. */
+  /* On the server before someone else's next line, so the order holds (one sender's
+   * outbox keeps its own order). */
+  if (t->line + 1 < G_N_ELEMENTS (script) && script[t->line + 1].from == script[t->line].from)
+    {
+      talk_step_done (task, NULL);
+      return;
+    }
   globi_messenger_flush_async (GLOBI_MESSENGER (source), g_task_get_cancellable (task),
                                on_talk_done_cb, task);
 }

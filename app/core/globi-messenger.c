@@ -261,6 +261,26 @@ title_for_chat (GlobiMessenger *self, const char *chat_id)
     }
 }
 
+/* The picture a chat shows: the group's, or the friend's (small) one. */
+static const char *
+avatar_for_chat (GlobiMessenger *self, const char *chat_id)
+{
+  if (g_str_has_prefix (chat_id, "g:"))
+    {
+      GlobiGroup *group = globi_messenger_find_group (self, chat_id + 2);
+      return group ? globi_group_get_avatar_hash (group) : NULL;
+    }
+  else
+    {
+      GlobiContact *contact = globi_messenger_find_contact (self, chat_id + 2);
+      GlobiProfile *user = contact ? globi_contact_get_user (contact) : NULL;
+
+      if (user == NULL)
+        return NULL;
+      return globi_profile_get_thumbnail_hash (user) ?: globi_profile_get_avatar_hash (user);
+    }
+}
+
 static GlobiChat *
 ensure_chat (GlobiMessenger *self, const char *chat_id)
 {
@@ -273,6 +293,7 @@ ensure_chat (GlobiMessenger *self, const char *chat_id)
   chat = globi_chat_new (self, chat_id, title);
   if (g_str_has_prefix (chat_id, "g:"))
     globi_chat_set_group (chat, globi_messenger_find_group (self, chat_id + 2));
+  globi_chat_set_avatar_hash (chat, avatar_for_chat (self, chat_id));
   g_hash_table_insert (self->chat_index, g_strdup (chat_id), chat);
   g_signal_connect_object (chat, "notify::pinned", G_CALLBACK (on_chat_sort_key_cb), self, 0);
   g_signal_connect_object (chat, "notify::last-activity", G_CALLBACK (on_chat_sort_key_cb), self,
@@ -294,6 +315,7 @@ retitle_chats (GlobiMessenger *self)
       g_autofree char *title = title_for_chat (self, key);
       if (title != NULL)
         globi_chat_set_title (value, title);
+      globi_chat_set_avatar_hash (value, avatar_for_chat (self, key));
       if (g_str_has_prefix (key, "g:"))
         globi_chat_set_group (value, globi_messenger_find_group (self, (char *) key + 2));
     }

@@ -157,6 +157,18 @@ globi_chat_row_set_avatar (GlobiChatRow *self, GdkPaintable *avatar)
 }
 
 void
+globi_chat_row_show_avatar (GlobiChatRow *self, GlobiSession *session, const char *hash)
+{
+  g_return_if_fail (GLOBI_IS_CHAT_ROW (self));
+
+  /* The helper keeps the last request per avatar and clears a NULL hash to initials. */
+  if (g_strcmp0 (g_object_get_data (G_OBJECT (self), "avatar-hash"), hash) == 0)
+    return;
+  g_object_set_data_full (G_OBJECT (self), "avatar-hash", g_strdup (hash), g_free);
+  globi_ui_set_avatar_image (self->avatar, session, hash);
+}
+
+void
 globi_chat_row_set_preview (GlobiChatRow *self, const char *preview)
 {
   g_autofree char *line = NULL;

@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "globi-core.h"
+
 G_BEGIN_DECLS
 
 /* One chat in the chat list: avatar, name, last message, time, unread badge, marks. */
@@ -15,6 +17,11 @@ void         globi_chat_row_set_title   (GlobiChatRow  *self,
 const char  *globi_chat_row_get_title   (GlobiChatRow  *self);
 void         globi_chat_row_set_avatar  (GlobiChatRow  *self,
                                          GdkPaintable  *avatar);
+/* The blob of that hash (a contact's or group's picture) instead of the initials; NULL:
+ * initials. */
+void         globi_chat_row_show_avatar (GlobiChatRow  *self,
+                                         GlobiSession  *session,
+                                         const char    *hash);
 void         globi_chat_row_set_preview (GlobiChatRow  *self,
                                          const char    *preview);
 /* Unix milliseconds of the last message; 0 hides the time. */

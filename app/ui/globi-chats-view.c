@@ -195,6 +195,9 @@ sync_chat_row (GlobiChatRow *row, GlobiChat *chat)
   const char *const *typing = globi_chat_get_typing (chat);
 
   globi_chat_row_set_title (row, globi_chat_get_title (chat));
+  if (g_object_get_data (G_OBJECT (row), "session"))
+    globi_chat_row_show_avatar (row, g_object_get_data (G_OBJECT (row), "session"),
+                                globi_chat_get_avatar_hash (chat));
   globi_chat_row_set_preview (row, typing && typing[0] ? _ ("typing…") : preview);
   globi_chat_row_set_time (row, globi_chat_get_last_activity (chat));
   globi_chat_row_set_unread (row, globi_chat_get_unread_count (chat));
@@ -217,10 +220,16 @@ setup_chat_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointe
 static void
 bind_chat_row_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer user_data)
 {
+  GlobiChatsView *self = user_data;
   GlobiChat *chat = gtk_list_item_get_item (item);
   GtkWidget *row = gtk_list_item_get_child (item);
   gulong id = 0;
 
+  /* Pictures come through the session's blob cache. */
+  if (self->messenger)
+    g_object_set_data_full (G_OBJECT (row), "session",
+                            g_object_ref (globi_messenger_get_session (self->messenger)),
+                            g_object_unref);
   sync_chat_row (GLOBI_CHAT_ROW (row), chat);
   id = g_signal_connect_object (chat, "notify", G_CALLBACK (on_chat_notify_cb), row, 0);
   g_object_set_data (G_OBJECT (item), "notify-id", GSIZE_TO_POINTER (id));

@@ -191,7 +191,6 @@ on_demo_conversed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
         g_warning ("Could not start the demo conversations: %s", error->message);
       return;
     }
-  globi_window_show_section (self, "chats");
   if (g_getenv ("GLOBICHAT_DEMO_OPEN_CHAT"))
     {
       /* Screenshots: the conversation with that demo person's username open. */
@@ -220,8 +219,12 @@ on_messenger_started_cb (GObject *object, GAsyncResult *result, gpointer user_da
     }
   /* --demo: the demo people talk with the signed-in one (once per account). */
   else if (!error && self->demo && GLOBI_MESSENGER (object) == self->messenger)
-    globi_demo_converse_async (self->messenger, self->cancellable, on_demo_conversed_cb,
-                               g_object_ref (self));
+    {
+      /* The chats fill in as the demo people write. */
+      globi_window_show_section (self, "chats");
+      globi_demo_converse_async (self->messenger, self->cancellable, on_demo_conversed_cb,
+                                 g_object_ref (self));
+    }
   /* A link opened before sign-in. */
   if (GLOBI_MESSENGER (object) == self->messenger &&
       g_object_get_data (G_OBJECT (self), "pending-uri"))
