@@ -224,7 +224,8 @@ globi_routes_send_friend_request (GlobiRequest *req)
   args->other = dup_member (body, "to");
   args->greeting = dup_member (body, "greeting");
   args->card = dup_member (body, "card");
-  if (args->card && (!globi_routes_card_is_well_formed (args->card) || !globi_id_is_valid (args->other)))
+  if (args->card &&
+      (!globi_routes_card_is_well_formed (args->card) || !globi_id_is_valid (args->other)))
     {
       globi_social_args_free (args);
       globi_request_reply_error_code (req, GLOBI_ERROR_INVALID_FIELD,

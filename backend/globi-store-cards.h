@@ -18,16 +18,10 @@ gboolean globi_store_cards_is_current (sqlite3    *db,
                                        const char *card);
 
 /* user_id → 200 {"uri", "card"} (made on the first call). */
-gpointer globi_store_cards_get (sqlite3  *db,
-                                gpointer args,
-                                GError   **error);
+gpointer globi_store_cards_get        (sqlite3 *db, gpointer args, GError **error);
 /* user_id → 200 {"uri", "card"} with a new card. */
-gpointer globi_store_cards_reset (sqlite3  *db,
-                                  gpointer args,
-                                  GError   **error);
+gpointer globi_store_cards_reset      (sqlite3 *db, gpointer args, GError **error);
 /* other (the card's user id), id (the card) → 200 {"user": User}; 404 unless current. */
-gpointer globi_store_cards_resolve (sqlite3  *db,
-                                    gpointer args,
-                                    GError   **error);
+gpointer globi_store_cards_resolve    (sqlite3 *db, gpointer args, GError **error);
 
 G_END_DECLS

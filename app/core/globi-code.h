@@ -49,27 +49,29 @@ typedef struct
 } GlobiCode;
 
 #define GLOBI_TYPE_CODE (globi_code_get_type ())
-GType     globi_code_get_type (void) G_GNUC_CONST;
-GlobiCode *globi_code_copy    (const GlobiCode *code);
-void      globi_code_free     (GlobiCode *code);
+GType          globi_code_get_type        (void) G_GNUC_CONST;
+GlobiCode     *globi_code_copy            (const GlobiCode  *code);
+void           globi_code_free            (GlobiCode        *code);
 
 /* The one dispatcher for scanned, pasted and opened texts. Returns the kind (and, when
  * out_parsed is not NULL, the parts); GLOBI_CODE_INVALID with a GLOBI_QR_ERROR for NULL,
  * oversized, non-UTF-8 or control-character text and for GlobiChat links of a known kind
  * whose parameters are missing or malformed. */
-GlobiCodeKind globi_code_classify (const char *text,
-                                   GlobiCode  **out_parsed,
-                                   GError     **error);
+GlobiCodeKind  globi_code_classify        (const char       *text,
+                                           GlobiCode       **out_parsed,
+                                           GError          **error);
 /* The same for bytes that may hold NULs (a decoder's raw output). */
-GlobiCodeKind
-globi_code_classify_bytes (const char *data, gsize len, GlobiCode **out_parsed, GError **error);
+GlobiCodeKind  globi_code_classify_bytes  (const char       *data,
+                                           gsize             len,
+                                           GlobiCode       **out_parsed,
+                                           GError          **error);
 /* "link", "add", "join", "section", "payment", "unknown" ("invalid"): the CLI's words. */
-const char *globi_code_kind_to_string (GlobiCodeKind kind);
+const char    *globi_code_kind_to_string  (GlobiCodeKind     kind);
 /* globichat://add?u=…&c=… for a friend card. */
-char *globi_code_build_add_uri (const char *user_id,
-                                const char *card);
+char          *globi_code_build_add_uri   (const char       *user_id,
+                                           const char       *card);
 /* Whether card has the shape of a friend card (22–64 characters of base64url). */
-gboolean globi_code_card_is_valid (const char *card);
+gboolean       globi_code_card_is_valid   (const char       *card);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiCode, globi_code_free)
 
