@@ -234,6 +234,7 @@ rest (Fixture *fx,
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   g_autoptr (GBytes) reply = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
 
   if (body)
     {
@@ -253,7 +254,9 @@ rest (Fixture *fx,
   *status = soup_message_get_status (msg);
   if (g_bytes_get_size (reply) == 0)
     return NULL;
-  return json_from_string (g_bytes_get_data (reply, NULL), NULL);
+  /* The body is not NUL-terminated. */
+  text = g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+  return json_from_string (text, NULL);
 }
 
 static const char *
