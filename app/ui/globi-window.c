@@ -9,6 +9,7 @@
 #include "globi-add-friend-dialog.h"
 #include "globi-code-dialogs.h"
 #include "globi-code.h"
+#include "globi-link-approve-dialog.h"
 #include "globi-scan-dialog.h"
 #include "globi-ui-util.h"
 #include "globi-wallet-view.h"
@@ -769,12 +770,11 @@ globi_window_open_code (GlobiWindow *self, const char *text)
                                    on_group_joined_cb);
         break;
       case GLOBI_CODE_LINK:
-        /* Device linking (the link engineer's dialog): globi_link_approve_dialog_present
-         * (GTK_WIDGET (self), code->text) once app/ui/globi-link-approve-dialog.c builds. */
+        /* The code of a device waiting to be linked: only a signed-in device approves. */
         if (!signed_in)
           globi_window_add_toast (self, _ ("Scan this code with a device that is signed in"));
         else
-          globi_window_add_toast (self, _ ("Linking devices arrives in the next version"));
+          globi_link_approve_dialog_present (GTK_WIDGET (self), code->text);
         break;
       case GLOBI_CODE_PAYMENT:
         globi_window_show_section (self, "wallet");
