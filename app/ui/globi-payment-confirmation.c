@@ -57,6 +57,14 @@ globi_payment_confirmation_spring_at (double t, double *velocity)
   double damping = 2.0 * DAMPING_RATIO * 13.0384;
   double x = 0, v = 0;
 
+  /* Past MAX_SECONDS the spring has long settled: no need to integrate further. */
+  if (t >= MAX_SECONDS)
+    {
+      if (velocity)
+        *velocity = 0;
+      return 1.0;
+    }
+
   /* Semi-implicit Euler in fixed steps: the same t always gives the same frame. */
   for (double s = 0; s < t; s += STEP)
     {
@@ -166,8 +174,6 @@ on_tick_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   if (self->start_us == 0)
     self->start_us = now;
   self->elapsed = MIN ((now - self->start_us) / (double) G_USEC_PER_SEC, MAX_SECONDS);
-  if (self->elapsed >= MAX_SECONDS)
-    self->elapsed = 1e9; /* far past: settled */
   render (self);
   if (self->finished)
     {
@@ -284,7 +290,7 @@ globi_payment_confirmation_play (GlobiPaymentConfirmation *self,
   self->start_us = 0;
   if (globi_wallet_style_reduced_motion (GTK_WIDGET (self)))
     {
-      self->elapsed = 1e9;
+      self->elapsed = MAX_SECONDS;
       render (self);
       return;
     }
@@ -360,6 +366,7 @@ globi_payment_confirmation_present (
   gtk_box_append (GTK_BOX (box), done);
   gtk_box_append (GTK_BOX (outer), box);
   adw_window_set_content (ADW_WINDOW (window), outer);
+  g_object_set_data (G_OBJECT (window), "confirmation", confirmation);
   gtk_window_present (GTK_WINDOW (window));
   globi_payment_confirmation_play (GLOBI_PAYMENT_CONFIRMATION (confirmation), title, minor,
                                    currency, detail);

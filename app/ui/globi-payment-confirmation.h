@@ -30,7 +30,8 @@ void       globi_payment_confirmation_seek         (GlobiPaymentConfirmation *se
                                                     double                    seconds);
 
 /* A small window over parent's window with the confirmation and Done (for payments that
- * need no PIN: accepting a transfer, claiming a red packet). */
+ * need no PIN: accepting a transfer, claiming a red packet). The window's "confirmation"
+ * data is the GlobiPaymentConfirmation. */
 GtkWidget *globi_payment_confirmation_present      (GtkWidget                *parent,
                                                     const char               *title,
                                                     gint64                    minor,

@@ -356,7 +356,6 @@ build (GlobiPaymentDialog *self)
     title = _ ("Transfer"), action = _ ("_Send");
   gtk_window_set_title (GTK_WINDOW (self), title);
 
-  gtk_header_bar_set_show_title_buttons (GTK_HEADER_BAR (header), FALSE);
   self->title = ADW_WINDOW_TITLE (adw_window_title_new (title, NULL));
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), GTK_WIDGET (self->title));
   adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);

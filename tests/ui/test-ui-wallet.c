@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sodium.h>
+
+#include "globi-amount-entry.h"
+#include "globi-payment-card.h"
+#include "globi-payment-confirmation.h"
+#include "globi-payment-dialog.h"
+#include "globi-pin-dialog.h"
+#include "globi-server-thread.h"
+#include "globi-wallet-view.h"
+#include "globi-window-private.h"
+#include "ui-fixture.h"
+
+#define PASSWORD "correct horse battery"
+#define PIN      "246802"
+
+/* GlobiPay through the real widgets: two people in one process against a real server.
+ * GLOBI_UI_SHOTS=DIR saves PNGs of what the tests look at (the wallet page, the amount
+ * entry converting, the confirmation mid-spring and settled, a transfer card, dark and
+ * narrow). */
+
+typedef struct
+{
+  char *profile_dir;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+  gboolean registered;
+} Person;
+
+typedef struct
+{
+  char *server_dir;
+  GlobiServerConfig *config;
+  GlobiServerThread *server;
+  char *base_url;
+  Person alice;
+  Person bob;
+} Fixture;
+
+static void
+save_shot (GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("GLOBI_UI_SHOTS");
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GtkSnapshot) snapshot = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  if (!dir || width <= 0 || height <= 0)
+    return;
+  /* Let layout and styles settle before the picture. */
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (!node)
+    return;
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  gdk_texture_save_to_png (texture, path);
+}
+
+static void
+on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Person *p = data;
+  g_autoptr (GError) error = NULL;
+
+  globi_session_register_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  p->registered = TRUE;
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  Person *p = data;
+
+  return p->registered &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (p->window->main_stack), "main") == 0 &&
+         p->window->messenger != NULL;
+}
+
+static void
+person_start (Fixture *f, Person *p, const char *username, const char *display_name)
+{
+  g_autoptr (GError) error = NULL;
+  static guint serial;
+  /* Each test's applications export themselves on the bus: each its own id. */
+  g_autofree char *app_id =
+      g_strdup_printf ("org.globichat.GlobiChat.Wallet%s%u", display_name, ++serial);
+
+  p->profile_dir = g_dir_make_tmp ("globi-ui-wallet-XXXXXX", &error);
+  g_assert_no_error (error);
+  p->app = globi_application_new ();
+  g_object_set (p->app, "profile-dir", p->profile_dir, "server-url", f->base_url, NULL);
+  g_application_set_application_id (G_APPLICATION (p->app), app_id);
+  g_application_set_flags (G_APPLICATION (p->app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (p->app), NULL, &error);
+  g_assert_no_error (error);
+  p->session = globi_application_get_session (p->app);
+  g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
+  p->window = globi_window_new (p->app);
+  gtk_window_set_default_size (GTK_WINDOW (p->window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (p->window));
+  globi_window_start (p->window, FALSE, FALSE);
+  globi_session_register_async (p->session, f->base_url, username, PASSWORD, display_name, NULL,
+                                on_registered_cb, p);
+  ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+}
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+} Done;
+
+static void
+on_done_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Done *d = data;
+  g_autoptr (GError) error = NULL;
+
+  d->ok = globi_messenger_finish (GLOBI_MESSENGER (object), result, &error);
+  g_assert_no_error (error);
+  d->done = TRUE;
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  return ((Done *) data)->done;
+}
+
+static void
+befriend (Person *a, Person *b)
+{
+  Done d = { 0 };
+
+  globi_messenger_request_friend_async (
+      a->window->messenger, globi_session_get_user_id (b->session), "hi", NULL, on_done_cb, &d);
+  ui_wait_until (is_done, &d, 30, "the friend request");
+  d.done = FALSE;
+  globi_messenger_refresh_async (b->window->messenger, NULL, on_done_cb, &d);
+  ui_wait_until (is_done, &d, 30, "Bob's refresh");
+  d.done = FALSE;
+  globi_messenger_accept_friend_async (b->window->messenger, globi_session_get_user_id (a->session),
+                                       NULL, on_done_cb, &d);
+  ui_wait_until (is_done, &d, 30, "the acceptance");
+  d.done = FALSE;
+  globi_messenger_refresh_async (a->window->messenger, NULL, on_done_cb, &d);
+  ui_wait_until (is_done, &d, 30, "Alice's refresh");
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
+  f->server_dir = g_dir_make_tmp ("globi-ui-wallet-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->config = globi_server_config_new ();
+  g_free (f->config->listen_address);
+  f->config->listen_address = g_strdup ("127.0.0.1");
+  f->config->port = 0;
+  f->config->data_dir = g_strdup (f->server_dir);
+  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
+  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
+  f->server = globi_server_thread_new (f->config, &error);
+  g_assert_no_error (error);
+  f->base_url = globi_server_thread_dup_base_url (f->server);
+
+  person_start (f, &f->alice, "alice.pay", "Alice");
+  person_start (f, &f->bob, "bob.pay", "Bob");
+  befriend (&f->alice, &f->bob);
+}
+
+static void
+person_clear (Person *p)
+{
+  g_clear_object (&p->app);
+  if (p->profile_dir)
+    globi_test_remove_tree (p->profile_dir);
+  g_clear_pointer (&p->profile_dir, g_free);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  while (g_list_model_get_n_items (toplevels) > 0)
+    {
+      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
+      gtk_window_destroy (window);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  person_clear (&f->alice);
+  person_clear (&f->bob);
+  if (f->server)
+    globi_server_thread_stop (f->server);
+  g_clear_object (&f->server);
+  g_clear_pointer (&f->config, globi_server_config_free);
+  g_clear_pointer (&f->base_url, g_free);
+  if (f->server_dir)
+    globi_test_remove_tree (f->server_dir);
+  g_clear_pointer (&f->server_dir, g_free);
+  g_unsetenv ("GLOBICHAT_REDUCED_MOTION");
+}
+
+static GlobiWalletView *
+wallet_view (Person *p)
+{
+  return GLOBI_WALLET_VIEW (gtk_stack_get_child_by_name (p->window->section_stack, "wallet"));
+}
+
+typedef struct
+{
+  GlobiWalletView *view;
+  const char *text;
+} BalanceSeek;
+
+static gboolean
+balance_is (gpointer data)
+{
+  BalanceSeek *s = data;
+
+  return g_strcmp0 (globi_wallet_view_get_balance_text (s->view), s->text) == 0;
+}
+
+static gpointer
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+pin_dialog_shown (gpointer data)
+{
+  return find_toplevel (GLOBI_TYPE_PIN_DIALOG) != NULL;
+}
+
+static gboolean
+pin_dialog_done (gpointer data)
+{
+  GlobiPinDialog *dialog = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
+
+  return dialog && g_strcmp0 (globi_pin_dialog_get_page (dialog), "done") == 0;
+}
+
+static GlobiPaymentCard *
+find_card (GtkWidget *widget)
+{
+  if (GLOBI_IS_PAYMENT_CARD (widget) && gtk_widget_get_mapped (widget))
+    return GLOBI_PAYMENT_CARD (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GlobiPaymentCard *card = find_card (child);
+      if (card)
+        return card;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  Person *person;
+  const char *state;
+} CardSeek;
+
+static gboolean
+card_says (gpointer data)
+{
+  CardSeek *s = data;
+  GlobiPaymentCard *card = find_card (GTK_WIDGET (s->person->window));
+
+  return card && g_strcmp0 (globi_payment_card_get_state_text (card), s->state) == 0;
+}
+
+static void
+test_wallet_page (Fixture *f, gconstpointer data)
+{
+  BalanceSeek seek = { NULL, "$1,000.00" };
+
+  if (!ui_test_have_display ())
+    return;
+  globi_window_show_section (f->alice.window, "wallet");
+  seek.view = wallet_view (&f->alice);
+  ui_wait_until (balance_is, &seek, 30, "the starter balance on the wallet page");
+  g_assert_cmpstr (globi_wallet_view_get_page (seek.view), ==, "main");
+  save_shot (GTK_WIDGET (f->alice.window), "wallet-page.png");
+
+  globi_wallet_view_show_page (seek.view, "history");
+  g_assert_cmpstr (globi_wallet_view_get_page (seek.view), ==, "history");
+  globi_wallet_view_show_page (seek.view, "main");
+
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_FORCE_DARK);
+  save_shot (GTK_WIDGET (f->alice.window), "wallet-page-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  gtk_window_set_default_size (GTK_WINDOW (f->alice.window), 400, 700);
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+  save_shot (GTK_WIDGET (f->alice.window), "wallet-page-narrow.png");
+}
+
+static gboolean
+converted_shown (gpointer data)
+{
+  return globi_amount_entry_get_converted_text (data) != NULL;
+}
+
+static void
+test_transfer_card (Fixture *f, gconstpointer data)
+{
+  g_autofree char *bob_chat = NULL;
+  g_autofree char *alice_chat = NULL;
+  GlobiPaymentDialog *dialog;
+  GlobiAmountEntry *amount;
+  GlobiPinDialog *pin;
+  GlobiPaymentConfirmation *confirmation;
+  GlobiPaymentCard *card;
+  CardSeek at_bob = { &f->bob, "Accept within 24 hours" };
+  CardSeek accepted_bob = { &f->bob, "Accepted" };
+  CardSeek accepted_alice = { &f->alice, "Accepted" };
+  BalanceSeek bob_balance = { NULL, "$1,012.50" };
+
+  if (!ui_test_have_display ())
+    return;
+  /* Reduced motion: the confirmation shows its final state at once. */
+  g_setenv ("GLOBICHAT_REDUCED_MOTION", "1", TRUE);
+  bob_chat = g_strconcat ("u:", globi_session_get_user_id (f->bob.session), NULL);
+  alice_chat = g_strconcat ("u:", globi_session_get_user_id (f->alice.session), NULL);
+  globi_window_open_chat (f->alice.window, bob_chat);
+
+  dialog = globi_payment_dialog_new (GTK_WIDGET (f->alice.window), bob_chat, "transfer");
+  gtk_window_present (GTK_WINDOW (dialog));
+  amount = globi_payment_dialog_get_amount_entry (dialog);
+  g_assert_false (gtk_widget_get_sensitive (globi_payment_dialog_get_send_button (dialog)));
+  /* Three decimals are too many for dollars: invalid, nothing to send. */
+  globi_amount_entry_set_text (amount, "12.505");
+  g_assert_false (globi_amount_entry_get_valid (amount));
+  globi_amount_entry_set_text (amount, "12.50");
+  g_assert_true (globi_amount_entry_get_valid (amount));
+  g_assert_cmpint (globi_amount_entry_get_minor (amount), ==, 1250);
+  globi_amount_entry_set_convert_to (amount, "EUR");
+  ui_wait_until (converted_shown, amount, 30, "the live conversion to euros");
+  g_assert_nonnull (g_strstr_len (globi_amount_entry_get_converted_text (amount), -1, "€"));
+  globi_payment_dialog_set_note (dialog, "Dinner");
+  save_shot (GTK_WIDGET (dialog), "amount-entry.png");
+  g_assert_true (gtk_widget_get_sensitive (globi_payment_dialog_get_send_button (dialog)));
+  gtk_widget_activate (globi_payment_dialog_get_send_button (dialog));
+
+  /* No PIN yet: the PIN dialog sets one, then pays with it. */
+  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
+  g_assert_cmpstr (globi_pin_dialog_get_page (pin), ==, "setup");
+  globi_pin_dialog_enter (pin, PIN);
+  ui_wait_until (pin_dialog_done, NULL, 30, "the payment to be confirmed");
+  confirmation = GLOBI_PAYMENT_CONFIRMATION (globi_pin_dialog_get_confirmation (pin));
+  g_assert_true (globi_payment_confirmation_get_finished (confirmation));
+  g_assert_cmpstr (globi_payment_confirmation_get_amount_text (confirmation), ==, "$12.50");
+  save_shot (GTK_WIDGET (pin), "confirmation-reduced-motion.png");
+  gtk_window_close (GTK_WINDOW (pin));
+
+  /* Bob's chat shows the card with Accept; accepting updates both cards. */
+  globi_window_open_chat (f->bob.window, alice_chat);
+  ui_wait_until (card_says, &at_bob, 30, "Bob to see the transfer card");
+  card = find_card (GTK_WIDGET (f->bob.window));
+  save_shot (GTK_WIDGET (f->bob.window), "transfer-card.png");
+  g_assert_nonnull (globi_payment_card_get_action (card));
+  gtk_widget_activate (GTK_WIDGET (globi_payment_card_get_action (card)));
+  ui_wait_until (card_says, &accepted_bob, 30, "Bob's card to say Accepted");
+  ui_wait_until (card_says, &accepted_alice, 30, "Alice's card to follow live");
+  save_shot (GTK_WIDGET (f->alice.window), "transfer-card-accepted.png");
+
+  globi_window_show_section (f->bob.window, "wallet");
+  bob_balance.view = wallet_view (&f->bob);
+  ui_wait_until (balance_is, &bob_balance, 30, "Bob's balance to include the transfer");
+}
+
+static void
+test_confirmation_motion (Fixture *f, gconstpointer data)
+{
+  GtkWidget *window;
+  GlobiPaymentConfirmation *confirmation;
+  double peak = 0, velocity = 0;
+  g_autofree char *mid = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  /* The spring overshoots, then settles at 1. */
+  for (double t = 0; t < 1.5; t += 0.01)
+    peak = MAX (peak, globi_payment_confirmation_spring_at (t, NULL));
+  g_assert_cmpfloat (peak, >, 1.02);
+  g_assert_cmpfloat (ABS (globi_payment_confirmation_spring_at (2.0, &velocity) - 1.0), <, 0.002);
+  g_assert_cmpfloat (ABS (velocity), <, 0.05);
+  g_assert_cmpfloat (globi_payment_confirmation_spring_at (0, NULL), ==, 0);
+
+  window = globi_payment_confirmation_present (GTK_WIDGET (f->alice.window), "Sent to Bob", 123456,
+                                               "USD", "They have 24 hours to accept it");
+  confirmation = GLOBI_PAYMENT_CONFIRMATION (g_object_get_data (G_OBJECT (window), "confirmation"));
+  g_assert_nonnull (confirmation);
+  g_assert_false (globi_payment_confirmation_get_finished (confirmation));
+  globi_payment_confirmation_seek (confirmation, 0.12);
+  mid = g_strdup (globi_payment_confirmation_get_amount_text (confirmation));
+  g_assert_cmpstr (mid, !=, "$1,234.56");
+  g_assert_cmpfloat (globi_payment_confirmation_get_scale (confirmation), >, 0.1);
+  save_shot (window, "confirmation-mid.png");
+  globi_payment_confirmation_seek (confirmation, 3.0);
+  g_assert_true (globi_payment_confirmation_get_finished (confirmation));
+  g_assert_cmpstr (globi_payment_confirmation_get_amount_text (confirmation), ==, "$1,234.56");
+  save_shot (window, "confirmation-final.png");
+
+  /* GTK's enable-animations off (the desktop's reduced motion) shows the end at once. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  globi_payment_confirmation_play (confirmation, "Paid", 500, "JPY", NULL);
+  g_assert_true (globi_payment_confirmation_get_finished (confirmation));
+  g_assert_cmpstr (globi_payment_confirmation_get_amount_text (confirmation), ==, "¥500");
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", TRUE, NULL);
+}
+
+int
+main (int argc, char *argv[])
+{
+  ui_test_init (&argc, &argv);
+  g_assert_cmpint (sodium_init (), >=, 0);
+
+  g_test_add ("/globi/ui/wallet/page", Fixture, NULL, setup, test_wallet_page, teardown);
+  g_test_add ("/globi/ui/wallet/transfer-card", Fixture, NULL, setup, test_transfer_card, teardown);
+  g_test_add ("/globi/ui/wallet/confirmation-motion", Fixture, NULL, setup,
+              test_confirmation_motion, teardown);
+  return g_test_run ();
+}
