@@ -204,17 +204,16 @@ send_frame (GlobiHub *self, Stream *stream, const char *text)
 static void
 send_event (Stream *stream, const GlobiEventRow *row)
 {
+#define EVENT_FRAME "{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}"
   char buf[2048];
   g_autofree char *big = NULL;
   const char *frame = buf;
-  int len =
-      g_snprintf (buf, sizeof buf, "{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}",
-                  row->seq, row->json);
+  int len = g_snprintf (buf, sizeof buf, EVENT_FRAME, row->seq, row->json);
 
   /* Most events fit the stack buffer: no allocation per delivery. */
   if (len >= (int) sizeof buf)
-    frame = big = g_strdup_printf ("{\"type\":\"event\",\"seq\":%" G_GINT64_FORMAT ",\"event\":%s}",
-                                   row->seq, row->json);
+    frame = big = g_strdup_printf (EVENT_FRAME, row->seq, row->json);
+#undef EVENT_FRAME
   send_frame (stream->hub, stream, frame);
   stream->sent = row->seq;
 }
