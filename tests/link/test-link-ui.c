@@ -270,6 +270,12 @@ decode_png (const char *path)
   return g_strdup (g_strstrip (out));
 }
 
+static gboolean
+page_settled (gpointer data)
+{
+  return !gtk_stack_get_transition_running (((GlobiOnboarding *) data)->pages);
+}
+
 static void
 on_scanned_cb (GObject *object, GAsyncResult *result, gpointer data)
 {
@@ -321,6 +327,9 @@ test_qr_login_page (Fixture *f, gconstpointer data)
   gtk_editable_set_text (GTK_EDITABLE (o->server_entry), f->base_url);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (o), "onboarding.show-sign-in", NULL));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (o->qr_login_button)));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (o->qr_login_button)));
+  ui_wait_until (page_settled, o, 30, "the sign-in page");
+  keep_screen (f, "link-0-sign-in.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (o), "onboarding.show-qr", NULL));
   ui_wait_until (code_shown, o, 30, "the login code");
   uri = g_strdup (globi_device_link_get_uri (o->link));
