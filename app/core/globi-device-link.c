@@ -22,7 +22,7 @@
 #define MAX_SERVER_CHARS  512
 #define MAX_URI_BYTES     4096
 #define POLL_INTERVAL_S   1
-#define REFRESH_AFTER_US  (30 * G_USEC_PER_SEC)
+#define DEFAULT_REFRESH_S 30
 #define DEFAULT_REFRESHES 10
 #define MAX_TICKETS       2 /* the shown code and the one before it */
 #define PAYLOAD_VERSION   1
@@ -66,6 +66,7 @@ struct _GlobiDeviceLink
   gint64 last_created_us;
   guint refreshes;
   guint max_refreshes;
+  guint refresh_s;
   gboolean creating;
 
   GlobiDeviceLinkState state;
@@ -499,7 +500,8 @@ on_tick_cb (gpointer user_data)
       create_ticket (self);
       return G_SOURCE_CONTINUE;
     }
-  if (may_refresh && g_get_monotonic_time () - self->last_created_us >= REFRESH_AFTER_US)
+  if (may_refresh &&
+      g_get_monotonic_time () - self->last_created_us >= self->refresh_s * G_USEC_PER_SEC)
     {
       self->refreshes++;
       create_ticket (self);
@@ -963,6 +965,7 @@ globi_device_link_init (GlobiDeviceLink *self)
 {
   self->tickets = g_ptr_array_new_with_free_func ((GDestroyNotify) ticket_free);
   self->max_refreshes = DEFAULT_REFRESHES;
+  self->refresh_s = DEFAULT_REFRESH_S;
 }
 
 /* Public API */
@@ -993,6 +996,14 @@ globi_device_link_set_max_refreshes (GlobiDeviceLink *self, guint max_refreshes)
 {
   g_return_if_fail (GLOBI_IS_DEVICE_LINK (self));
   self->max_refreshes = max_refreshes;
+}
+
+void
+globi_device_link_set_refresh_interval (GlobiDeviceLink *self, guint seconds)
+{
+  g_return_if_fail (GLOBI_IS_DEVICE_LINK (self));
+  g_return_if_fail (seconds >= 1 && seconds < GLOBI_LINK_TICKET_LIFETIME_S);
+  self->refresh_s = seconds;
 }
 
 void

@@ -50,6 +50,9 @@ globi_device_link_new (GlobiSession *session, const char *server_url, const char
 /* How many times the code is replaced before it is left to expire (default 10, i.e. about
  * five and a half minutes; 0: without end). */
 void globi_device_link_set_max_refreshes (GlobiDeviceLink *self, guint max_refreshes);
+/* Seconds between new codes (default 30; 1 to 59: a code lives 60 s on the server). */
+#define GLOBI_LINK_TICKET_LIFETIME_S 60
+void globi_device_link_set_refresh_interval (GlobiDeviceLink *self, guint seconds);
 /* Starts (or, after EXPIRED, DECLINED or FAILED, starts over with a fresh key). */
 void globi_device_link_start (GlobiDeviceLink *self);
 /* Stops polling; the state stays as it is. */

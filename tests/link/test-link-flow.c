@@ -466,6 +466,38 @@ test_expiry (Fixture *fx, gconstpointer data)
                    globi_session_get_user_id (fx->alice.session));
 }
 
+static gboolean
+uri_changed (GlobiDeviceLink *link, const char *first)
+{
+  return g_strcmp0 (globi_device_link_get_uri (link), first) != 0;
+}
+
+static void
+test_refresh (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *dir = core_fixture_profile (&fx->f, "refreshing");
+  g_autoptr (GlobiSession) new_session = globi_session_new (dir);
+  g_autoptr (GlobiDeviceLink) link = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+
+  link = globi_device_link_new (new_session, fx->f.base_url, "Refreshing laptop");
+  globi_device_link_set_max_refreshes (link, 1);
+  globi_device_link_set_refresh_interval (link, 1);
+  globi_device_link_start (link);
+  first = wait_uri (link);
+  /* A new code replaces the shown one; the same one-time key, a new ticket. */
+  while (!uri_changed (link, first))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (strstr (globi_device_link_get_uri (link), "&k="), ==, strstr (first, "&k="));
+  /* Someone scanned the code just before it changed: it still works. */
+  g_assert_true (approve (fx->alice.session, NULL, first, &error));
+  g_assert_no_error (error);
+  wait_state (link, GLOBI_DEVICE_LINK_STATE_SIGNED_IN);
+  g_assert_cmpstr (globi_session_get_user_id (new_session), ==,
+                   globi_session_get_user_id (fx->alice.session));
+}
+
 static void
 test_scanned_expires (Fixture *fx, gconstpointer data)
 {
@@ -766,6 +798,7 @@ main (int argc, char *argv[])
   ADD ("flow", test_flow);
   ADD ("decline", test_decline);
   ADD ("expiry", test_expiry);
+  ADD ("refresh", test_refresh);
   ADD ("scanned-expires", test_scanned_expires);
   ADD ("replay", test_replay_poll);
   ADD ("guessed-ticket-and-wrong-secret", test_guessed_and_wrong_secret);
