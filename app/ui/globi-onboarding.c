@@ -114,6 +114,8 @@ on_form_changed_cb (GlobiOnboarding *self)
 
 /* Log in with a QR code */
 
+#define QR_LOGICAL_PX 280
+
 static char *normalize_server_url (const char *text);
 
 static void
@@ -136,22 +138,41 @@ on_link_uri_cb (GlobiOnboarding *self)
   g_autoptr (GdkPixbuf) pixbuf = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   g_autoptr (GError) error = NULL;
+  int factor = 1;
+  guint module_px;
 
   if (!uri)
     return;
   /* M: the code is read off a screen, where damage is rare; a smaller code scans faster. */
   code = globi_qr_code_new (uri, GLOBI_QR_ECC_M, &error);
+  /* Whole device pixels per module: drawn at the screen's scale, shown at logical size,
+   * so the edges stay sharp on HiDPI too. */
   if (code)
-    pixbuf = globi_qr_code_render (code, globi_qr_code_scale_for (code, 280), NULL, &error);
+    {
+      factor = MAX (1, gtk_widget_get_scale_factor (GTK_WIDGET (self->qr_picture)));
+      module_px = globi_qr_code_scale_for (code, QR_LOGICAL_PX) * factor;
+      pixbuf = globi_qr_code_render (code, module_px, NULL, &error);
+    }
   if (!pixbuf)
     {
       g_warning ("The login code could not be drawn: %s", error->message);
       return;
     }
   texture = gdk_texture_new_for_pixbuf (pixbuf);
+  gtk_widget_set_size_request (GTK_WIDGET (self->qr_picture),
+                               gdk_pixbuf_get_width (pixbuf) / factor,
+                               gdk_pixbuf_get_height (pixbuf) / factor);
   gtk_picture_set_paintable (self->qr_picture, GDK_PAINTABLE (texture));
   gtk_stack_set_visible_child_name (self->qr_code_stack, "code");
   gtk_spinner_set_spinning (self->qr_spinner, FALSE);
+}
+
+/* Moved to a screen of another scale: drawn again for it. */
+static void
+on_qr_scale_changed_cb (GlobiOnboarding *self)
+{
+  if (self->link)
+    on_link_uri_cb (self);
 }
 
 static void
@@ -578,6 +599,8 @@ globi_onboarding_init (GlobiOnboarding *self)
 {
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->qr_picture, "notify::scale-factor",
+                            G_CALLBACK (on_qr_scale_changed_cb), self);
   update_actions (self);
 }
 
