@@ -843,6 +843,9 @@ close_chat (GlobiChatsView *self)
     return;
   draft = globi_composer_dup_text (self->composer);
   globi_chat_set_draft (self->chat, draft);
+  /* Leaving the chat ends my typing there (a no-op unless I was). */
+  if (self->messenger)
+    globi_messenger_set_typing (self->messenger, self->chat, FALSE);
   g_signal_handlers_disconnect_by_data (self->chat, self);
   g_signal_handlers_disconnect_by_data (globi_chat_get_messages (self->chat), self);
   g_clear_object (&self->chat);
