@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "globi-code.h"
@@ -105,7 +106,7 @@ parse_query (const char *query, GError **error)
   pairs = g_strsplit (query, "&", MAX_PARAMS + 1);
   if (g_strv_length (pairs) > MAX_PARAMS)
     {
-      fail (error, GLOBI_QR_ERROR_INVALID, "the link has too many parameters");
+      fail (error, GLOBI_QR_ERROR_INVALID, _ ("the link has too many parameters"));
       return NULL;
     }
   for (guint i = 0; pairs[i]; i++)
@@ -123,12 +124,12 @@ parse_query (const char *query, GError **error)
       if (!name || !*name || !value || !g_utf8_validate (name, -1, NULL) ||
           !g_utf8_validate (value, -1, NULL))
         {
-          fail (error, GLOBI_QR_ERROR_INVALID, "the link has a malformed parameter");
+          fail (error, GLOBI_QR_ERROR_INVALID, _ ("the link has a malformed parameter"));
           return NULL;
         }
       if (g_hash_table_contains (params, name))
         {
-          fail (error, GLOBI_QR_ERROR_INVALID, "the link repeats a parameter");
+          fail (error, GLOBI_QR_ERROR_INVALID, _ ("the link repeats a parameter"));
           return NULL;
         }
       g_hash_table_insert (params, g_steal_pointer (&name), g_steal_pointer (&value));
@@ -148,9 +149,9 @@ classify_globichat (const char *text, GlobiCode **out_parsed, GError **error)
 
   uri = g_uri_parse (text, G_URI_FLAGS_ENCODED_QUERY, NULL);
   if (!uri)
-    return fail (error, GLOBI_QR_ERROR_INVALID, "this GlobiChat link is malformed");
+    return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this GlobiChat link is malformed"));
   if (g_uri_get_userinfo (uri) || g_uri_get_port (uri) != -1)
-    return fail (error, GLOBI_QR_ERROR_INVALID, "this GlobiChat link is malformed");
+    return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this GlobiChat link is malformed"));
 
   /* globichat://add?… puts the verb in the host; globichat:add?… in the path. */
   host = g_uri_get_host (uri);
@@ -158,7 +159,7 @@ classify_globichat (const char *text, GlobiCode **out_parsed, GError **error)
   if (host && *host)
     {
       if (path && *path && !g_str_equal (path, "/"))
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this GlobiChat link is malformed");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this GlobiChat link is malformed"));
       verb = g_ascii_strdown (host, -1);
     }
   else
@@ -185,9 +186,9 @@ classify_globichat (const char *text, GlobiCode **out_parsed, GError **error)
       const char *card = g_hash_table_lookup (params, "c");
 
       if (!user_id || !globi_id_is_valid (user_id))
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this friend card names no valid user");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this friend card names no valid user"));
       if (!globi_code_card_is_valid (card))
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this friend card is damaged");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this friend card is damaged"));
       code = code_new (GLOBI_CODE_ADD, text);
       code->user_id = g_strdup (user_id);
       code->card = g_strdup (card);
@@ -198,9 +199,9 @@ classify_globichat (const char *text, GlobiCode **out_parsed, GError **error)
       const char *token = g_hash_table_lookup (params, "token");
 
       if (!group_id || !globi_id_is_valid (group_id))
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this group invite names no valid group");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this group invite names no valid group"));
       if (!is_base64url (token, 16, 128))
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this group invite is damaged");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this group invite is damaged"));
       code = code_new (GLOBI_CODE_JOIN, text);
       code->group_id = g_strdup (group_id);
       code->token = g_strdup (token);
@@ -210,7 +211,7 @@ classify_globichat (const char *text, GlobiCode **out_parsed, GError **error)
       /* The linking engineer's screen checks the ticket and key; a link without any
        * parameter cannot be one. */
       if (g_hash_table_size (params) == 0)
-        return fail (error, GLOBI_QR_ERROR_INVALID, "this device link is damaged");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("this device link is damaged"));
       code = code_new (GLOBI_CODE_LINK, text);
     }
   code->params = g_steal_pointer (&params);
@@ -231,22 +232,22 @@ globi_code_classify_bytes (const char *data, gsize len, GlobiCode **out_parsed, 
   if (out_parsed)
     *out_parsed = NULL;
   if (!data)
-    return fail (error, GLOBI_QR_ERROR_INVALID, "there is no text");
+    return fail (error, GLOBI_QR_ERROR_INVALID, _ ("there is no text"));
   if (len > GLOBI_CODE_MAX_BYTES)
-    return fail (error, GLOBI_QR_ERROR_TOO_LONG, "the code is too long (over 4096 bytes)");
+    return fail (error, GLOBI_QR_ERROR_TOO_LONG, _ ("the code is too long (over 4096 bytes)"));
   if (!g_utf8_validate_len (data, len, &end))
-    return fail (error, GLOBI_QR_ERROR_INVALID, "the code is not valid text");
+    return fail (error, GLOBI_QR_ERROR_INVALID, _ ("the code is not valid text"));
   for (gsize i = 0; i < len; i++)
     {
       guchar c = data[i];
 
       /* Tabs and line breaks occur in plain-text codes; other controls never in ours. */
       if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-        return fail (error, GLOBI_QR_ERROR_INVALID, "the code holds control characters");
+        return fail (error, GLOBI_QR_ERROR_INVALID, _ ("the code holds control characters"));
     }
   text = g_strstrip (g_strndup (data, len));
   if (!*text)
-    return fail (error, GLOBI_QR_ERROR_INVALID, "there is no text");
+    return fail (error, GLOBI_QR_ERROR_INVALID, _ ("there is no text"));
 
   if (g_ascii_strncasecmp (text, "globichat:", strlen ("globichat:")) == 0)
     return classify_globichat (text, out_parsed, error);

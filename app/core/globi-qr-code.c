@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <qrencode.h>
 #include <string.h>
@@ -63,7 +64,7 @@ globi_qr_code_new (const char *text, GlobiQrEcc ecc, GError **error)
     {
       g_set_error_literal (
           error, GLOBI_QR_ERROR, len ? GLOBI_QR_ERROR_TOO_LONG : GLOBI_QR_ERROR_INVALID,
-          len ? "the text is too long for a QR code" : "there is no text to encode");
+          len ? _ ("the text is too long for a QR code") : _ ("there is no text to encode"));
       return NULL;
     }
   /* 8-bit mode keeps the text byte for byte (no Kanji guessing on UTF-8). */
@@ -72,10 +73,11 @@ globi_qr_code_new (const char *text, GlobiQrEcc ecc, GError **error)
     {
       int saved = errno;
 
-      g_set_error (
-          error, GLOBI_QR_ERROR, saved == ERANGE ? GLOBI_QR_ERROR_TOO_LONG : GLOBI_QR_ERROR_INVALID,
-          saved == ERANGE ? "the text is too long for a QR code" : "the text cannot be encoded: %s",
-          g_strerror (saved));
+      g_set_error (error, GLOBI_QR_ERROR,
+                   saved == ERANGE ? GLOBI_QR_ERROR_TOO_LONG : GLOBI_QR_ERROR_INVALID,
+                   saved == ERANGE ? _ ("the text is too long for a QR code")
+                                   : _ ("the text cannot be encoded: %s"),
+                   g_strerror (saved));
       return NULL;
     }
 
@@ -165,13 +167,13 @@ globi_qr_code_render (GlobiQrCode *self, guint scale, GdkPixbuf *centre, GError 
   if (scale == 0 || (gsize) self->size * scale > MAX_RENDER_PX)
     {
       g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_TOO_LONG,
-                   "a QR code image is at most %u pixels wide", MAX_RENDER_PX);
+                   _ ("a QR code image is at most %u pixels wide"), MAX_RENDER_PX);
       return NULL;
     }
   if (centre && self->ecc != GLOBI_QR_ECC_H)
     {
       g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_INVALID,
-                           "a centre image needs error correction H");
+                           _ ("a centre image needs error correction H"));
       return NULL;
     }
 
@@ -179,7 +181,7 @@ globi_qr_code_render (GlobiQrCode *self, guint scale, GdkPixbuf *centre, GError 
   pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, (int) px, (int) px);
   if (!pixbuf)
     {
-      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE, "out of memory");
+      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE, _ ("out of memory"));
       return NULL;
     }
   if (centre)

@@ -135,7 +135,7 @@ globi_qr_decode_gray (
       height > GLOBI_QR_MAX_IMAGE_SIDE)
     {
       g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE,
-                           "the image is empty or too large");
+                           _ ("the image is empty or too large"));
       return NULL;
     }
   scanner = zbar_scanner_new ();
@@ -143,7 +143,7 @@ globi_qr_decode_gray (
   zbar_image_scanner_destroy (scanner);
   if (!text)
     g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_NOT_FOUND,
-                         "no QR code found in the image");
+                         _ ("no QR code found in the image"));
   return text;
 }
 
@@ -187,7 +187,8 @@ globi_qr_decode_pixbuf (GdkPixbuf *pixbuf, gsize *out_len, GError **error)
   if (gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB ||
       gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || gdk_pixbuf_get_n_channels (pixbuf) < 3)
     {
-      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE, "unsupported pixel format");
+      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE,
+                           _ ("unsupported pixel format"));
       return NULL;
     }
   gray = pixbuf_to_gray (pixbuf, &width, &height);
@@ -242,7 +243,7 @@ globi_qr_decode_bytes (GBytes *bytes, gsize *out_len, GError **error)
   if (len == 0 || len > GLOBI_QR_MAX_IMAGE_BYTES)
     {
       g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE,
-                   len ? "the image is over %u MiB" : "the file is empty",
+                   len ? _ ("the image is over %u MiB") : _ ("the file is empty"),
                    GLOBI_QR_MAX_IMAGE_BYTES / (1024 * 1024));
       return NULL;
     }
@@ -256,13 +257,13 @@ globi_qr_decode_bytes (GBytes *bytes, gsize *out_len, GError **error)
   if (!pixbuf)
     {
       g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE,
-                           "the file is not an image this app can read");
+                           _ ("the file is not an image this app can read"));
       return NULL;
     }
   if (too_large)
     {
       g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE,
-                   "the image is over %u pixels on a side", GLOBI_QR_MAX_IMAGE_SIDE);
+                   _ ("the image is over %u pixels on a side"), GLOBI_QR_MAX_IMAGE_SIDE);
       return NULL;
     }
   return globi_qr_decode_pixbuf (pixbuf, out_len, error);
@@ -284,7 +285,7 @@ globi_qr_decode_file (const char *path, gsize *out_len, GError **error)
                             &local);
   if (info && g_file_info_get_size (info) > GLOBI_QR_MAX_IMAGE_BYTES)
     {
-      g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE, "the image is over %u MiB",
+      g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_IMAGE, _ ("the image is over %u MiB"),
                    GLOBI_QR_MAX_IMAGE_BYTES / (1024 * 1024));
       return NULL;
     }
@@ -676,7 +677,7 @@ globi_qr_scanner_play_source (GlobiQrScanner *self, GstElement *source, GError *
     {
       gst_object_unref (source);
       g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_CAMERA,
-                   "the video pipeline cannot be built (GStreamer plugins missing?): %s",
+                   _ ("the video pipeline cannot be built (GStreamer plugins missing?): %s"),
                    local->message);
       return FALSE;
     }
@@ -687,7 +688,7 @@ globi_qr_scanner_play_source (GlobiQrScanner *self, GstElement *source, GError *
     {
       g_clear_object (&self->pipeline);
       g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_CAMERA,
-                           "the camera's video cannot be converted");
+                           _ ("the camera's video cannot be converted"));
       return FALSE;
     }
   sink = gst_bin_get_by_name (GST_BIN (rest), "scan");
@@ -706,7 +707,7 @@ globi_qr_scanner_play_source (GlobiQrScanner *self, GstElement *source, GError *
       g_autoptr (GstMessage) message = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
       GError *reason = message ? error_from_message (message)
                                : g_error_new_literal (GLOBI_QR_ERROR, GLOBI_QR_ERROR_CAMERA,
-                                                      "the camera cannot be started");
+                                                      _ ("the camera cannot be started"));
 
       teardown_pipeline (self);
       fail_with (self, g_error_copy (reason));
@@ -734,13 +735,13 @@ globi_qr_scanner_play (GlobiQrScanner *self, guint index, GError **error)
     source = gst_device_create_element (g_ptr_array_index (self->devices, index), NULL);
   else
     {
-      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_NO_CAMERA, "no such camera");
+      g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_NO_CAMERA, _ ("no such camera"));
       return FALSE;
     }
   if (!source)
     {
       g_set_error_literal (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_CAMERA,
-                           "the camera cannot be opened (GStreamer plugin missing)");
+                           _ ("the camera cannot be opened (GStreamer plugin missing)"));
       return FALSE;
     }
   return globi_qr_scanner_play_source (self, source, error);
@@ -806,7 +807,7 @@ on_enumerated_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->camera_names[0] == NULL)
     {
       GError *error =
-          g_error_new_literal (GLOBI_QR_ERROR, GLOBI_QR_ERROR_NO_CAMERA, "no camera found");
+          g_error_new_literal (GLOBI_QR_ERROR, GLOBI_QR_ERROR_NO_CAMERA, _ ("no camera found"));
 
       fail_with (self, g_error_copy (error));
       g_task_return_error (task, error);
@@ -870,7 +871,7 @@ on_remote_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_variant_get (reply, "(h)", &handle);
   if (!reply || !fds || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
     {
-      portal_fail (task, GLOBI_QR_ERROR_CAMERA, "the camera portal gave no video stream");
+      portal_fail (task, GLOBI_QR_ERROR_CAMERA, _ ("the camera portal gave no video stream"));
       return;
     }
   if (self->portal_fd >= 0)
@@ -897,7 +898,7 @@ on_access_response_cb (GDBusConnection *bus,
   portal->response_id = 0;
   if (response != 0)
     {
-      portal_fail (task, GLOBI_QR_ERROR_ACCESS_DENIED, "access to the camera was denied");
+      portal_fail (task, GLOBI_QR_ERROR_ACCESS_DENIED, _ ("access to the camera was denied"));
       g_object_unref (task);
       return;
     }
@@ -919,7 +920,7 @@ on_access_called_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_dbus_connection_signal_unsubscribe (portal->bus, portal->response_id);
       portal->response_id = 0;
-      portal_fail (task, GLOBI_QR_ERROR_ACCESS_DENIED, "the camera portal refused access");
+      portal_fail (task, GLOBI_QR_ERROR_ACCESS_DENIED, _ ("the camera portal refused access"));
       /* The reference the Response subscription held. */
       g_object_unref (task);
     }
@@ -948,7 +949,7 @@ on_presence_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_variant_get (reply, "(v)", &present);
   if (!g_variant_is_of_type (present, G_VARIANT_TYPE_BOOLEAN) || !g_variant_get_boolean (present))
     {
-      portal_fail (task, GLOBI_QR_ERROR_NO_CAMERA, "no camera found");
+      portal_fail (task, GLOBI_QR_ERROR_NO_CAMERA, _ ("no camera found"));
       return;
     }
 
