@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "globi-composer.h"
+#include "globi-payment-dialog.h"
 
 enum
 {
@@ -253,6 +254,9 @@ globi_composer_init (GlobiComposer *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 6);
+  /* GlobiPay's "+": transfer, request, red packet (app/ui/globi-payment-dialog.c). */
+  gtk_widget_insert_after (globi_payment_dialog_new_menu_button (), GTK_WIDGET (self),
+                           GTK_WIDGET (self->attach_button));
 
   g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
                            G_CALLBACK (on_buffer_changed_cb), self, G_CONNECT_SWAPPED);

@@ -638,12 +638,12 @@ globi_payment_card_new (GlobiMessage *message)
   if (g_str_equal (k, "red_packet"))
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "red-packet");
-      gtk_image_set_from_icon_name (self->icon, "mail-send-symbolic");
+      gtk_image_set_from_icon_name (self->icon, "starred-symbolic");
     }
   else if (g_str_equal (k, "request"))
     {
       gtk_widget_add_css_class (GTK_WIDGET (self), "request");
-      gtk_image_set_from_icon_name (self->icon, "mail-inbox-symbolic");
+      gtk_image_set_from_icon_name (self->icon, "mail-message-new-symbolic");
     }
   else
     {

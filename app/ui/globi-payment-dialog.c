@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "globi-chats-view.h"
 #include "globi-money.h"
 #include "globi-payment-dialog.h"
 #include "globi-pin-dialog.h"
@@ -513,4 +514,88 @@ globi_payment_dialog_get_send_button (GlobiPaymentDialog *self)
 {
   g_return_val_if_fail (GLOBI_IS_PAYMENT_DIALOG (self), NULL);
   return self->send;
+}
+
+/* The composer's "+" menu */
+
+static const char *
+open_chat_id (GtkWidget *widget)
+{
+  GtkWidget *view = gtk_widget_get_ancestor (widget, GLOBI_TYPE_CHATS_VIEW);
+  GlobiChat *chat = view ? globi_chats_view_get_chat (GLOBI_CHATS_VIEW (view)) : NULL;
+
+  return chat ? globi_chat_get_id (chat) : NULL;
+}
+
+static void
+on_menu_item_clicked_cb (GtkButton *item, GtkWidget *button)
+{
+  const char *chat_id = open_chat_id (button);
+
+  gtk_popover_popdown (GTK_POPOVER (g_object_get_data (G_OBJECT (button), "popover")));
+  if (chat_id)
+    globi_payment_dialog_present (button, chat_id, g_object_get_data (G_OBJECT (item), "kind"));
+}
+
+static void
+on_menu_clicked_cb (GtkButton *button, GtkPopover *popover)
+{
+  const char *chat_id = open_chat_id (GTK_WIDGET (button));
+  gboolean group = chat_id && g_str_has_prefix (chat_id, "g:");
+
+  /* Red packets are for groups; transfers and requests for a friend. */
+  for (GtkWidget *item = gtk_widget_get_first_child (gtk_popover_get_child (popover)); item;
+       item = gtk_widget_get_next_sibling (item))
+    gtk_widget_set_visible (
+        item,
+        g_str_equal (g_object_get_data (G_OBJECT (item), "kind"), "red_packet") ? group : !group);
+  gtk_popover_popup (popover);
+}
+
+static void
+on_menu_destroy_cb (GtkWidget *button, GtkWidget *popover)
+{
+  gtk_widget_unparent (popover);
+}
+
+/* A button with its own popover, not a GtkMenuButton: the composer's one menu button is
+ * the emoji chooser's. */
+GtkWidget *
+globi_payment_dialog_new_menu_button (void)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name ("list-add-symbolic");
+  GtkWidget *popover = gtk_popover_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  const struct
+  {
+    const char *kind;
+    const char *label;
+  } items[] = {
+    { "transfer", N_ ("_Transfer") },
+    { "request", N_ ("Request _money") },
+    { "red_packet", N_ ("_Red packet") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      GtkWidget *item = gtk_button_new_with_mnemonic (_ (items[i].label));
+
+      gtk_widget_add_css_class (item, "flat");
+      gtk_label_set_xalign (GTK_LABEL (gtk_button_get_child (GTK_BUTTON (item))), 0);
+      g_object_set_data (G_OBJECT (item), "kind", (gpointer) items[i].kind);
+      g_signal_connect (item, "clicked", G_CALLBACK (on_menu_item_clicked_cb), button);
+      gtk_box_append (GTK_BOX (box), item);
+    }
+  gtk_popover_set_child (GTK_POPOVER (popover), box);
+  gtk_widget_set_parent (popover, button);
+  g_object_set_data (G_OBJECT (button), "popover", popover);
+  g_signal_connect (button, "clicked", G_CALLBACK (on_menu_clicked_cb), popover);
+  g_signal_connect (button, "destroy", G_CALLBACK (on_menu_destroy_cb), popover);
+  gtk_widget_set_valign (button, GTK_ALIGN_END);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "circular");
+  gtk_widget_set_tooltip_text (button, _ ("Send money"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Send money"), -1);
+  return button;
 }

@@ -27,6 +27,9 @@ void              globi_payment_dialog_set_note         (GlobiPaymentDialog *sel
                                                          const char         *note);
 void              globi_payment_dialog_set_count        (GlobiPaymentDialog *self,
                                                          guint               count);
+/* The composer's "+" menu: Transfer and Request money in a chat with a friend, Red packet
+ * in a group; it finds the open chat through the GlobiChatsView it sits in. */
+GtkWidget        *globi_payment_dialog_new_menu_button  (void);
 /* The main button, as the user would click it. */
 GtkWidget        *globi_payment_dialog_get_send_button  (GlobiPaymentDialog *self);
 

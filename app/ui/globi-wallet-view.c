@@ -1461,7 +1461,7 @@ build_main (GlobiWalletView *self)
                        action_button ("send-to-symbolic", _ ("_Transfer"),
                                       G_CALLBACK (on_transfer_clicked_cb), self));
   gtk_flow_box_append (GTK_FLOW_BOX (actions),
-                       action_button ("mail-inbox-symbolic", _ ("Re_quest"),
+                       action_button ("mail-message-new-symbolic", _ ("Re_quest"),
                                       G_CALLBACK (on_request_clicked_cb), self));
   gtk_flow_box_append (GTK_FLOW_BOX (actions),
                        action_button ("document-open-recent-symbolic", _ ("_History"),

@@ -49,14 +49,20 @@ save_shot (GtkWidget *widget, const char *name)
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   g_autofree char *path = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  int width, height;
 
-  if (!dir || width <= 0 || height <= 0)
+  if (!dir)
     return;
-  /* Let layout and styles settle before the picture. */
-  for (int i = 0; i < 20; i++)
-    g_main_context_iteration (NULL, FALSE);
+  /* Let a few frames be drawn before the picture (only when pictures are asked for). */
+  {
+    gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  if (width <= 0 || height <= 0)
+    return;
   paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, width, height);
@@ -257,6 +263,36 @@ find_toplevel (GType type)
 }
 
 static gboolean
+chat_open (gpointer data)
+{
+  GlobiWindow *window = data;
+
+  return globi_chats_view_get_chat (window->chats_view) != NULL;
+}
+
+static gboolean
+payment_dialog_shown (gpointer data)
+{
+  return find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG) != NULL;
+}
+
+static GtkWidget *
+find_by_tooltip (GtkWidget *widget, const char *tooltip)
+{
+  if (g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0 &&
+      gtk_widget_get_mapped (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_tooltip (child, tooltip);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
 pin_dialog_shown (gpointer data)
 {
   return find_toplevel (GLOBI_TYPE_PIN_DIALOG) != NULL;
@@ -340,6 +376,8 @@ test_transfer_card (Fixture *f, gconstpointer data)
   g_autofree char *bob_chat = NULL;
   g_autofree char *alice_chat = NULL;
   GlobiPaymentDialog *dialog;
+  GtkWidget *plus;
+  GtkWidget *item;
   GlobiAmountEntry *amount;
   GlobiPinDialog *pin;
   GlobiPaymentConfirmation *confirmation;
@@ -357,8 +395,17 @@ test_transfer_card (Fixture *f, gconstpointer data)
   alice_chat = g_strconcat ("u:", globi_session_get_user_id (f->alice.session), NULL);
   globi_window_open_chat (f->alice.window, bob_chat);
 
-  dialog = globi_payment_dialog_new (GTK_WIDGET (f->alice.window), bob_chat, "transfer");
-  gtk_window_present (GTK_WINDOW (dialog));
+  ui_wait_until (chat_open, f->alice.window, 30, "Alice's chat with Bob to open");
+  /* The composer's "+" offers Transfer in a chat with a friend. */
+  plus = find_by_tooltip (GTK_WIDGET (f->alice.window), "Send money");
+  g_assert_nonnull (plus);
+  g_signal_emit_by_name (plus, "clicked");
+  item = ui_find_button (GTK_WIDGET (g_object_get_data (G_OBJECT (plus), "popover")), "_Transfer");
+  g_assert_nonnull (item);
+  g_assert_true (gtk_widget_get_visible (item));
+  g_signal_emit_by_name (item, "clicked");
+  ui_wait_until (payment_dialog_shown, NULL, 30, "the transfer dialog");
+  dialog = find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG);
   amount = globi_payment_dialog_get_amount_entry (dialog);
   g_assert_false (gtk_widget_get_sensitive (globi_payment_dialog_get_send_button (dialog)));
   /* Three decimals are too many for dollars: invalid, nothing to send. */
