@@ -607,3 +607,12 @@ globi_message_row_get_card (GlobiMessageRow *self)
 
   return gtk_widget_get_first_child (self->card_slot);
 }
+
+GdkPaintable *
+globi_message_row_get_image (GlobiMessageRow *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE_ROW (self), NULL);
+
+  return gtk_widget_get_visible (GTK_WIDGET (self->image)) ? gtk_picture_get_paintable (self->image)
+                                                           : NULL;
+}

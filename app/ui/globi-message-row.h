@@ -59,6 +59,8 @@ void           globi_message_row_set_quote     (GlobiMessageRow  *self,
 /* An image thumbnail or a file card below the text; progress < 0 hides the bar. */
 void           globi_message_row_set_image     (GlobiMessageRow  *self,
                                                 GdkPaintable     *image);
+/* The thumbnail shown, NULL when none. */
+GdkPaintable  *globi_message_row_get_image     (GlobiMessageRow  *self);
 void           globi_message_row_set_file      (GlobiMessageRow  *self,
                                                 const char       *name,
                                                 goffset           size,

@@ -291,6 +291,27 @@ last_is_forwarded (gpointer data)
          g_strcmp0 (globi_message_get_text (last), "Hi Alice") == 0;
 }
 
+static GlobiMessageRow *
+find_image_row (GtkWidget *widget)
+{
+  if (GLOBI_IS_MESSAGE_ROW (widget) && globi_message_row_get_image (GLOBI_MESSAGE_ROW (widget)))
+    return GLOBI_MESSAGE_ROW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GlobiMessageRow *row = find_image_row (child);
+      if (row)
+        return row;
+    }
+  return NULL;
+}
+
+static gboolean
+shows_image (gpointer data)
+{
+  return find_image_row (data) != NULL;
+}
+
 static void
 on_forwarded_cb (GlobiForwardDialog *dialog, guint n, guint *count)
 {
@@ -413,6 +434,26 @@ test_two_people_chat (Fixture *f, gconstpointer data)
     ui_wait_until (forwarded, &count, 30, "the forward to be queued");
     g_assert_cmpuint (count, ==, 1);
     ui_wait_until (last_is_forwarded, &fw, 30, "Alice to get the forwarded message");
+  }
+
+  /* Alice sends a picture: Bob's bubble shows it, decrypted and scaled to fit 240 px. */
+  {
+    g_autofree char *path = g_build_filename (f->alice.profile_dir, "dot.png", NULL);
+    g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 480, 120);
+    g_autoptr (GFile) file = g_file_new_for_path (path);
+    g_autofree char *bob_chat =
+        globi_chat_id_for_user (globi_profile_get_id (globi_session_get_me (f->bob.session)));
+    GlobiMessageRow *row = NULL;
+    GdkPaintable *image = NULL;
+
+    gdk_pixbuf_fill (pixbuf, 0x3584e4ff);
+    g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", NULL, NULL));
+    globi_messenger_send_file_async (a->messenger, bob_chat, file, NULL, NULL, NULL);
+    ui_wait_until (shows_image, b->chats_view, 30, "Bob to see Alice's picture");
+    row = find_image_row (GTK_WIDGET (b->chats_view));
+    image = globi_message_row_get_image (row);
+    g_assert_cmpint (gdk_paintable_get_intrinsic_width (image), ==, 240);
+    g_assert_cmpint (gdk_paintable_get_intrinsic_height (image), ==, 60);
   }
 }
 
