@@ -341,6 +341,8 @@ globi_message_row_init (GlobiMessageRow *self)
   gtk_widget_set_size_request (GTK_WIDGET (self->image), 200, 150);
   gtk_widget_set_visible (GTK_WIDGET (self->image), FALSE);
   gtk_widget_add_css_class (GTK_WIDGET (self->image), "thumbnail");
+  /* The rounded corners of style.css clip the picture. */
+  gtk_widget_set_overflow (GTK_WIDGET (self->image), GTK_OVERFLOW_HIDDEN);
   gtk_widget_set_cursor_from_name (GTK_WIDGET (self->image), "pointer");
   {
     GtkGesture *open = gtk_gesture_click_new ();
