@@ -82,8 +82,10 @@ on_opened_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   names = globi_qr_scanner_get_cameras (self->scanner);
   gtk_string_list_splice (self->cameras, 0, g_list_model_get_n_items (G_LIST_MODEL (self->cameras)),
                           names);
-  gtk_widget_set_visible (GTK_WIDGET (self->camera_dropdown), g_strv_length ((GStrv) names) > 1);
+  /* Selected while hidden, so that the choice does not start a second pipeline. */
+  gtk_widget_set_visible (GTK_WIDGET (self->camera_dropdown), FALSE);
   gtk_drop_down_set_selected (self->camera_dropdown, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->camera_dropdown), g_strv_length ((GStrv) names) > 1);
   play_selected (self);
 }
 
@@ -103,8 +105,8 @@ on_retry_cb (GlobiScanDialog *self)
 static void
 on_camera_selected_cb (GlobiScanDialog *self)
 {
-  if (globi_qr_scanner_get_state (self->scanner) != GLOBI_QR_SCANNER_IDLE ||
-      gtk_widget_get_visible (GTK_WIDGET (self->camera_dropdown)))
+  /* Only a person's choice: the dialog starts the first camera itself. */
+  if (gtk_widget_get_visible (GTK_WIDGET (self->camera_dropdown)))
     play_selected (self);
 }
 
