@@ -16,18 +16,21 @@
 
 /* docs/protocol.md "Device linking"; the payload and bundle formats: docs/crypto.md. */
 
-#define URI_PREFIX        "globichat://link?"
-#define URI_PREFIX_SHORT  "globichat:link?"
-#define SECRET_CHARS      43
-#define MAX_SERVER_CHARS  512
-#define MAX_URI_BYTES     4096
-#define POLL_INTERVAL_S   1
-#define DEFAULT_REFRESH_S 30
-#define DEFAULT_REFRESHES 10
-#define MAX_TICKETS       2 /* the shown code and the one before it */
-#define PAYLOAD_VERSION   1
-#define MAX_TEXT_BYTES    (64 * 1024)
-#define MAX_ID_BYTES      128
+#define URI_PREFIX               "globichat://link?"
+#define URI_PREFIX_SHORT         "globichat:link?"
+#define SECRET_CHARS             43
+#define MAX_SERVER_CHARS         512
+#define MAX_URI_BYTES            4096
+#define POLL_INTERVAL_S          1
+#define DEFAULT_REFRESH_S        30
+#define DEFAULT_REFRESHES        10
+#define MAX_TICKETS              2 /* the shown code and the one before it */
+#define PAYLOAD_VERSION          1
+#define MAX_TEXT_BYTES           (64 * 1024)
+#define MAX_ID_BYTES             128
+#define MAX_ATTACHMENT_KEY_BYTES 1024
+/* Where the messenger keeps a file message's key (globi-messenger.c). */
+#define ATTACHMENT_KEY_PREFIX "attachment."
 
 G_DEFINE_ENUM_TYPE (GlobiDeviceLinkState,
                     globi_device_link_state,
@@ -681,12 +684,35 @@ on_history_committed_cb (GObject *source, GAsyncResult *result, gpointer user_da
   sign_in (arrival);
 }
 
+/* The crypto state rows for the imported file messages' keys: only for messages of the
+ * bundle that carry a file, each a string of a sane size. */
+static JsonObject *
+attachment_keys_for (JsonObject *attachments, GPtrArray *messages)
+{
+  JsonObject *keys = json_object_new ();
+
+  for (guint i = 0; attachments && i < messages->len; i++)
+    {
+      GlobiMessage *m = g_ptr_array_index (messages, i);
+      const char *value = str_member (attachments, globi_message_get_id (m));
+      g_autofree char *key = NULL;
+
+      if (!value || !globi_message_get_attachment_name (m) ||
+          strlen (value) > MAX_ATTACHMENT_KEY_BYTES)
+        continue;
+      key = g_strconcat (ATTACHMENT_KEY_PREFIX, globi_message_get_id (m), NULL);
+      json_object_set_string_member (keys, key, value);
+    }
+  return keys;
+}
+
 static void
 import_bundle (Arrival *arrival, JsonObject *bundle)
 {
   GlobiDeviceLink *self = arrival->self;
   JsonNode *chats = json_object_get_member (bundle, "chats");
   g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (JsonObject) keys = NULL;
   g_autofree char *path = NULL;
 
   if (!chats || !JSON_NODE_HOLDS_ARRAY (chats))
@@ -718,9 +744,10 @@ import_bundle (Arrival *arrival, JsonObject *bundle)
             g_ptr_array_add (messages, message);
         }
     }
+  keys = attachment_keys_for (obj_member (bundle, "attachments"), messages);
   path = g_build_filename (globi_session_get_profile_dir (self->session), "cache.sqlite3", NULL);
   arrival->cache = globi_cache_new (path);
-  globi_cache_commit_async (arrival->cache, messages, NULL, 0, NULL, on_history_committed_cb,
+  globi_cache_commit_async (arrival->cache, messages, keys, 0, NULL, on_history_committed_cb,
                             arrival);
 }
 
@@ -1079,6 +1106,9 @@ typedef struct
   GPtrArray *chats;   /* JsonObject rows of the chats to send */
   guint chat_index;
   JsonArray *out_chats;
+  GPtrArray *attachment_ids; /* messages of the bundle that carry a file */
+  guint attachment_index;
+  JsonObject *attachment_keys; /* message id → the messenger's key record */
   guint8 key[GLOBI_ATTACHMENT_KEY_SIZE];
   guint8 digest[GLOBI_ATTACHMENT_DIGEST_SIZE];
   gboolean approve;
@@ -1095,6 +1125,8 @@ approval_free (Approval *a)
   g_clear_pointer (&a->ticket, json_object_unref);
   g_clear_pointer (&a->chats, g_ptr_array_unref);
   g_clear_pointer (&a->out_chats, json_array_unref);
+  g_clear_pointer (&a->attachment_ids, g_ptr_array_unref);
+  g_clear_pointer (&a->attachment_keys, json_object_unref);
   g_clear_pointer (&a->ciphertext, g_bytes_unref);
   g_free (a->history_hash);
   g_clear_object (&a->soup);
@@ -1217,6 +1249,8 @@ on_scan_reply_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   a->out_chats = json_array_new ();
+  a->attachment_ids = g_ptr_array_new_with_free_func (g_free);
+  a->attachment_keys = json_object_new ();
   next_chat (g_steal_pointer (&task));
 }
 
@@ -1342,7 +1376,13 @@ on_messages_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data
       if (str_member (row, "title"))
         json_object_set_string_member (chat, "title", str_member (row, "title"));
       for (guint i = 0; i < messages->len; i++)
-        json_array_add_element (list, message_to_bundle_json (g_ptr_array_index (messages, i)));
+        {
+          GlobiMessage *m = g_ptr_array_index (messages, i);
+
+          json_array_add_element (list, message_to_bundle_json (m));
+          if (globi_message_get_attachment_name (m))
+            g_ptr_array_add (a->attachment_ids, g_strdup (globi_message_get_id (m)));
+        }
       json_object_set_array_member (chat, "messages", list);
       json_array_add_object_element (a->out_chats, g_steal_pointer (&chat));
     }
@@ -1389,6 +1429,7 @@ encrypt_bundle_thread (GTask *task, gpointer source, gpointer task_data, GCancel
 
   json_object_set_int_member (bundle, "v", PAYLOAD_VERSION);
   json_object_set_array_member (bundle, "chats", json_array_ref (a->out_chats));
+  json_object_set_object_member (bundle, "attachments", json_object_ref (a->attachment_keys));
   plain = object_to_bytes (bundle);
   if (g_bytes_get_size (plain) > GLOBI_DEVICE_LINK_MAX_BUNDLE_BYTES)
     {
@@ -1481,6 +1522,28 @@ on_chats_listed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   next_chat (task);
 }
 
+static void
+on_attachment_key_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Approval *a = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *value = globi_cache_get_value_finish (GLOBI_CACHE (source), result, &error);
+
+  if (error)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  /* A file still uploading, or one from before keys were kept, has none: left out. */
+  if (value && strlen (value) <= MAX_ATTACHMENT_KEY_BYTES)
+    json_object_set_string_member (
+        a->attachment_keys, g_ptr_array_index (a->attachment_ids, a->attachment_index), value);
+  a->attachment_index++;
+  next_chat (task);
+}
+
 /* Takes the reference on task. */
 static void
 next_chat (GTask *task)
@@ -1501,6 +1564,16 @@ next_chat (GTask *task)
       globi_cache_count_messages_async (cache, str_member (row, "id"),
                                         g_task_get_cancellable (task), on_messages_counted_cb,
                                         task);
+      return;
+    }
+  /* The files' keys go along, so the new device can open pictures in the history too. */
+  if (a->attachment_index < a->attachment_ids->len)
+    {
+      g_autofree char *key = g_strconcat (
+          ATTACHMENT_KEY_PREFIX, g_ptr_array_index (a->attachment_ids, a->attachment_index), NULL);
+
+      globi_cache_get_value_async (cache, key, g_task_get_cancellable (task), on_attachment_key_cb,
+                                   task);
       return;
     }
   if (json_array_get_length (a->out_chats) == 0)

@@ -97,6 +97,28 @@ send_text (Client *c, const char *chat_id, const char *text)
   wait_action (c, &pending);
 }
 
+#define FILE_CONTENTS "what the new laptop must be able to open"
+
+static void
+send_file (Fixture *fx, Client *c, const char *chat_id, const char *name, const char *contents)
+{
+  g_autofree char *path = core_fixture_profile (&fx->f, name);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) m = NULL;
+  GAsyncResult *pending = NULL;
+
+  g_assert_true (g_file_set_contents (path, contents, -1, &error));
+  globi_messenger_send_file_async (c->messenger, chat_id, file, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  m = globi_messenger_send_finish (c->messenger, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  globi_messenger_flush_async (c->messenger, NULL, on_result_cb, &pending);
+  wait_action (c, &pending);
+}
+
 static void
 client_register (Fixture *fx, Client *c, const char *name)
 {
@@ -344,6 +366,7 @@ test_flow (Fixture *fx, gconstpointer data)
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->alice);
   send_text (&fx->alice, bob_chat, "three from alice");
+  send_file (fx, &fx->alice, bob_chat, "notes.txt", FILE_CONTENTS);
 
   link = new_link (fx, "alice-new", &new_session);
   uri = wait_uri (link);
@@ -386,13 +409,28 @@ test_flow (Fixture *fx, gconstpointer data)
     history = globi_cache_load_messages_finish (globi_messenger_get_cache (fresh.messenger), result,
                                                 &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (history->len, ==, 3);
+    g_assert_cmpuint (history->len, ==, 4);
     g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (history, 0)), ==, "one from alice");
     g_assert_true (globi_message_get_outgoing (g_ptr_array_index (history, 0)));
     g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (history, 1)), ==, "two from bob");
     g_assert_false (globi_message_get_outgoing (g_ptr_array_index (history, 1)));
     g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (history, 2)), ==,
                      "three from alice");
+    /* The file came with its key: the new device opens it. */
+    g_assert_cmpstr (globi_message_get_attachment_name (g_ptr_array_index (history, 3)), ==,
+                     "notes.txt");
+    {
+      g_autoptr (GAsyncResult) downloaded = NULL;
+      g_autoptr (GBytes) bytes = NULL;
+
+      globi_messenger_download_attachment_async (fresh.messenger, g_ptr_array_index (history, 3),
+                                                 NULL, on_result_cb, &pending);
+      downloaded = wait_result (&pending);
+      bytes = globi_messenger_download_attachment_finish (fresh.messenger, downloaded, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), FILE_CONTENTS,
+                       strlen (FILE_CONTENTS));
+    }
   }
 
   /* It sends and receives like any device of the account. */
