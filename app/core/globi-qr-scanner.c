@@ -724,7 +724,19 @@ globi_qr_scanner_play (GlobiQrScanner *self, guint index, GError **error)
 
   g_return_val_if_fail (GLOBI_IS_QR_SCANNER (self), FALSE);
 
-  if (self->portal_fd >= 0 && index == 0)
+  if (g_getenv ("GLOBICHAT_CAMERA_SOURCE") && index == 0)
+    {
+      g_autoptr (GError) local = NULL;
+
+      source = gst_parse_bin_from_description (g_getenv ("GLOBICHAT_CAMERA_SOURCE"), TRUE, &local);
+      if (!source)
+        {
+          g_set_error (error, GLOBI_QR_ERROR, GLOBI_QR_ERROR_CAMERA, "GLOBICHAT_CAMERA_SOURCE: %s",
+                       local->message);
+          return FALSE;
+        }
+    }
+  else if (self->portal_fd >= 0 && index == 0)
     {
       source = gst_element_factory_make ("pipewiresrc", NULL);
       if (source)
@@ -998,6 +1010,17 @@ globi_qr_scanner_open_async (GlobiQrScanner *self,
   g_task_set_source_tag (task, globi_qr_scanner_open_async);
   g_clear_error (&self->error);
   set_state (self, GLOBI_QR_SCANNER_STARTING);
+  /* A pipeline standing in for a camera (demos, screenshots, tests on machines without
+   * one): docs/development.md. */
+  if (g_getenv ("GLOBICHAT_CAMERA_SOURCE"))
+    {
+      const char *names[] = { "GLOBICHAT_CAMERA_SOURCE", NULL };
+
+      g_strfreev (self->camera_names);
+      self->camera_names = g_strdupv ((GStrv) names);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   /* Sandboxed apps see no /dev/video*: the portal is the way in. */
   if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS) &&
       gst_element_factory_find ("pipewiresrc") != NULL)

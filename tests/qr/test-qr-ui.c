@@ -409,6 +409,63 @@ test_other_codes (Fixture *f, gconstpointer data)
 }
 
 static gboolean
+scanning (gpointer data)
+{
+  return g_strcmp0 (globi_scan_dialog_get_state (data), "scanning") == 0;
+}
+
+static gboolean
+add_dialog_shown (gpointer data)
+{
+  return find_toplevel (g_type_from_name ("GlobiAddFriendDialog")) != NULL;
+}
+
+/* The camera path end to end: a pipeline standing in for the webcam (the documented
+ * GLOBICHAT_CAMERA_SOURCE) shows its frames in the preview, and a card held in front of
+ * it opens that person. */
+static void
+test_camera_finds_card (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiQrCode) code = NULL;
+  g_autoptr (GBytes) shot = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *source = NULL;
+  GlobiScanDialog *scan = NULL;
+  GtkWindow *person = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+
+  g_setenv ("GLOBICHAT_CAMERA_SOURCE", "videotestsrc is-live=true pattern=ball", TRUE);
+  scan = globi_scan_dialog_present (GTK_WIDGET (f->window));
+  ui_wait_until (scanning, scan, 30, "the test camera's preview");
+  shot = screenshot (GTK_WIDGET (scan), "scan-dialog-preview");
+  gtk_window_destroy (GTK_WINDOW (scan));
+
+  globi_friend_card_fetch_async (f->bob, FALSE, NULL, on_result_cb, f);
+  result = await (f, "Bob's card");
+  uri = globi_friend_card_fetch_finish (result, &error);
+  g_assert_no_error (error);
+  code = globi_qr_code_new (uri, GLOBI_QR_ECC_M, &error);
+  png = g_build_filename (f->profile_dir, "bob-card.png", NULL);
+  g_assert_true (globi_qr_code_save_png (code, png, 4, NULL, &error));
+  g_assert_no_error (error);
+  source = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! imagefreeze ! videoconvert", png);
+  g_setenv ("GLOBICHAT_CAMERA_SOURCE", source, TRUE);
+  scan = globi_scan_dialog_present (GTK_WIDGET (f->window));
+  ui_wait_until (add_dialog_shown, f, 30, "the card to be read from the camera");
+  g_assert_null (find_toplevel (GLOBI_TYPE_SCAN_DIALOG));
+  ui_wait_until (person_shown, f, 30, "Bob's card page");
+  person = find_toplevel (g_type_from_name ("GlobiAddFriendDialog"));
+  gtk_window_destroy (person);
+  g_unsetenv ("GLOBICHAT_CAMERA_SOURCE");
+}
+
+static gboolean
 group_code_state (gpointer data)
 {
   const char *state = globi_group_qr_dialog_get_state (data);
@@ -498,6 +555,7 @@ main (int argc, char *argv[])
   ADD ("scan-friend-card", test_scan_friend_card);
   ADD ("other-codes", test_other_codes);
   ADD ("group-code", test_group_code);
+  ADD ("camera-finds-card", test_camera_finds_card);
 #undef ADD
   status = g_test_run ();
   if (fixture.app)
