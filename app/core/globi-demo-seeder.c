@@ -436,6 +436,7 @@ typedef enum
   TALK_REFRESH,
   TALK_ACCEPT,
   TALK_GROUP,
+  TALK_ANNOUNCE,
   TALK_SCRIPT,
   TALK_SIGN_OUT,
   TALK_DONE,
@@ -449,6 +450,9 @@ typedef struct
   GlobiSession *sessions[G_N_ELEMENTS (demo_people)];     /* [0] unused */
   GlobiMessenger *messengers[G_N_ELEMENTS (demo_people)]; /* [0] is me */
   char *group_chat_id;
+  GlobiMessage *awaited; /* a friend's line the signed-in person must see before answering */
+  gulong received_handler;
+  guint await_timeout;
   TalkStage stage;
   guint pending;
   guint line;
@@ -488,6 +492,10 @@ talk_free (gpointer data)
       g_clear_object (&t->messengers[i]);
       g_clear_object (&t->sessions[i]);
     }
+  if (t->received_handler)
+    g_signal_handler_disconnect (t->me, t->received_handler);
+  g_clear_handle_id (&t->await_timeout, g_source_remove);
+  g_clear_object (&t->awaited);
   g_clear_object (&t->me);
   if (t->tmp_dir != NULL)
     remove_tree (t->tmp_dir);
@@ -575,6 +583,74 @@ on_talk_group_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+await_done (GTask *task)
+{
+  Talk *t = g_task_get_task_data (task);
+
+  g_clear_signal_handler (&t->received_handler, t->me);
+  g_clear_handle_id (&t->await_timeout, g_source_remove);
+  g_clear_object (&t->awaited);
+  talk_step_done (task, NULL);
+}
+
+static void
+on_awaited_received_cb (GlobiMessenger *me, GlobiChat *chat, GlobiMessage *message, gpointer data)
+{
+  GTask *task = data;
+  Talk *t = g_task_get_task_data (task);
+
+  if (g_strcmp0 (globi_message_get_id (message), globi_message_get_id (t->awaited)) == 0)
+    await_done (task);
+}
+
+static gboolean
+on_await_timeout_cb (gpointer data)
+{
+  GTask *task = data;
+  Talk *t = g_task_get_task_data (task);
+
+  /* A stream that lags does not stop the demo; the order may just differ. */
+  t->await_timeout = 0;
+  await_done (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_line_flushed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Talk *t = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *chat_id = NULL;
+  GlobiChat *chat = NULL;
+  GlobiMessage *last = NULL;
+
+  if (!globi_messenger_finish (GLOBI_MESSENGER (source), result, &error) || t->awaited == NULL)
+    {
+      g_clear_object (&t->awaited);
+      talk_step_done (task, error);
+      return;
+    }
+  /* Already there, or wait for it (a few seconds at most). */
+  if (script[t->line].group)
+    chat_id = g_strdup (t->group_chat_id);
+  else
+    chat_id =
+        globi_chat_id_for_user (globi_session_get_user_id (t->sessions[script[t->line].from]));
+  chat = globi_messenger_open_chat (t->me, chat_id);
+  last = chat ? globi_chat_get_last_message (chat) : NULL;
+  if (last && g_strcmp0 (globi_message_get_id (last), globi_message_get_id (t->awaited)) == 0)
+    {
+      g_clear_object (&t->awaited);
+      talk_step_done (task, NULL);
+      return;
+    }
+  t->received_handler =
+      g_signal_connect (t->me, "message-received", G_CALLBACK (on_awaited_received_cb), task);
+  t->await_timeout = g_timeout_add_seconds (5, on_await_timeout_cb, task);
+}
+
+static void
 on_talk_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
@@ -595,8 +671,13 @@ on_talk_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       talk_step_done (task, NULL);
       return;
     }
+  /* Her answer comes after she has it: her chat shows messages as they arrive. */
+  if (t->line + 1 < G_N_ELEMENTS (script) && script[t->line + 1].from == 0 &&
+      script[t->line].from != 0 &&
+      globi_messenger_get_stream_state (t->me) == GLOBI_STREAM_STATE_ONLINE)
+    g_set_object (&t->awaited, message);
   globi_messenger_flush_async (GLOBI_MESSENGER (source), g_task_get_cancellable (task),
-                               on_talk_done_cb, task);
+                               on_line_flushed_cb, task);
 }
 
 static const char *
@@ -672,6 +753,14 @@ talk_next (GTask *task)
           globi_messenger_create_group_async (t->me, DEMO_GROUP_NAME, members, cancellable,
                                               on_talk_group_cb, g_object_ref (task));
         }
+        break;
+
+      case TALK_ANNOUNCE:
+        t->pending++;
+        globi_messenger_update_group_async (
+            t->me, t->group_chat_id + 2, NULL,
+            "Kumano Kodo in April: bring rain gear ☔ and good shoes.", cancellable, on_talk_done_cb,
+            g_object_ref (task));
         break;
 
       case TALK_SCRIPT:

@@ -44,6 +44,7 @@ struct _GlobiChatsView
   GtkScrolledWindow *message_scroller;
   GtkListView *message_list;
   GtkWidget *reply_bar;
+  GtkLabel *announcement_bar;
   GtkLabel *reply_label;
   GlobiComposer *composer;
 
@@ -814,10 +815,26 @@ sync_chat_title (GlobiChatsView *self)
     }
 }
 
+/* A group's announcement stays at the top of its chat, as in WeChat. */
+static void
+sync_announcement (GlobiChatsView *self)
+{
+  GlobiGroup *group = self->chat ? globi_chat_get_group (self->chat) : NULL;
+  const char *text = group ? globi_group_get_announcement (group) : NULL;
+  g_autofree char *label = NULL;
+
+  if (text && *text)
+    label = g_strdup_printf (_ ("Announcement: %s"), text);
+  gtk_label_set_label (self->announcement_bar, label ? label : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->announcement_bar), text);
+  gtk_widget_set_visible (GTK_WIDGET (self->announcement_bar), label != NULL);
+}
+
 static void
 on_open_chat_notify_cb (GlobiChatsView *self)
 {
   sync_chat_title (self);
+  sync_announcement (self);
 }
 
 static void
@@ -848,10 +865,13 @@ close_chat (GlobiChatsView *self)
     globi_messenger_set_typing (self->messenger, self->chat, FALSE);
   g_signal_handlers_disconnect_by_data (self->chat, self);
   g_signal_handlers_disconnect_by_data (globi_chat_get_messages (self->chat), self);
+  if (globi_chat_get_group (self->chat))
+    g_signal_handlers_disconnect_by_data (globi_chat_get_group (self->chat), self);
   g_clear_object (&self->chat);
   gtk_widget_set_visible (self->chat_menu_button, FALSE);
   gtk_widget_set_visible (self->info_button, FALSE);
   set_reply (self, NULL, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->announcement_bar), FALSE);
   gtk_list_view_set_model (self->message_list, NULL);
 }
 
@@ -881,7 +901,13 @@ show_chat (GlobiChatsView *self, GlobiChat *chat)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (messages, "items-changed", G_CALLBACK (on_messages_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (chat, "notify::group", G_CALLBACK (on_open_chat_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  if (globi_chat_get_group (chat))
+    g_signal_connect_object (globi_chat_get_group (chat), "notify::announcement",
+                             G_CALLBACK (on_open_chat_notify_cb), self, G_CONNECT_SWAPPED);
   sync_chat_title (self);
+  sync_announcement (self);
   globi_composer_set_text (self->composer, globi_chat_get_draft (chat));
   gtk_stack_set_visible_child_name (self->content_stack, "chat");
   adw_leaflet_set_visible_child (self->leaflet, self->content_pane);
@@ -1002,6 +1028,7 @@ globi_chats_view_class_init (GlobiChatsViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_list);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_bar);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, announcement_bar);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_label);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, composer);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed_cb);
