@@ -8,9 +8,10 @@
 #include "globi-error.h"
 #include "globi-store.h"
 
-#define N_READERS       3
-#define MAX_BATCH       128
-#define BUSY_TIMEOUT_MS 5000
+#define N_READERS        3
+#define MAX_BATCH        128
+#define BUSY_TIMEOUT_MS  5000
+#define CHECKPOINT_PAGES 1000 /* SQLite's own default mark */
 
 typedef struct
 {
@@ -30,6 +31,7 @@ typedef struct
 {
   GAsyncQueue *queue;
   sqlite3 *db;
+  int wal_pages; /* in the WAL after the last commit */
 } Writer;
 
 struct _GlobiStore
@@ -560,12 +562,36 @@ run_in_savepoint (sqlite3 *db, Job *job)
   exec_cached (db, "RELEASE job", NULL);
 }
 
+static int
+on_wal_cb (void *user_data, sqlite3 *db, const char *name, int pages)
+{
+  ((Writer *) user_data)->wal_pages = pages;
+  return SQLITE_OK;
+}
+
+/* SQLite's automatic checkpoint runs inside the COMMIT that crosses 1 000 WAL pages, so
+ * the replies of that batch waited for it (copying those pages into the database file
+ * and an fsync). The writer checkpoints itself instead, after the batch's replies are on
+ * their way, when no job is waiting; under sustained load, once the WAL is 8 times past
+ * the mark, regardless, so it cannot grow without end. */
+static void
+maybe_checkpoint (Writer *writer)
+{
+  if (writer->wal_pages < CHECKPOINT_PAGES ||
+      (writer->wal_pages < 8 * CHECKPOINT_PAGES && g_async_queue_length (writer->queue) > 0))
+    return;
+  sqlite3_wal_checkpoint_v2 (writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  writer->wal_pages = 0;
+}
+
 static gpointer
 writer_thread (gpointer user_data)
 {
   Writer *writer = user_data;
   gboolean quit = FALSE;
 
+  /* Replaces the automatic checkpoint (see maybe_checkpoint). */
+  sqlite3_wal_hook (writer->db, on_wal_cb, writer);
   while (!quit)
     {
       g_autoptr (GPtrArray) batch = g_ptr_array_new ();
@@ -608,6 +634,7 @@ writer_thread (gpointer user_data)
             }
           job_complete (job);
         }
+      maybe_checkpoint (writer);
     }
   /* Closed last, after the readers, so that it may checkpoint and remove the WAL. */
   close_connection (writer->db);
