@@ -12,7 +12,7 @@
 #include "globi-payment-dialog.h"
 #include "globi-pin-dialog.h"
 #include "globi-qr-code.h"
-#include "globi-qr-scanner.h"
+#include "globi-scan-dialog.h"
 #include "globi-ui-util.h"
 #include "globi-wallet-style.h"
 #include "globi-wallet-view.h"
@@ -1199,63 +1199,12 @@ globi_wallet_view_open_payment_code (GlobiWalletView *self, const char *text)
   return window;
 }
 
-/* Scan to pay: a camera scanner lives in the QR code engineer's dialog; here an image. */
-
-static void
-on_image_decoded_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GlobiWalletView) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *text = globi_qr_decode_bytes_finish (result, &error);
-
-  if (!text)
-    {
-      g_autofree char *msg = globi_ui_describe_failure (_ ("No payment code found"), error);
-      toast (self, msg);
-      return;
-    }
-  globi_wallet_view_open_payment_code (self, text);
-}
-
-static void
-on_image_chosen_cb (GtkNativeDialog *chooser, int response, gpointer user_data)
-{
-  GlobiWalletView *self = user_data;
-  g_autoptr (GFile) file = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT &&
-      (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser))))
-    {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GBytes) bytes = g_file_load_bytes (file, NULL, NULL, &error);
-
-      if (bytes)
-        globi_qr_decode_bytes_async (bytes, self->cancellable, on_image_decoded_cb,
-                                     g_object_ref (self));
-      else
-        {
-          g_autofree char *msg = globi_ui_describe_failure (_ ("Couldn't open the image"), error);
-          toast (self, msg);
-        }
-    }
-  g_object_unref (chooser);
-  g_object_unref (self);
-}
-
+/* Scan to pay: the QR code dialog (camera or image) hands what it reads to the window's
+ * dispatcher, which brings payment codes back to globi_wallet_view_open_payment_code. */
 static void
 on_scan_clicked_cb (GtkButton *button, GlobiWalletView *self)
 {
-  GtkWidget *window = window_of (self);
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new (
-      _ ("Choose an image of a payment code"), window ? GTK_WINDOW (window) : NULL,
-      GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Open"), _ ("_Cancel"));
-  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, _ ("Images"));
-  gtk_file_filter_add_pixbuf_formats (filter);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_image_chosen_cb), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  globi_scan_dialog_present (GTK_WIDGET (self));
 }
 
 static void

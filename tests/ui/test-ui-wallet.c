@@ -8,6 +8,7 @@
 #include "globi-payment-confirmation.h"
 #include "globi-payment-dialog.h"
 #include "globi-pin-dialog.h"
+#include "globi-scan-dialog.h"
 #include "globi-server-thread.h"
 #include "globi-wallet-view.h"
 #include "globi-window-private.h"
@@ -491,6 +492,113 @@ test_confirmation_motion (Fixture *f, gconstpointer data)
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", TRUE, NULL);
 }
 
+static gboolean
+scan_pay_shown (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (g_object_get_data (window, "scan-pay") && gtk_widget_get_visible (GTK_WIDGET (window)))
+        {
+          *(GtkWidget **) data = GTK_WIDGET (window);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+shows_text (GtkWidget *widget, const char *text)
+{
+  if (ADW_IS_STATUS_PAGE (widget) &&
+      g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_text (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+foreign_shown (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      if (gtk_widget_get_visible (window) && shows_text (window, "Not payable with GlobiPay"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  GlobiWallet *wallet;
+  const char *currency;
+  gint64 minor;
+} WalletSeek;
+
+static gboolean
+wallet_holds (gpointer data)
+{
+  WalletSeek *s = data;
+
+  return globi_wallet_get_balance (s->wallet, s->currency) == s->minor;
+}
+
+static void
+test_scan_to_pay (Fixture *f, gconstpointer data)
+{
+  GlobiWallet *bob_wallet;
+  g_autofree char *code = NULL;
+  g_autoptr (GError) error = NULL;
+  GlobiScanDialog *scan;
+  GtkWidget *window = NULL;
+  GtkWidget *pay;
+  GlobiPinDialog *pin;
+  WalletSeek bob_gets = { NULL, "USD", 250 + 100000 };
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_REDUCED_MOTION", "1", TRUE);
+  bob_wallet = globi_wallet_get_for_messenger (f->bob.window->messenger);
+  bob_gets.wallet = bob_wallet;
+  globi_window_show_section (f->bob.window, "wallet");
+  code = globi_wallet_dup_receive_code (bob_wallet, "USD", 250, "tea", &error);
+  g_assert_no_error (error);
+
+  /* What the scan dialog reads goes through the window's dispatcher to the wallet. */
+  globi_window_show_section (f->alice.window, "wallet");
+  scan = globi_scan_dialog_present (GTK_WIDGET (f->alice.window));
+  globi_scan_dialog_take_text (scan, code);
+  ui_wait_until (scan_pay_shown, &window, 30, "the payment window for Bob's code");
+  save_shot (window, "scan-to-pay.png");
+  pay = ui_find_button (window, "_Pay");
+  g_assert_nonnull (pay);
+  g_assert_true (gtk_widget_get_sensitive (pay));
+  g_signal_emit_by_name (pay, "clicked");
+  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
+  globi_pin_dialog_enter (pin, PIN);
+  ui_wait_until (pin_dialog_done, NULL, 30, "the QR payment to be confirmed");
+  ui_wait_until (wallet_holds, &bob_gets, 30, "Bob to receive $2.50");
+  gtk_window_close (GTK_WINDOW (pin));
+
+  /* A PIX code is shown with its payee, not paid. */
+  globi_wallet_view_open_payment_code (
+      wallet_view (&f->alice),
+      "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
+      "5913Fulano de Tal6008BRASILIA62070503***63041D3D");
+  ui_wait_until (foreign_shown, NULL, 30, "the foreign code to be shown as not payable");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -501,5 +609,6 @@ main (int argc, char *argv[])
   g_test_add ("/globi/ui/wallet/transfer-card", Fixture, NULL, setup, test_transfer_card, teardown);
   g_test_add ("/globi/ui/wallet/confirmation-motion", Fixture, NULL, setup,
               test_confirmation_motion, teardown);
+  g_test_add ("/globi/ui/wallet/scan-to-pay", Fixture, NULL, setup, test_scan_to_pay, teardown);
   return g_test_run ();
 }
