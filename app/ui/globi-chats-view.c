@@ -873,6 +873,8 @@ close_chat (GlobiChatsView *self)
   set_reply (self, NULL, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->announcement_bar), FALSE);
   gtk_list_view_set_model (self->message_list, NULL);
+  /* Thumbnails are per open chat (made again from the local files when it reopens). */
+  g_hash_table_remove_all (self->thumbnails);
 }
 
 static void
