@@ -459,6 +459,86 @@ test_stream_auth (Fixture *f, gconstpointer data)
   assert_error (upgrade, 401, "unauthorized");
 }
 
+/* A device's seqs stay one apart and in order when single appends (1:1 messages) and
+ * set appends (a group message to several devices at once, globi-store-events.c) take
+ * turns, and every device of a group message reads the same stored event. */
+static void
+test_interleaved_seqs (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Device) alice = device_new_user (f, "alice", TRUE);
+  g_autoptr (Device) alice2 = device_new_sibling (f, alice, TRUE);
+  g_autoptr (Device) bob = device_new_user (f, "bob", TRUE);
+  g_autoptr (Device) carol = device_new_user (f, "carol", TRUE);
+  Device *to_bob[] = { bob, alice2, NULL };
+  Device *group_devices[] = { alice2, bob, carol };
+  g_autoptr (GString) body = g_string_new (NULL);
+  g_autofree char *group_id = NULL;
+  g_autofree char *group_text = random_b64 (40);
+  g_autoptr (Reply) reply = NULL;
+  const char *expected[] = { "message", "sender_key", "group", "message" };
+
+  befriend (f, alice, bob);
+  befriend (f, alice, carol);
+  g_string_printf (body, "{\"name\": \"Three\", \"member_ids\": [\"%s\", \"%s\"]}", bob->user_id,
+                   carol->user_id);
+  reply = fixture_request (f, "POST", "/v1/groups", alice->token, body->str);
+  g_assert_cmpuint (reply->status, ==, 201);
+  group_id = g_strdup (json_object_get_string_member (
+      json_object_get_object_member (reply_object (reply), "group"), "id"));
+  g_clear_pointer (&reply, reply_free);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      g_autofree char *id = globi_id_new ();
+
+      if (round == 1)
+        {
+          g_string_printf (body,
+                           "{\"id\": \"%s\", \"to\": {\"group_id\": \"%s\"}, "
+                           "\"group_ciphertext\": \"%s\", \"sender_key_id\": 1, \"envelopes\": [",
+                           id, group_id, group_text);
+          for (guint i = 0; i < G_N_ELEMENTS (group_devices); i++)
+            g_string_append_printf (body,
+                                    "%s{\"device_id\": \"%s\", \"type\": \"sender_key\", "
+                                    "\"ciphertext\": \"AAAA\"}",
+                                    i ? "," : "", group_devices[i]->device_id);
+          g_string_append (body, "]}");
+          reply = fixture_request (f, "POST", "/v1/messages", alice->token, body->str);
+        }
+      else
+        reply = send_direct (f, alice, id, bob->user_id, to_bob);
+      g_assert_cmpuint (reply->status, ==, 201);
+      g_clear_pointer (&reply, reply_free);
+    }
+
+  for (guint d = 0; d < G_N_ELEMENTS (group_devices); d++)
+    {
+      g_autoptr (Reply) events = poll_events (f, group_devices[d], 0, 100);
+      JsonArray *array = events_of (events);
+      gint64 previous = 0;
+      guint n = 0;
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonObject *event = event_at (array, i);
+
+          g_assert_cmpint (seq_at (array, i), ==, previous + 1);
+          previous = seq_at (array, i);
+          if (!g_str_equal (json_object_get_string_member (event, "kind"), "message"))
+            continue;
+          /* Carol gets no 1:1 messages: only the distribution and the group message. */
+          while (group_devices[d] == carol && g_str_equal (expected[n], "message"))
+            n++;
+          g_assert_cmpuint (n, <, G_N_ELEMENTS (expected));
+          g_assert_cmpstr (json_object_get_string_member (event, "type"), ==, expected[n]);
+          if (g_str_equal (expected[n], "group"))
+            g_assert_cmpstr (json_object_get_string_member (event, "ciphertext"), ==, group_text);
+          n++;
+        }
+      g_assert_cmpuint (n, ==, group_devices[d] == carol ? 3 : 4);
+    }
+}
+
 /* The server keeps verified tokens (globi-request.c): a kept token still stops working
  * when its device is revoked and when it expires, and a forged one never gets in. */
 static void
@@ -752,6 +832,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/globi/messaging/token-cache", Fixture, NULL, fixture_setup, test_token_cache,
               fixture_teardown);
+  g_test_add ("/globi/messaging/interleaved-seqs", Fixture, NULL, fixture_setup,
+              test_interleaved_seqs, fixture_teardown);
   g_test_add ("/globi/messaging/stream/bad-frames", Fixture, NULL, fixture_setup,
               test_stream_bad_frames, fixture_teardown);
   g_test_add ("/globi/messaging/stream/restart", Fixture, NULL, setup_fixed_issuer, test_restart,
