@@ -130,6 +130,11 @@ on_wallet_changed_cb (GlobiWallet *wallet, GlobiPinDialog *self)
   /* The lock's end arrives with the wallet refresh that follows pin_locked. */
   if (self->locked_failure)
     show_locked (self);
+  /* Opened before the wallet had loaded: without a PIN, setting one comes first. */
+  else if (!globi_wallet_get_pin_set (wallet) &&
+           g_str_equal (gtk_stack_get_visible_child_name (self->stack), "pin") &&
+           !*gtk_editable_get_text (self->pin_entry))
+    show_page (self, "setup");
 }
 
 static void
@@ -382,6 +387,8 @@ globi_pin_dialog_new (GtkWidget *parent, GlobiWallet *wallet, const char *summar
   g_signal_connect (wallet, "changed", G_CALLBACK (on_wallet_changed_cb), self);
   if (GTK_IS_WINDOW (root))
     gtk_window_set_transient_for (GTK_WINDOW (self), GTK_WINDOW (root));
+  if (globi_wallet_style_reduced_motion (parent))
+    gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_NONE);
 
   gtk_label_set_text (self->summary, summary ? summary : "");
 

@@ -22,7 +22,7 @@ static const char wallet_css[] =
     "payment-card.transfer { background-color: #e66100; }\n"
     "payment-card.request { background-color: #1c71d8; }\n"
     "payment-card.red-packet { background-color: #c01c28; }\n"
-    "payment-card.done { opacity: 0.7; }\n"
+    "payment-card.done { opacity: 0.8; }\n"
     "payment-card .card-amount { font-size: 1.4em; font-weight: 800; }\n"
     "payment-card button { color: white; background-color: alpha(white, 0.2); }\n"
     "payment-confirmation .confirmation-amount { font-size: 2.2em; font-weight: 800;"

@@ -1512,10 +1512,35 @@ build_history (GlobiWalletView *self)
   gtk_stack_add_named (self->stack, scrolled_page (self->detail_box), "detail");
 }
 
+static gboolean
+sync_idle_cb (gpointer user_data)
+{
+  globi_wallet_view_sync (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The window starts the new account's messenger in its own handler of the same signal:
+ * look once that has run. */
+static void
+on_session_state_cb (GlobiWalletView *self)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, sync_idle_cb, g_object_ref (self), g_object_unref);
+}
+
 static void
 on_map_cb (GtkWidget *widget, gpointer user_data)
 {
-  globi_wallet_view_sync (GLOBI_WALLET_VIEW (widget));
+  GlobiWalletView *self = GLOBI_WALLET_VIEW (widget);
+  GtkWindow *window = GTK_WINDOW (window_of (self));
+  GtkApplication *app = window ? gtk_window_get_application (window) : NULL;
+
+  if (!self->session && GLOBI_IS_APPLICATION (app))
+    {
+      self->session = g_object_ref (globi_application_get_session (GLOBI_APPLICATION (app)));
+      g_signal_connect_object (self->session, "notify::state", G_CALLBACK (on_session_state_cb),
+                               self, G_CONNECT_SWAPPED);
+    }
+  globi_wallet_view_sync (self);
 }
 
 static void
@@ -1529,6 +1554,7 @@ globi_wallet_view_dispose (GObject *object)
   if (self->wallet)
     g_signal_handlers_disconnect_by_data (self->wallet, self);
   g_clear_object (&self->wallet);
+  g_clear_object (&self->session);
   g_clear_object (&self->detail);
   g_clear_pointer (&self->next, g_free);
   g_clear_pointer (&self->box, gtk_widget_unparent);

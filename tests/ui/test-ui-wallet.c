@@ -300,6 +300,12 @@ pin_dialog_shown (gpointer data)
 }
 
 static gboolean
+pin_dialog_setup (gpointer data)
+{
+  return g_strcmp0 (globi_pin_dialog_get_page (data), "setup") == 0;
+}
+
+static gboolean
 pin_dialog_done (gpointer data)
 {
   GlobiPinDialog *dialog = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
@@ -426,7 +432,7 @@ test_transfer_card (Fixture *f, gconstpointer data)
   /* No PIN yet: the PIN dialog sets one, then pays with it. */
   ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
   pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
-  g_assert_cmpstr (globi_pin_dialog_get_page (pin), ==, "setup");
+  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
   globi_pin_dialog_enter (pin, PIN);
   ui_wait_until (pin_dialog_done, NULL, 30, "the payment to be confirmed");
   confirmation = GLOBI_PAYMENT_CONFIRMATION (globi_pin_dialog_get_confirmation (pin));
@@ -586,6 +592,7 @@ test_scan_to_pay (Fixture *f, gconstpointer data)
   g_signal_emit_by_name (pay, "clicked");
   ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
   pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
+  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
   globi_pin_dialog_enter (pin, PIN);
   ui_wait_until (pin_dialog_done, NULL, 30, "the QR payment to be confirmed");
   ui_wait_until (wallet_holds, &bob_gets, 30, "Bob to receive $2.50");
