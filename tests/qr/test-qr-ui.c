@@ -406,6 +406,7 @@ test_other_codes (Fixture *f, gconstpointer data)
   /* Other text is shown as it is, with Copy. */
   globi_window_open_code (f->window, "WIFI:S:home;T:WPA;P:secret;;");
   g_assert_nonnull (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  gtk_window_destroy (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
 }
 
 static gboolean
@@ -463,6 +464,85 @@ test_camera_finds_card (Fixture *f, gconstpointer data)
   person = find_toplevel (g_type_from_name ("GlobiAddFriendDialog"));
   gtk_window_destroy (person);
   g_unsetenv ("GLOBICHAT_CAMERA_SOURCE");
+}
+
+static gboolean
+code_changed (gpointer data)
+{
+  GlobiFriendCardDialog *dialog = data;
+  const char *old = g_object_get_data (G_OBJECT (dialog), "old-text");
+  GlobiQrCode *code = globi_friend_card_dialog_get_code (dialog);
+
+  return code && g_strcmp0 (globi_qr_code_get_text (code), old) != 0;
+}
+
+/* Reset QR Code asks first, then shows a new card; the old one no longer resolves. */
+static void
+test_reset_card (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiCode) old = NULL;
+  g_autoptr (GlobiProfile) nobody = NULL;
+  GlobiFriendCardDialog *dialog = NULL;
+  AdwMessageDialog *confirm = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+  dialog = globi_friend_card_dialog_present (GTK_WIDGET (f->window), f->session);
+  ui_wait_until (card_shown, dialog, 30, "my QR code");
+  g_assert_cmpint (
+      globi_code_classify (globi_qr_code_get_text (globi_friend_card_dialog_get_code (dialog)),
+                           &old, NULL),
+      ==, GLOBI_CODE_ADD);
+  g_object_set_data_full (G_OBJECT (dialog), "old-text", g_strdup (old->text), g_free);
+
+  g_signal_emit_by_name (ui_find_button (GTK_WIDGET (dialog), "_Reset QR Code…"), "clicked");
+  confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (confirm);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (confirm)) == GTK_WINDOW (dialog));
+  adw_message_dialog_response (confirm, "reset");
+  ui_wait_until (code_changed, dialog, 30, "the new card");
+
+  globi_friend_card_resolve_async (f->bob, old->user_id, old->card, NULL, on_result_cb, f);
+  result = await (f, "the old card");
+  nobody = globi_friend_card_resolve_finish (result, &error);
+  g_assert_null (nobody);
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_NOT_FOUND);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* A screenshot of a code on the clipboard, pasted into the scan dialog. */
+static void
+test_paste_image (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiQrCode) code = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *uri = NULL;
+  GlobiScanDialog *scan = NULL;
+
+  if (!ui_test_have_display ())
+    return;
+  ui_wait_until (signed_in_and_shown, f, 30, "the signed-in window");
+  globi_friend_card_fetch_async (f->bob, FALSE, NULL, on_result_cb, f);
+  result = await (f, "Bob's card");
+  uri = globi_friend_card_fetch_finish (result, &error);
+  g_assert_no_error (error);
+  code = globi_qr_code_new (uri, GLOBI_QR_ECC_M, NULL);
+  pixbuf = globi_qr_code_render (code, 3, NULL, NULL);
+  texture = gdk_texture_new_for_pixbuf (pixbuf);
+
+  scan = globi_scan_dialog_present (GTK_WIDGET (f->window));
+  ui_wait_until (scan_settled, scan, 30, "the camera to start or fail");
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (GTK_WIDGET (scan)), texture);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (scan), "scan.paste", NULL));
+  ui_wait_until (person_shown, f, 30, "the pasted card's page");
+  g_assert_null (find_toplevel (GLOBI_TYPE_SCAN_DIALOG));
+  gtk_window_destroy (find_toplevel (g_type_from_name ("GlobiAddFriendDialog")));
 }
 
 static gboolean
@@ -556,6 +636,8 @@ main (int argc, char *argv[])
   ADD ("other-codes", test_other_codes);
   ADD ("group-code", test_group_code);
   ADD ("camera-finds-card", test_camera_finds_card);
+  ADD ("reset-card", test_reset_card);
+  ADD ("paste-image", test_paste_image);
 #undef ADD
   status = g_test_run ();
   if (fixture.app)
