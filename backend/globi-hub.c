@@ -189,6 +189,10 @@ on_round_cb (gpointer user_data)
 static void
 send_frame (GlobiHub *self, Stream *stream, const char *text)
 {
+  /* A client may close while its events are still being pushed; libsoup refuses (with a
+   * critical) to send on a connection that is closing. */
+  if (soup_websocket_connection_get_state (stream->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   if (stream->round == self->round && !stream->corked)
     {
       stream->corked = TRUE;
@@ -715,7 +719,8 @@ globi_hub_relay_ephemeral (GlobiHub *self,
         {
           Stream *stream = g_ptr_array_index (streams, j);
 
-          if (g_strcmp0 (stream->device_id, except_device_id) != 0)
+          if (g_strcmp0 (stream->device_id, except_device_id) != 0 &&
+              soup_websocket_connection_get_state (stream->conn) == SOUP_WEBSOCKET_STATE_OPEN)
             soup_websocket_connection_send_text (stream->conn, frame_json);
         }
     }
