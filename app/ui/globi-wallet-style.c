@@ -15,7 +15,7 @@ static const char wallet_css[] =
     ".wallet-action image { -gtk-icon-size: 24px; }\n"
     ".amount-big { font-size: 2em; font-weight: 800; font-feature-settings: 'tnum'; }\n"
     ".amount-in { color: @success_color; }\n"
-    "payment-card { min-width: 220px; border-radius: 10px; color: white; }\n"
+    "payment-card { min-width: 260px; border-radius: 10px; color: white; }\n"
     "payment-card .card-top { padding: 12px 14px; }\n"
     "payment-card .card-bottom { padding: 4px 14px 8px 14px; font-size: 0.85em;"
     "  border-top: 1px solid alpha(white, 0.3); }\n"
@@ -24,7 +24,8 @@ static const char wallet_css[] =
     "payment-card.red-packet { background-color: #c01c28; }\n"
     "payment-card.done { opacity: 0.8; }\n"
     "payment-card .card-amount { font-size: 1.4em; font-weight: 800; }\n"
-    "payment-card button { color: white; background-color: alpha(white, 0.2); }\n"
+    "payment-card button { color: white; background-color: alpha(white, 0.2);"
+    "  padding: 2px 12px; min-height: 26px; }\n"
     "payment-confirmation .confirmation-amount { font-size: 2.2em; font-weight: 800;"
     "  font-feature-settings: 'tnum'; }\n"
     ".pin-entry { font-size: 1.6em; letter-spacing: 8px; }\n";

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <sodium.h>
+#include <string.h>
 
 #include "globi-amount-entry.h"
 #include "globi-payment-card.h"
@@ -606,6 +607,91 @@ test_scan_to_pay (Fixture *f, gconstpointer data)
   ui_wait_until (foreign_shown, NULL, 30, "the foreign code to be shown as not payable");
 }
 
+static void
+on_group_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  GlobiGroup **out = data;
+  g_autoptr (GError) error = NULL;
+
+  *out = globi_messenger_group_finish (GLOBI_MESSENGER (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+group_made (gpointer data)
+{
+  return *(GlobiGroup **) data != NULL;
+}
+
+static gboolean
+card_starts_with (gpointer data)
+{
+  CardSeek *s = data;
+  GlobiPaymentCard *card = find_card (GTK_WIDGET (s->person->window));
+
+  return card && g_str_has_prefix (globi_payment_card_get_state_text (card), s->state);
+}
+
+static void
+test_red_packet (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autofree char *chat = NULL;
+  const char *members[] = { globi_session_get_user_id (f->bob.session), NULL };
+  GlobiPaymentDialog *dialog;
+  GlobiPinDialog *pin;
+  GtkWidget *plus;
+  GtkWidget *item;
+  GlobiPaymentCard *card;
+  CardSeek unclaimed = { &f->bob, "Claimed 0 of 2" };
+  CardSeek claimed = { &f->bob, "You got $" };
+
+  if (!ui_test_have_display ())
+    return;
+  g_setenv ("GLOBICHAT_REDUCED_MOTION", "1", TRUE);
+  globi_messenger_create_group_async (f->alice.window->messenger, "Lunch", members, NULL,
+                                      on_group_cb, &group);
+  ui_wait_until (group_made, &group, 30, "the group");
+  chat = g_strconcat ("g:", globi_group_get_id (group), NULL);
+  globi_window_open_chat (f->alice.window, chat);
+  ui_wait_until (chat_open, f->alice.window, 30, "Alice's group chat to open");
+
+  /* In a group the "+" offers a red packet, not a transfer. */
+  plus = find_by_tooltip (GTK_WIDGET (f->alice.window), "Send money");
+  g_signal_emit_by_name (plus, "clicked");
+  g_assert_false (gtk_widget_get_visible (
+      ui_find_button (GTK_WIDGET (g_object_get_data (G_OBJECT (plus), "popover")), "_Transfer")));
+  item =
+      ui_find_button (GTK_WIDGET (g_object_get_data (G_OBJECT (plus), "popover")), "_Red packet");
+  g_assert_true (gtk_widget_get_visible (item));
+  g_signal_emit_by_name (item, "clicked");
+  ui_wait_until (payment_dialog_shown, NULL, 30, "the red packet dialog");
+  dialog = find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG);
+  globi_amount_entry_set_text (globi_payment_dialog_get_amount_entry (dialog), "10");
+  globi_payment_dialog_set_count (dialog, 2);
+  globi_payment_dialog_set_note (dialog, "Best wishes");
+  save_shot (GTK_WIDGET (dialog), "red-packet-dialog.png");
+  g_signal_emit_by_name (globi_payment_dialog_get_send_button (dialog), "clicked");
+  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
+  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
+  globi_pin_dialog_enter (pin, PIN);
+  ui_wait_until (pin_dialog_done, NULL, 30, "the red packet to be sent");
+  gtk_window_close (GTK_WINDOW (pin));
+
+  /* A random split (the default): Bob's share is anything from $0.01 to $9.99. */
+  globi_window_open_chat (f->bob.window, chat);
+  ui_wait_until (card_says, &unclaimed, 30, "Bob to see the red packet");
+  card = find_card (GTK_WIDGET (f->bob.window));
+  g_assert_nonnull (globi_payment_card_get_action (card));
+  g_signal_emit_by_name (globi_payment_card_get_action (card), "clicked");
+  ui_wait_until (card_starts_with, &claimed, 30, "Bob's share on the card");
+  g_assert_nonnull (
+      strstr (globi_payment_card_get_state_text (find_card (GTK_WIDGET (f->bob.window))),
+              "claimed 1 of 2"));
+  save_shot (GTK_WIDGET (f->bob.window), "red-packet-card.png");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -617,5 +703,6 @@ main (int argc, char *argv[])
   g_test_add ("/globi/ui/wallet/confirmation-motion", Fixture, NULL, setup,
               test_confirmation_motion, teardown);
   g_test_add ("/globi/ui/wallet/scan-to-pay", Fixture, NULL, setup, test_scan_to_pay, teardown);
+  g_test_add ("/globi/ui/wallet/red-packet", Fixture, NULL, setup, test_red_packet, teardown);
   return g_test_run ();
 }
