@@ -726,12 +726,6 @@ cmd_group_list (GlobiCli *cli, int argc, char **argv)
 }
 
 
-static void
-on_flushed_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  globi_cli_on_done_cb (object, result, user_data);
-}
-
 static int finish_send (GlobiCli *cli, GlobiMessenger *messenger, GlobiMessage *message);
 
 static int
@@ -778,7 +772,7 @@ finish_send (GlobiCli *cli, GlobiMessenger *messenger, GlobiMessage *message)
 {
   g_autoptr (GAsyncResult) flushed = NULL;
 
-  globi_messenger_flush_async (messenger, NULL, on_flushed_cb, cli);
+  globi_messenger_flush_async (messenger, NULL, globi_cli_on_done_cb, cli);
   flushed = globi_cli_await (cli);
   globi_messenger_finish (messenger, flushed, NULL);
   globi_cli_flush_session (cli);
@@ -876,6 +870,7 @@ cmd_sync (GlobiCli *cli, int argc, char **argv)
 {
   g_autoptr (GlobiMessenger) messenger = NULL;
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) flushed = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -895,6 +890,11 @@ cmd_sync (GlobiCli *cli, int argc, char **argv)
     }
   for (guint i = 0; i < messages->len; i++)
     print_message (cli, messenger, names, g_ptr_array_index (messages, i));
+  /* Delivery and read receipts for what was just printed wait in the outbox: send them
+   * now rather than with the next command. */
+  globi_messenger_flush_async (messenger, NULL, globi_cli_on_done_cb, cli);
+  flushed = globi_cli_await (cli);
+  globi_messenger_finish (messenger, flushed, NULL);
   globi_cli_flush_session (cli);
   return GLOBI_CLI_EXIT_OK;
 }
