@@ -289,8 +289,8 @@ test_refusals (Fixture *f, gconstpointer data)
       if (i < 4)
         g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN);
       else
-        g_assert_true (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN)
-                       || g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_PIN_LOCKED));
+        g_assert_true (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN) ||
+                       g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_PIN_LOCKED));
       g_clear_error (&error);
     }
   globi_wallet_transfer_async (f->alice_wallet, NULL, bob_id, "USD", 100, NULL, PIN, NULL, NULL,
