@@ -8,35 +8,6 @@
 #include "globi-error.h"
 #include "globi-ui-util.h"
 
-static const char *const sections[] = { "chats", "contacts", "moments", "wallet", "me", NULL };
-
-GlobiUriKind
-globi_uri_classify (const char *uri, char **section)
-{
-  g_autoptr (GUri) parsed = NULL;
-  const char *host = NULL;
-
-  if (section)
-    *section = NULL;
-  if (!uri)
-    return GLOBI_URI_INVALID;
-  parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
-  if (!parsed || g_ascii_strcasecmp (g_uri_get_scheme (parsed), "globichat") != 0)
-    return GLOBI_URI_INVALID;
-
-  /* globichat://add?... puts the verb in the host; globichat:add?... in the path. */
-  host = g_uri_get_host (parsed);
-  if (!host || !*host)
-    host = g_uri_get_path (parsed);
-  if (host && g_strv_contains (sections, host))
-    {
-      if (section)
-        *section = g_strdup (host);
-      return GLOBI_URI_SECTION;
-    }
-  return GLOBI_URI_LATER;
-}
-
 gboolean
 globi_ui_set_str (char **dest, const char *value)
 {

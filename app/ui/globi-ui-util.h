@@ -7,17 +7,6 @@
 
 G_BEGIN_DECLS
 
-/* What a globichat:// link asks for. */
-typedef enum
-{
-  GLOBI_URI_INVALID, /* not a globichat:// URI at all */
-  GLOBI_URI_SECTION, /* globichat://chats, contacts, moments, wallet, me: open a section */
-  GLOBI_URI_LATER,   /* a GlobiChat link this version does not understand yet */
-} GlobiUriKind;
-
-/* section: set to the section name for GLOBI_URI_SECTION. */
-GlobiUriKind  globi_uri_classify         (const char    *uri,
-                                          char         **section);
 /* g_set_str () is GLib 2.76: the same for 2.74. */
 gboolean      globi_ui_set_str           (char         **dest,
                                           const char    *value);

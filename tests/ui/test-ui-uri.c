@@ -3,30 +3,31 @@
 
 #include <sodium.h>
 
+#include "globi-code.h"
 #include "globi-error.h"
 #include "globi-ui-util.h"
 #include "globi-window-private.h"
 #include "ui-fixture.h"
 
+/* Links the desktop hands over go through the QR dispatcher (tests/qr has its table). */
 static void
 test_classify (void)
 {
-  g_autofree char *section = NULL;
+  g_autoptr (GlobiCode) code = NULL;
 
-  g_assert_cmpint (globi_uri_classify ("globichat://contacts", &section), ==, GLOBI_URI_SECTION);
-  g_assert_cmpstr (section, ==, "contacts");
-  g_clear_pointer (&section, g_free);
-  g_assert_cmpint (globi_uri_classify ("GlobiChat://me", &section), ==, GLOBI_URI_SECTION);
-  g_assert_cmpstr (section, ==, "me");
-  g_clear_pointer (&section, g_free);
-  g_assert_cmpint (globi_uri_classify ("globichat://add?u=alice&k=abc", &section), ==,
-                   GLOBI_URI_LATER);
-  g_assert_null (section);
-  g_assert_cmpint (globi_uri_classify ("globichat:link?token=x", NULL), ==, GLOBI_URI_LATER);
-  g_assert_cmpint (globi_uri_classify ("https://example.org/me", NULL), ==, GLOBI_URI_INVALID);
-  g_assert_cmpint (globi_uri_classify ("not a uri", NULL), ==, GLOBI_URI_INVALID);
-  g_assert_cmpint (globi_uri_classify ("", NULL), ==, GLOBI_URI_INVALID);
-  g_assert_cmpint (globi_uri_classify (NULL, NULL), ==, GLOBI_URI_INVALID);
+  g_assert_cmpint (globi_code_classify ("globichat://contacts", &code, NULL), ==,
+                   GLOBI_CODE_SECTION);
+  g_assert_cmpstr (code->section, ==, "contacts");
+  g_clear_pointer (&code, globi_code_free);
+  g_assert_cmpint (globi_code_classify ("GlobiChat://me", &code, NULL), ==, GLOBI_CODE_SECTION);
+  g_assert_cmpstr (code->section, ==, "me");
+  g_assert_cmpint (globi_code_classify ("globichat://add?u=alice&k=abc", NULL, NULL), ==,
+                   GLOBI_CODE_INVALID);
+  g_assert_cmpint (globi_code_classify ("globichat:link?token=x", NULL, NULL), ==, GLOBI_CODE_LINK);
+  g_assert_cmpint (globi_code_classify ("https://example.org/me", NULL, NULL), ==,
+                   GLOBI_CODE_UNKNOWN);
+  g_assert_cmpint (globi_code_classify ("", NULL, NULL), ==, GLOBI_CODE_INVALID);
+  g_assert_cmpint (globi_code_classify (NULL, NULL, NULL), ==, GLOBI_CODE_INVALID);
 }
 
 /* The window a globichat:// link opens in: a real application and window, signed out. */
