@@ -99,6 +99,7 @@ on_resolved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GlobiProfile) person = globi_friend_card_resolve_finish (result, &error);
   g_autofree char *handle = NULL;
   const char *bio = NULL;
+  GlobiProfile *me = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -112,6 +113,13 @@ on_resolved_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                     _ ("Its owner has reset it. Ask them for their new QR code."));
       else
         show_error (self, _ ("Couldn’t Open This QR Code"), text);
+      return;
+    }
+  me = globi_session_get_me (self->session);
+  if (me && g_strcmp0 (globi_profile_get_id (me), globi_profile_get_id (person)) == 0)
+    {
+      show_error (self, _ ("This Is Your QR Code"),
+                  _ ("Show it to someone so they can add you as a friend."));
       return;
     }
   handle = g_strdup_printf ("@%s", globi_profile_get_username (person));

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "globi-add-friend-dialog.h"
 #include "globi-client.h"
 #include "globi-code.h"
 #include "globi-error.h"
@@ -390,6 +391,12 @@ test_scan_friend_card (Fixture *f, gconstpointer data)
   g_assert_null (find_toplevel (g_type_from_name ("GlobiAddFriendDialog")));
 }
 
+static gboolean
+not_loading (gpointer data)
+{
+  return g_strcmp0 (globi_add_friend_dialog_get_state (data), "loading") != 0;
+}
+
 static void
 test_other_codes (Fixture *f, gconstpointer data)
 {
@@ -407,6 +414,24 @@ test_other_codes (Fixture *f, gconstpointer data)
   globi_window_open_code (f->window, "WIFI:S:home;T:WPA;P:secret;;");
   g_assert_nonnull (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   gtk_window_destroy (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+
+  /* My own card says so instead of offering to add myself. */
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autofree char *mine = NULL;
+    GlobiAddFriendDialog *dialog = NULL;
+
+    globi_friend_card_fetch_async (f->session, FALSE, NULL, on_result_cb, f);
+    result = await (f, "my card");
+    mine = globi_friend_card_fetch_finish (result, NULL);
+    g_assert_nonnull (mine);
+    globi_window_open_code (f->window, mine);
+    dialog = GLOBI_ADD_FRIEND_DIALOG (find_toplevel (GLOBI_TYPE_ADD_FRIEND_DIALOG));
+    g_assert_nonnull (dialog);
+    ui_wait_until (not_loading, dialog, 30, "my own card");
+    g_assert_cmpstr (globi_add_friend_dialog_get_state (dialog), ==, "error");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
 }
 
 static gboolean
