@@ -71,9 +71,9 @@ globi_qr_image_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   gtk_snapshot_append_color (snapshot, &white,
                              &GRAPHENE_RECT_INIT (x0, y0, module * n, module * n));
-  if (self->centre)
+  /* Below error correction H there is no room for a picture: the code stays whole. */
+  if (self->centre && (hole = globi_qr_code_get_centre_modules (self->code)) > 0)
     {
-      hole = globi_qr_code_get_centre_modules (self->code);
       /* One module of white around the picture keeps it off the modules. */
       hole_from = (n - hole) / 2 - 1;
       hole_to = (n - hole) / 2 + hole + 1;
