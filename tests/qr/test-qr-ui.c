@@ -218,7 +218,8 @@ settled (gpointer data)
 static GBytes *
 screenshot (GtkWidget *window, const char *name)
 {
-  GtkWidget *widget = adw_window_get_content (ADW_WINDOW (window));
+  GtkWidget *widget = ADW_IS_WINDOW (window) ? adw_window_get_content (ADW_WINDOW (window))
+                                             : gtk_window_get_child (GTK_WINDOW (window));
   guint frames = 0;
   guint tick = gtk_widget_add_tick_callback (window, on_tick_cb, &frames, NULL);
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
@@ -570,6 +571,51 @@ test_paste_image (Fixture *f, gconstpointer data)
   gtk_window_destroy (find_toplevel (g_type_from_name ("GlobiAddFriendDialog")));
 }
 
+/* Modules are whole pixels: every pixel of the drawn code is pure black or pure white,
+ * at sizes that do not divide evenly. */
+static void
+test_crisp (Fixture *f, gconstpointer data)
+{
+  static const int sizes[] = { 173, 240, 301 };
+
+  if (!ui_test_have_display ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GlobiQrCode) code =
+          globi_qr_code_new ("globichat://moments", GLOBI_QR_ECC_L, NULL);
+      g_autoptr (GBytes) png = NULL;
+      g_autoptr (GdkTexture) texture = NULL;
+      g_autofree guchar *pixels = NULL;
+      g_autofree char *text = NULL;
+      GtkWidget *window = gtk_window_new ();
+      GtkWidget *image = globi_qr_image_new ();
+      int width, height;
+      guint grey = 0;
+
+      globi_qr_image_set_code (GLOBI_QR_IMAGE (image), code);
+      gtk_widget_set_size_request (image, sizes[i], sizes[i]);
+      gtk_window_set_child (GTK_WINDOW (window), image);
+      gtk_window_present (GTK_WINDOW (window));
+      png = screenshot (window, "crisp");
+      texture = gdk_texture_new_from_bytes (png, &error);
+      g_assert_no_error (error);
+      width = gdk_texture_get_width (texture);
+      height = gdk_texture_get_height (texture);
+      pixels = g_malloc ((gsize) width * height * 4);
+      gdk_texture_download (texture, pixels, (gsize) width * 4);
+      for (gsize p = 0; p < (gsize) width * height * 4; p++)
+        if ((p % 4) != 3 && pixels[p] != 0 && pixels[p] != 255)
+          grey++;
+      g_assert_cmpuint (grey, ==, 0);
+      text = globi_qr_decode_bytes (png, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (text, ==, "globichat://moments");
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
 static gboolean
 group_code_state (gpointer data)
 {
@@ -663,6 +709,7 @@ main (int argc, char *argv[])
   ADD ("camera-finds-card", test_camera_finds_card);
   ADD ("reset-card", test_reset_card);
   ADD ("paste-image", test_paste_image);
+  ADD ("crisp", test_crisp);
 #undef ADD
   status = g_test_run ();
   if (fixture.app)
