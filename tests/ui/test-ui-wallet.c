@@ -156,17 +156,17 @@ befriend (Person *a, Person *b)
 
   globi_messenger_request_friend_async (
       a->window->messenger, globi_session_get_user_id (b->session), "hi", NULL, on_done_cb, &d);
-  ui_wait_until (is_done, &d, 30, "the friend request");
+  ui_wait_until (is_done, &d, 90, "the friend request");
   d.done = FALSE;
   globi_messenger_refresh_async (b->window->messenger, NULL, on_done_cb, &d);
-  ui_wait_until (is_done, &d, 30, "Bob's refresh");
+  ui_wait_until (is_done, &d, 90, "Bob's refresh");
   d.done = FALSE;
   globi_messenger_accept_friend_async (b->window->messenger, globi_session_get_user_id (a->session),
                                        NULL, on_done_cb, &d);
-  ui_wait_until (is_done, &d, 30, "the acceptance");
+  ui_wait_until (is_done, &d, 90, "the acceptance");
   d.done = FALSE;
   globi_messenger_refresh_async (a->window->messenger, NULL, on_done_cb, &d);
-  ui_wait_until (is_done, &d, 30, "Alice's refresh");
+  ui_wait_until (is_done, &d, 90, "Alice's refresh");
 }
 
 static void
@@ -353,7 +353,7 @@ test_wallet_page (Fixture *f, gconstpointer data)
     return;
   globi_window_show_section (f->alice.window, "wallet");
   seek.view = wallet_view (&f->alice);
-  ui_wait_until (balance_is, &seek, 30, "the starter balance on the wallet page");
+  ui_wait_until (balance_is, &seek, 90, "the starter balance on the wallet page");
   g_assert_cmpstr (globi_wallet_view_get_page (seek.view), ==, "main");
   save_shot (GTK_WIDGET (f->alice.window), "wallet-page.png");
 
@@ -403,7 +403,7 @@ test_transfer_card (Fixture *f, gconstpointer data)
   alice_chat = g_strconcat ("u:", globi_session_get_user_id (f->alice.session), NULL);
   globi_window_open_chat (f->alice.window, bob_chat);
 
-  ui_wait_until (chat_open, f->alice.window, 30, "Alice's chat with Bob to open");
+  ui_wait_until (chat_open, f->alice.window, 90, "Alice's chat with Bob to open");
   /* The composer's "+" offers Transfer in a chat with a friend. */
   plus = find_by_tooltip (GTK_WIDGET (f->alice.window), "Send money");
   g_assert_nonnull (plus);
@@ -412,7 +412,7 @@ test_transfer_card (Fixture *f, gconstpointer data)
   g_assert_nonnull (item);
   g_assert_true (gtk_widget_get_visible (item));
   g_signal_emit_by_name (item, "clicked");
-  ui_wait_until (payment_dialog_shown, NULL, 30, "the transfer dialog");
+  ui_wait_until (payment_dialog_shown, NULL, 90, "the transfer dialog");
   dialog = find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG);
   amount = globi_payment_dialog_get_amount_entry (dialog);
   g_assert_false (gtk_widget_get_sensitive (globi_payment_dialog_get_send_button (dialog)));
@@ -423,7 +423,7 @@ test_transfer_card (Fixture *f, gconstpointer data)
   g_assert_true (globi_amount_entry_get_valid (amount));
   g_assert_cmpint (globi_amount_entry_get_minor (amount), ==, 1250);
   globi_amount_entry_set_convert_to (amount, "EUR");
-  ui_wait_until (converted_shown, amount, 30, "the live conversion to euros");
+  ui_wait_until (converted_shown, amount, 90, "the live conversion to euros");
   g_assert_nonnull (g_strstr_len (globi_amount_entry_get_converted_text (amount), -1, "€"));
   globi_payment_dialog_set_note (dialog, "Dinner");
   save_shot (GTK_WIDGET (dialog), "amount-entry.png");
@@ -431,11 +431,11 @@ test_transfer_card (Fixture *f, gconstpointer data)
   gtk_widget_activate (globi_payment_dialog_get_send_button (dialog));
 
   /* No PIN yet: the PIN dialog sets one, then pays with it. */
-  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  ui_wait_until (pin_dialog_shown, NULL, 90, "the PIN dialog");
   pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
-  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
+  ui_wait_until (pin_dialog_setup, pin, 90, "the PIN dialog to ask for a new PIN");
   globi_pin_dialog_enter (pin, PIN);
-  ui_wait_until (pin_dialog_done, NULL, 30, "the payment to be confirmed");
+  ui_wait_until (pin_dialog_done, NULL, 90, "the payment to be confirmed");
   confirmation = GLOBI_PAYMENT_CONFIRMATION (globi_pin_dialog_get_confirmation (pin));
   g_assert_true (globi_payment_confirmation_get_finished (confirmation));
   g_assert_cmpstr (globi_payment_confirmation_get_amount_text (confirmation), ==, "$12.50");
@@ -444,18 +444,18 @@ test_transfer_card (Fixture *f, gconstpointer data)
 
   /* Bob's chat shows the card with Accept; accepting updates both cards. */
   globi_window_open_chat (f->bob.window, alice_chat);
-  ui_wait_until (card_says, &at_bob, 30, "Bob to see the transfer card");
+  ui_wait_until (card_says, &at_bob, 90, "Bob to see the transfer card");
   card = find_card (GTK_WIDGET (f->bob.window));
   save_shot (GTK_WIDGET (f->bob.window), "transfer-card.png");
   g_assert_nonnull (globi_payment_card_get_action (card));
   gtk_widget_activate (GTK_WIDGET (globi_payment_card_get_action (card)));
-  ui_wait_until (card_says, &accepted_bob, 30, "Bob's card to say Accepted");
-  ui_wait_until (card_says, &accepted_alice, 30, "Alice's card to follow live");
+  ui_wait_until (card_says, &accepted_bob, 90, "Bob's card to say Accepted");
+  ui_wait_until (card_says, &accepted_alice, 90, "Alice's card to follow live");
   save_shot (GTK_WIDGET (f->alice.window), "transfer-card-accepted.png");
 
   globi_window_show_section (f->bob.window, "wallet");
   bob_balance.view = wallet_view (&f->bob);
-  ui_wait_until (balance_is, &bob_balance, 30, "Bob's balance to include the transfer");
+  ui_wait_until (balance_is, &bob_balance, 90, "Bob's balance to include the transfer");
 }
 
 static void
@@ -585,18 +585,18 @@ test_scan_to_pay (Fixture *f, gconstpointer data)
   globi_window_show_section (f->alice.window, "wallet");
   scan = globi_scan_dialog_present (GTK_WIDGET (f->alice.window));
   globi_scan_dialog_take_text (scan, code);
-  ui_wait_until (scan_pay_shown, &window, 30, "the payment window for Bob's code");
+  ui_wait_until (scan_pay_shown, &window, 90, "the payment window for Bob's code");
   save_shot (window, "scan-to-pay.png");
   pay = ui_find_button (window, "_Pay");
   g_assert_nonnull (pay);
   g_assert_true (gtk_widget_get_sensitive (pay));
   g_signal_emit_by_name (pay, "clicked");
-  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  ui_wait_until (pin_dialog_shown, NULL, 90, "the PIN dialog");
   pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
-  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
+  ui_wait_until (pin_dialog_setup, pin, 90, "the PIN dialog to ask for a new PIN");
   globi_pin_dialog_enter (pin, PIN);
-  ui_wait_until (pin_dialog_done, NULL, 30, "the QR payment to be confirmed");
-  ui_wait_until (wallet_holds, &bob_gets, 30, "Bob to receive $2.50");
+  ui_wait_until (pin_dialog_done, NULL, 90, "the QR payment to be confirmed");
+  ui_wait_until (wallet_holds, &bob_gets, 90, "Bob to receive $2.50");
   gtk_window_close (GTK_WINDOW (pin));
 
   /* A PIX code is shown with its payee, not paid. */
@@ -604,7 +604,7 @@ test_scan_to_pay (Fixture *f, gconstpointer data)
       wallet_view (&f->alice),
       "00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005204000053039865802BR"
       "5913Fulano de Tal6008BRASILIA62070503***63041D3D");
-  ui_wait_until (foreign_shown, NULL, 30, "the foreign code to be shown as not payable");
+  ui_wait_until (foreign_shown, NULL, 90, "the foreign code to be shown as not payable");
 }
 
 static void
@@ -651,10 +651,10 @@ test_red_packet (Fixture *f, gconstpointer data)
   g_setenv ("GLOBICHAT_REDUCED_MOTION", "1", TRUE);
   globi_messenger_create_group_async (f->alice.window->messenger, "Lunch", members, NULL,
                                       on_group_cb, &group);
-  ui_wait_until (group_made, &group, 30, "the group");
+  ui_wait_until (group_made, &group, 90, "the group");
   chat = g_strconcat ("g:", globi_group_get_id (group), NULL);
   globi_window_open_chat (f->alice.window, chat);
-  ui_wait_until (chat_open, f->alice.window, 30, "Alice's group chat to open");
+  ui_wait_until (chat_open, f->alice.window, 90, "Alice's group chat to open");
 
   /* In a group the "+" offers a red packet, not a transfer. */
   plus = find_by_tooltip (GTK_WIDGET (f->alice.window), "Send money");
@@ -665,27 +665,27 @@ test_red_packet (Fixture *f, gconstpointer data)
       ui_find_button (GTK_WIDGET (g_object_get_data (G_OBJECT (plus), "popover")), "_Red packet");
   g_assert_true (gtk_widget_get_visible (item));
   g_signal_emit_by_name (item, "clicked");
-  ui_wait_until (payment_dialog_shown, NULL, 30, "the red packet dialog");
+  ui_wait_until (payment_dialog_shown, NULL, 90, "the red packet dialog");
   dialog = find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG);
   globi_amount_entry_set_text (globi_payment_dialog_get_amount_entry (dialog), "10");
   globi_payment_dialog_set_count (dialog, 2);
   globi_payment_dialog_set_note (dialog, "Best wishes");
   save_shot (GTK_WIDGET (dialog), "red-packet-dialog.png");
   g_signal_emit_by_name (globi_payment_dialog_get_send_button (dialog), "clicked");
-  ui_wait_until (pin_dialog_shown, NULL, 30, "the PIN dialog");
+  ui_wait_until (pin_dialog_shown, NULL, 90, "the PIN dialog");
   pin = find_toplevel (GLOBI_TYPE_PIN_DIALOG);
-  ui_wait_until (pin_dialog_setup, pin, 30, "the PIN dialog to ask for a new PIN");
+  ui_wait_until (pin_dialog_setup, pin, 90, "the PIN dialog to ask for a new PIN");
   globi_pin_dialog_enter (pin, PIN);
-  ui_wait_until (pin_dialog_done, NULL, 30, "the red packet to be sent");
+  ui_wait_until (pin_dialog_done, NULL, 90, "the red packet to be sent");
   gtk_window_close (GTK_WINDOW (pin));
 
   /* A random split (the default): Bob's share is anything from $0.01 to $9.99. */
   globi_window_open_chat (f->bob.window, chat);
-  ui_wait_until (card_says, &unclaimed, 30, "Bob to see the red packet");
+  ui_wait_until (card_says, &unclaimed, 90, "Bob to see the red packet");
   card = find_card (GTK_WIDGET (f->bob.window));
   g_assert_nonnull (globi_payment_card_get_action (card));
   g_signal_emit_by_name (globi_payment_card_get_action (card), "clicked");
-  ui_wait_until (card_starts_with, &claimed, 30, "Bob's share on the card");
+  ui_wait_until (card_starts_with, &claimed, 90, "Bob's share on the card");
   g_assert_nonnull (
       strstr (globi_payment_card_get_state_text (find_card (GTK_WIDGET (f->bob.window))),
               "claimed 1 of 2"));
