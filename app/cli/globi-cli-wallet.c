@@ -145,15 +145,51 @@ wallet_await_ok (GlobiCli *cli, GlobiWallet *wallet)
   return GLOBI_CLI_EXIT_OK;
 }
 
-/* Awaits an operation that finishes with a transaction and prints it. */
+/* Posts the transaction's card in the chat, as the app does; the money has moved
+ * already, so a failure here is reported but does not fail the command. */
+static void
+post_card (GlobiCli *cli, GlobiMessenger *messenger, GlobiTransaction *transaction)
+{
+  g_autoptr (JsonObject) card = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GlobiMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *kind = NULL;
+
+  if (!messenger || !globi_transaction_get_chat_id (transaction))
+    return;
+  card = globi_wallet_card_for_transaction (transaction, &kind);
+  globi_messenger_send_card_async (messenger, globi_transaction_get_chat_id (transaction), kind,
+                                   card, NULL, globi_cli_on_done_cb, cli);
+  result = globi_cli_await (cli);
+  message = globi_messenger_send_finish (messenger, result, &error);
+  if (!message)
+    {
+      g_printerr (_ ("globichat-cli: the card was not posted in the chat: %s\n"), error->message);
+      return;
+    }
+  /* Queued is not sent: wait until the outbox has handed it to the server. */
+  g_clear_object (&result);
+  globi_messenger_flush_async (messenger, NULL, globi_cli_on_done_cb, cli);
+  result = globi_cli_await (cli);
+  globi_messenger_finish (messenger, result, NULL);
+  if (globi_message_get_state (message) == GLOBI_DELIVERY_STATE_PENDING)
+    g_printerr ("%s\n", _ ("globichat-cli: the card waits in the outbox; the next messaging "
+                           "command sends it"));
+}
+
+/* Awaits an operation that finishes with a transaction, posts its card when a messenger
+ * is given, and prints it. */
 static int
-finish_transaction (GlobiCli *cli, GlobiWallet *wallet, const char *verb)
+finish_transaction (GlobiCli *cli, GlobiWallet *wallet, GlobiMessenger *messenger, const char *verb)
 {
   g_autoptr (GAsyncResult) result = globi_cli_await (cli);
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiTransaction) transaction = NULL;
 
   transaction = globi_wallet_transaction_finish (wallet, result, &error);
+  if (transaction)
+    post_card (cli, messenger, transaction);
   globi_cli_flush_session (cli);
   if (!transaction)
     return globi_cli_fail_with_error (cli, error);
@@ -316,6 +352,7 @@ cmd_wallet_history (GlobiCli *cli, int argc, char **argv)
 static int
 send_money (GlobiCli *cli, int argc, char **argv, gboolean request)
 {
+  g_autoptr (GlobiMessenger) messenger = NULL;
   g_autoptr (GlobiWallet) wallet = NULL;
   g_autoptr (GlobiCliPassword) pin = NULL;
   g_autofree char *user_id = NULL;
@@ -342,8 +379,10 @@ send_money (GlobiCli *cli, int argc, char **argv, gboolean request)
         return globi_cli_usage_error (
             cli, _ ("The payment PIN is 6 digits (set GLOBICHAT_PIN or type it on a terminal)"));
     }
-  if ((status = restore_wallet (cli, &wallet)) != GLOBI_CLI_EXIT_OK)
+  /* The messenger posts the card in the chat, as the app does. */
+  if ((status = globi_cli_open_messenger (cli, &messenger)) != GLOBI_CLI_EXIT_OK)
     return status;
+  wallet = globi_wallet_new (cli->session);
   if ((status = lookup_user_id (cli, argv[0], &user_id)) != GLOBI_CLI_EXIT_OK)
     return status;
 
@@ -352,11 +391,11 @@ send_money (GlobiCli *cli, int argc, char **argv, gboolean request)
     {
       globi_wallet_request_async (wallet, NULL, user_id, currency, minor, note, chat_id, NULL,
                                   globi_cli_on_done_cb, cli);
-      return finish_transaction (cli, wallet, _ ("Requested"));
+      return finish_transaction (cli, wallet, messenger, _ ("Requested"));
     }
   globi_wallet_transfer_async (wallet, NULL, user_id, currency, minor, note, pin, chat_id, NULL,
                                globi_cli_on_done_cb, cli);
-  return finish_transaction (cli, wallet, _ ("Sent"));
+  return finish_transaction (cli, wallet, messenger, _ ("Sent"));
 }
 
 static int
@@ -403,10 +442,10 @@ cmd_wallet_accept (GlobiCli *cli, int argc, char **argv)
         return globi_cli_usage_error (
             cli, _ ("The payment PIN is 6 digits (set GLOBICHAT_PIN or type it on a terminal)"));
       globi_wallet_pay_request_async (wallet, argv[0], pin, NULL, globi_cli_on_done_cb, cli);
-      return finish_transaction (cli, wallet, _ ("Paid"));
+      return finish_transaction (cli, wallet, NULL, _ ("Paid"));
     }
   globi_wallet_accept_async (wallet, argv[0], NULL, globi_cli_on_done_cb, cli);
-  return finish_transaction (cli, wallet, _ ("Accepted"));
+  return finish_transaction (cli, wallet, NULL, _ ("Accepted"));
 }
 
 static int
@@ -835,7 +874,7 @@ cmd_pay_scan (GlobiCli *cli, int argc, char **argv)
 
   globi_wallet_pay_async (wallet, NULL, code->payee_id, pay_currency, pay_minor, currency,
                           code->note, pin, NULL, globi_cli_on_done_cb, cli);
-  return finish_transaction (cli, wallet, _ ("Paid"));
+  return finish_transaction (cli, wallet, NULL, _ ("Paid"));
 }
 
 const GlobiCliCommand globi_cli_wallet_commands[] = {

@@ -978,6 +978,60 @@ globi_wallet_finish (GlobiWallet *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static JsonObject *
+copy_money (JsonObject *money)
+{
+  JsonObject *copy = json_object_new ();
+  JsonNode *minor = money ? json_object_get_member (money, "minor") : NULL;
+
+  json_object_set_string_member (copy, "currency", string_member (money, "currency"));
+  json_object_set_int_member (
+      copy, "minor", globi_json_node_holds (minor, G_TYPE_INT64) ? json_node_get_int (minor) : 0);
+  return copy;
+}
+
+JsonObject *
+globi_wallet_card_for_transaction (GlobiTransaction *transaction, const char **kind_out)
+{
+  JsonObject *card;
+  const char *kind;
+
+  g_return_val_if_fail (GLOBI_IS_TRANSACTION (transaction), NULL);
+
+  kind = g_strcmp0 (globi_transaction_get_kind (transaction), GLOBI_TRANSACTION_REQUEST) == 0
+             ? "request"
+             : "transfer";
+  card = json_object_new ();
+  json_object_set_string_member (card, "transaction_id", globi_transaction_get_id (transaction));
+  json_object_set_object_member (
+      card, "amount",
+      copy_money (object_member (globi_transaction_get_json (transaction), "amount")));
+  json_object_set_string_member (card, "note", globi_transaction_get_note (transaction));
+  if (kind_out)
+    *kind_out = kind;
+  return card;
+}
+
+JsonObject *
+globi_wallet_card_for_red_packet (JsonObject *red_packet)
+{
+  JsonObject *card;
+  JsonNode *count;
+
+  g_return_val_if_fail (red_packet != NULL, NULL);
+
+  card = json_object_new ();
+  count = json_object_get_member (red_packet, "count");
+  json_object_set_string_member (card, "red_packet_id", string_member (red_packet, "id"));
+  json_object_set_object_member (card, "total", copy_money (object_member (red_packet, "total")));
+  json_object_set_int_member (
+      card, "count", globi_json_node_holds (count, G_TYPE_INT64) ? json_node_get_int (count) : 0);
+  json_object_set_string_member (card, "split", string_member (red_packet, "split"));
+  json_object_set_string_member (
+      card, "note", string_member (red_packet, "note") ? string_member (red_packet, "note") : "");
+  return card;
+}
+
 gboolean
 globi_wallet_pin_is_valid (const char *pin)
 {

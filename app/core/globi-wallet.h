@@ -204,6 +204,15 @@ gboolean      globi_wallet_finish               (GlobiWallet         *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
 
+/* The card a chat message carries for a payment (globi_messenger_send_card_async), the
+ * same from the app and the CLI: transfer and request {"transaction_id", "amount":
+ * {"currency", "minor"}, "note"}; red_packet {"red_packet_id", "total", "count",
+ * "split", "note"}. The card only names the payment: its state always comes from the
+ * wallet. Returns a new object; kind_out (optional) gets the card kind. */
+JsonObject   *globi_wallet_card_for_transaction (GlobiTransaction    *transaction,
+                                                 const char         **kind_out);
+JsonObject   *globi_wallet_card_for_red_packet  (JsonObject          *red_packet);
+
 /* "6 ASCII digits" */
 gboolean      globi_wallet_pin_is_valid         (const char          *pin);
 

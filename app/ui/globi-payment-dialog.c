@@ -108,32 +108,15 @@ on_card_sent_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     g_warning ("The payment card was not posted: %s", error->message);
 }
 
+/* card is taken. */
 static void
-send_card (GlobiPaymentDialog *self,
-           const char *chat_id,
-           const char *id_member,
-           const char *id,
-           const char *amount_member)
+send_card (GlobiPaymentDialog *self, const char *chat_id, const char *kind, JsonObject *card)
 {
-  g_autoptr (JsonObject) card = json_object_new ();
-  JsonObject *money = json_object_new ();
-  const char *note = gtk_editable_get_text (self->note);
+  g_autoptr (JsonObject) owned = card;
 
-  if (!self->messenger || !chat_id)
-    return;
-  json_object_set_string_member (card, id_member, id);
-  json_object_set_string_member (money, "currency", globi_amount_entry_get_currency (self->amount));
-  json_object_set_int_member (money, "minor", globi_amount_entry_get_minor (self->amount));
-  json_object_set_object_member (card, amount_member, money);
-  json_object_set_string_member (card, "note", note);
-  if (is_kind (self, "red_packet"))
-    {
-      json_object_set_int_member (card, "count", gtk_spin_button_get_value_as_int (self->count));
-      json_object_set_string_member (
-          card, "split", gtk_switch_get_active (self->random_split) ? "random" : "fixed");
-    }
-  globi_messenger_send_card_async (self->messenger, chat_id, self->kind, card, NULL,
-                                   on_card_sent_cb, NULL);
+  if (self->messenger && chat_id)
+    globi_messenger_send_card_async (self->messenger, chat_id, kind, owned, NULL, on_card_sent_cb,
+                                     NULL);
 }
 
 static char *
@@ -162,11 +145,14 @@ on_transferred_cb (GObject *object, GAsyncResult *result, gpointer user_data)
     }
   if (self)
     {
+      const char *kind = NULL;
+      JsonObject *card = globi_wallet_card_for_transaction (transaction, &kind);
+
       send_card (self,
                  globi_transaction_get_chat_id (transaction)
                      ? globi_transaction_get_chat_id (transaction)
                      : self->chat_id,
-                 "transaction_id", globi_transaction_get_id (transaction), "amount");
+                 kind, card);
       gtk_window_close (GTK_WINDOW (self));
     }
   title = g_strdup_printf (_ ("Sent to %s"), globi_transaction_get_to_name (transaction));
@@ -192,8 +178,7 @@ on_red_packet_created_cb (GObject *object, GAsyncResult *result, gpointer user_d
     }
   if (!self)
     return;
-  send_card (self, self->chat_id, "red_packet_id", json_object_get_string_member (packet, "id"),
-             "total");
+  send_card (self, self->chat_id, "red_packet", globi_wallet_card_for_red_packet (packet));
   globi_pin_dialog_succeeded (
       dialog, _ ("Red packet sent"), globi_amount_entry_get_minor (self->amount),
       globi_amount_entry_get_currency (self->amount), gtk_editable_get_text (self->note));
@@ -239,8 +224,12 @@ on_requested_cb (GObject *object, GAsyncResult *result, gpointer user_data)
       show_error (self, error);
       return;
     }
-  send_card (self, globi_transaction_get_chat_id (transaction), "transaction_id",
-             globi_transaction_get_id (transaction), "amount");
+  {
+    const char *kind = NULL;
+    JsonObject *card = globi_wallet_card_for_transaction (transaction, &kind);
+
+    send_card (self, globi_transaction_get_chat_id (transaction), kind, card);
+  }
   amount = amount_text (self);
   toast = g_strdup_printf (_ ("Asked %s for %s"), globi_transaction_get_from_name (transaction),
                            amount);

@@ -184,6 +184,12 @@ test_balance_transfer_accept (CoreFixture *f, gconstpointer data)
   id = json_object_get_string_member (sent, "id");
   g_clear_pointer (&out, g_free);
 
+  /* The transfer's card arrived in Bob's chat with Alice. */
+  g_assert_cmpint (run_cli (f, "bob", NULL, &out, NULL, "--json", "sync", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "\"kind\":\"card\""));
+  g_assert_nonnull (strstr (out, id));
+  g_clear_pointer (&out, g_free);
+
   g_assert_cmpint (run_cli (f, "bob", NULL, &out, NULL, "wallet", "accept", id, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "$12.50"));
   g_clear_pointer (&out, g_free);
