@@ -16,10 +16,9 @@
 #include "globi-wallet.h"
 #include "globi-window.h"
 
-/* The card object a GlobiPay message carries (sent by globi-payment-dialog.c):
- * transfer, request: {"kind", "transaction_id", "amount": {"currency", "minor"}, "note"}
- * red_packet: {"kind", "red_packet_id", "total": {"currency", "minor"}, "count", "split",
- * "note"}. The live state comes from the wallet, never from the message. */
+/* The card object a GlobiPay message carries is globi_wallet_card_for_transaction's or
+ * globi_wallet_card_for_red_packet's (app/core/globi-wallet.h). The live state comes from
+ * the wallet, never from the message. */
 
 struct _GlobiPaymentCard
 {
