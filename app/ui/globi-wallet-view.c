@@ -66,15 +66,16 @@ G_DEFINE_FINAL_TYPE (GlobiWalletView, globi_wallet_view, GTK_TYPE_WIDGET)
 static const struct
 {
   const char *kind;
-  const char *label;
+  const char *label;  /* the filter's */
+  const char *single; /* one transaction's */
 } kind_filters[] = {
-  { NULL, N_ ("All kinds") },
-  { GLOBI_TRANSACTION_TRANSFER, N_ ("Transfers") },
-  { GLOBI_TRANSACTION_REQUEST, N_ ("Requests") },
-  { GLOBI_TRANSACTION_PAYMENT, N_ ("QR payments") },
-  { GLOBI_TRANSACTION_RED_PACKET, N_ ("Red packets") },
-  { GLOBI_TRANSACTION_CLAIM, N_ ("Red packet shares") },
-  { GLOBI_TRANSACTION_STARTER, N_ ("Welcome balance") },
+  { NULL, N_ ("All kinds"), NULL },
+  { GLOBI_TRANSACTION_TRANSFER, N_ ("Transfers"), N_ ("Transfer") },
+  { GLOBI_TRANSACTION_REQUEST, N_ ("Requests"), N_ ("Money request") },
+  { GLOBI_TRANSACTION_PAYMENT, N_ ("QR payments"), N_ ("QR payment") },
+  { GLOBI_TRANSACTION_RED_PACKET, N_ ("Red packets"), N_ ("Red packet") },
+  { GLOBI_TRANSACTION_CLAIM, N_ ("Red packet shares"), N_ ("Red packet share") },
+  { GLOBI_TRANSACTION_STARTER, N_ ("Welcome balance"), N_ ("Welcome balance") },
 };
 
 static const struct
@@ -117,7 +118,7 @@ kind_label (const char *kind)
 {
   for (guint i = 1; i < G_N_ELEMENTS (kind_filters); i++)
     if (g_strcmp0 (kind_filters[i].kind, kind) == 0)
-      return _ (kind_filters[i].label);
+      return _ (kind_filters[i].single);
   return kind;
 }
 
@@ -1229,7 +1230,6 @@ static void
 on_history_clicked_cb (GtkButton *button, GlobiWalletView *self)
 {
   globi_wallet_view_show_page (self, "history");
-  reload_history (self);
 }
 
 static void
@@ -1637,6 +1637,10 @@ globi_wallet_view_show_page (GlobiWalletView *self, const char *page)
 {
   g_return_if_fail (GLOBI_IS_WALLET_VIEW (self));
 
+  /* Coming from the main page the history starts over; back from a detail it stays. */
+  if (g_str_equal (page, "history") &&
+      g_str_equal (gtk_stack_get_visible_child_name (self->stack), "main"))
+    reload_history (self);
   gtk_stack_set_visible_child_name (self->stack, page);
   gtk_widget_set_visible (self->back,
                           !g_str_equal (page, "main") && !g_str_equal (page, "signed-out"));

@@ -378,6 +378,29 @@ converted_shown (gpointer data)
   return globi_amount_entry_get_converted_text (data) != NULL;
 }
 
+/* The first transaction row on the shown wallet page. */
+static GtkWidget *
+first_action_row (GtkWidget *widget)
+{
+  if (ADW_IS_ACTION_ROW (widget) && gtk_widget_get_mapped (widget) &&
+      g_object_get_data (G_OBJECT (widget), "transaction"))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = first_action_row (child);
+      if (row)
+        return row;
+    }
+  return NULL;
+}
+
+static gboolean
+history_has_rows (gpointer data)
+{
+  return first_action_row (data) != NULL;
+}
+
 static void
 test_transfer_card (Fixture *f, gconstpointer data)
 {
@@ -456,6 +479,14 @@ test_transfer_card (Fixture *f, gconstpointer data)
   globi_window_show_section (f->bob.window, "wallet");
   bob_balance.view = wallet_view (&f->bob);
   ui_wait_until (balance_is, &bob_balance, 90, "Bob's balance to include the transfer");
+  save_shot (GTK_WIDGET (f->bob.window), "wallet-after-transfer.png");
+  globi_wallet_view_show_page (bob_balance.view, "history");
+  g_assert_cmpstr (globi_wallet_view_get_page (bob_balance.view), ==, "history");
+  ui_wait_until (history_has_rows, f->bob.window, 90, "Bob's history");
+  save_shot (GTK_WIDGET (f->bob.window), "wallet-history.png");
+  g_signal_emit_by_name (first_action_row (GTK_WIDGET (f->bob.window)), "activated");
+  g_assert_cmpstr (globi_wallet_view_get_page (bob_balance.view), ==, "detail");
+  save_shot (GTK_WIDGET (f->bob.window), "wallet-detail.png");
 }
 
 static void
