@@ -187,6 +187,19 @@ sender_name (GlobiChatsView *self, GlobiMessage *message)
   return globi_message_get_sender_id (message);
 }
 
+/* The sender's picture (NULL: initials), as the chat list shows it. */
+static const char *
+sender_avatar_hash (GlobiChatsView *self, GlobiMessage *message)
+{
+  GlobiContact *contact = NULL;
+  GlobiSession *session = globi_messenger_get_session (self->messenger);
+
+  if (globi_message_get_outgoing (message))
+    return globi_profile_get_avatar_hash (globi_session_get_me (session));
+  contact = globi_messenger_find_contact (self->messenger, globi_message_get_sender_id (message));
+  return contact ? globi_profile_get_avatar_hash (globi_contact_get_user (contact)) : NULL;
+}
+
 /* ---- the chat list ---- */
 
 static void
@@ -443,6 +456,8 @@ sync_message_row (GlobiChatsView *self, GlobiMessageRow *row, GlobiMessage *mess
   globi_message_row_set_day (row, day);
   globi_message_row_set_mine (row, mine);
   globi_message_row_set_sender (row, sender_name (self, message), group);
+  globi_message_row_show_avatar (row, globi_messenger_get_session (self->messenger),
+                                 sender_avatar_hash (self, message));
   globi_message_row_set_deleted (row, kind == GLOBI_MESSAGE_KIND_DELETED);
   globi_message_row_set_text (row, globi_message_get_text (message));
   globi_message_row_set_system (row, kind == GLOBI_MESSAGE_KIND_SYSTEM);

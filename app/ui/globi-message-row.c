@@ -406,6 +406,14 @@ globi_message_row_set_sender (GlobiMessageRow *self, const char *sender, gboolea
 }
 
 void
+globi_message_row_show_avatar (GlobiMessageRow *self, GlobiSession *session, const char *hash)
+{
+  g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
+
+  globi_ui_set_avatar_image (self->avatar, session, hash);
+}
+
+void
 globi_message_row_set_text (GlobiMessageRow *self, const char *text)
 {
   g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));

@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "globi-core.h"
+
 G_BEGIN_DECLS
 
 /* Where a message of mine is on its way; the marks its bubble shows. */
@@ -31,6 +33,10 @@ void           globi_message_row_set_mine      (GlobiMessageRow  *self,
 void           globi_message_row_set_sender    (GlobiMessageRow  *self,
                                                 const char       *sender,
                                                 gboolean          show_name);
+/* The sender's picture by blob hash, fetched through session; NULL shows initials. */
+void           globi_message_row_show_avatar   (GlobiMessageRow  *self,
+                                                GlobiSession     *session,
+                                                const char       *hash);
 void           globi_message_row_set_text      (GlobiMessageRow  *self,
                                                 const char       *text);
 const char    *globi_message_row_get_text      (GlobiMessageRow  *self);
