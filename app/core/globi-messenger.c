@@ -2086,8 +2086,51 @@ store_my_group_key (GlobiMessenger *self, GlobiSenderKey *key)
   json_object_set_object_member (self->my_group_keys, group_id, stored);
 }
 
-/* Encrypts for one device with its ratchet session, starting one (X3DH) from its bundle
- * when there is none yet; the session's new state is kept for the next save. */
+/* A remote device's session record, as Signal's Sesame keeps it: the active session
+ * (what we encrypt with) first, then up to SESSIONS_PREVIOUS earlier X3DH runs with that
+ * device, newest first, as base64url states joined by '.'. Two devices that start sessions
+ * with each other at the same time each end up with both runs, and a message on either
+ * must still decrypt (see decrypt_pairwise and docs/crypto.md). */
+#define SESSIONS_PREVIOUS 4
+
+static GPtrArray *
+session_record_load (GlobiMessenger *self, const char *device)
+{
+  GPtrArray *record = g_ptr_array_new_with_free_func (g_object_unref);
+  const char *text = g_hash_table_lookup (self->sessions, device);
+  g_auto (GStrv) states = text != NULL ? g_strsplit (text, ".", SESSIONS_PREVIOUS + 2) : NULL;
+
+  for (guint i = 0; states != NULL && states[i] != NULL && i <= SESSIONS_PREVIOUS; i++)
+    {
+      g_autoptr (GBytes) state = text_to_bytes (states[i]);
+      GlobiRatchetSession *session =
+          state != NULL ? globi_ratchet_session_new_from_bytes (state, NULL) : NULL;
+
+      if (session != NULL)
+        g_ptr_array_add (record, session);
+    }
+  return record;
+}
+
+static void
+session_record_store (GlobiMessenger *self, const char *device, GPtrArray *record)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < record->len && i <= SESSIONS_PREVIOUS; i++)
+    {
+      g_autofree char *state =
+          bytes_to_text (globi_ratchet_session_serialize (g_ptr_array_index (record, i)));
+
+      if (i > 0)
+        g_string_append_c (text, '.');
+      g_string_append (text, state);
+    }
+  g_hash_table_insert (self->sessions, g_strdup (device), g_string_free (text, FALSE));
+}
+
+/* Encrypts for one device with its active ratchet session, starting one (X3DH) from its
+ * bundle when there is none yet; the session's new state is kept for the next save. */
 static char *
 encrypt_for_device (GlobiMessenger *self,
                     const char *user_id,
@@ -2097,19 +2140,20 @@ encrypt_for_device (GlobiMessenger *self,
                     GError **error)
 {
   const char *device = str_member (bundle, "device_id");
-  g_autoptr (GBytes) state = text_to_bytes (g_hash_table_lookup (self->sessions, device));
-  g_autoptr (GlobiRatchetSession) session = NULL;
+  g_autoptr (GPtrArray) record = session_record_load (self, device);
+  GlobiRatchetSession *session = record->len > 0 ? g_ptr_array_index (record, 0) : NULL;
   g_autoptr (GBytes) ciphertext = NULL;
 
-  if (state != NULL)
-    session = globi_ratchet_session_new_from_bytes (state, NULL);
   if (session != NULL)
     {
-      /* A device whose identity key changed needs a new session. */
+      /* A device whose identity key changed needs a new session; the old runs are dead. */
       g_autofree char *known = globi_base64url_encode (
           globi_ratchet_session_get_remote_identity_key (session), GLOBI_KEY_SIZE);
       if (g_strcmp0 (known, str_member (bundle, "identity_key")) != 0)
-        g_clear_object (&session);
+        {
+          g_ptr_array_set_size (record, 0);
+          session = NULL;
+        }
     }
   if (session == NULL)
     {
@@ -2119,10 +2163,10 @@ encrypt_for_device (GlobiMessenger *self,
           globi_ratchet_session_new_initiator (self->keys, self->user_id, user_id, bundle, error);
       if (session == NULL)
         return NULL;
+      g_ptr_array_insert (record, 0, session);
     }
   ciphertext = globi_ratchet_session_encrypt (session, plaintext, type);
-  g_hash_table_insert (self->sessions, g_strdup (device),
-                       bytes_to_text (globi_ratchet_session_serialize (session)));
+  session_record_store (self, device, record);
   return bytes_to_text (g_steal_pointer (&ciphertext));
 }
 
@@ -3725,9 +3769,23 @@ decrypt_group (GlobiMessenger *self,
   return g_steal_pointer (&plaintext);
 }
 
+/* Whether a message that decrypted on the stored session `used` makes it the active one
+ * instead of `active`. When both devices started a session at once, each side holds both
+ * runs and first makes active the run the other started (its prekey message arrived);
+ * replies then cross on different runs. Both sides keep the run with the smaller base
+ * key, so they settle on the same one whatever the order of arrival. */
+static gboolean
+session_wins (GlobiRatchetSession *used, GlobiRatchetSession *active)
+{
+  return globi_ratchet_session_get_prekey_pending (active) ||
+         memcmp (globi_ratchet_session_get_base_key (used),
+                 globi_ratchet_session_get_base_key (active), GLOBI_KEY_SIZE) < 0;
+}
+
 /* A pairwise ciphertext ("message", "prekey", or a "sender_key" wrapping either) with the
- * session kept for that device; a "prekey" one that no session knows starts a responder
- * session, consuming a one-time prekey. Nothing changes unless it decrypts. */
+ * sessions kept for that device, the active one first; a "prekey" one that no session
+ * knows starts a responder session, consuming a one-time prekey, which becomes the active
+ * session (the sender evidently has no other). Nothing changes unless it decrypts. */
 static GBytes *
 decrypt_pairwise (GlobiMessenger *self,
                   Batch *b,
@@ -3740,10 +3798,10 @@ decrypt_pairwise (GlobiMessenger *self,
 {
   g_autoptr (GBytes) bytes = text_to_bytes (ciphertext);
   g_autoptr (GBytes) inner = NULL;
-  g_autoptr (GBytes) state = NULL;
-  g_autoptr (GlobiRatchetSession) session = NULL;
+  g_autoptr (GPtrArray) record = NULL;
+  GlobiRatchetSession *session = NULL;
   g_autoptr (GBytes) plaintext = NULL;
-  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) known = NULL; /* from a session of the message's own run */
   GlobiCiphertextType inner_type;
 
   if (bytes == NULL)
@@ -3758,19 +3816,29 @@ decrypt_pairwise (GlobiMessenger *self,
   else
     return NULL;
 
-  state = text_to_bytes (g_hash_table_lookup (self->sessions, sender_device));
-  if (state != NULL)
-    session = globi_ratchet_session_new_from_bytes (state, NULL);
-  if (session != NULL)
+  record = session_record_load (self, sender_device);
+  for (guint i = 0; i < record->len && plaintext == NULL; i++)
     {
+      g_autoptr (GError) local = NULL;
+
+      session = g_ptr_array_index (record, i);
       plaintext = globi_ratchet_session_decrypt (session, inner_type, inner, &local);
-      if (plaintext == NULL &&
-          (inner_type != GLOBI_CIPHERTEXT_PREKEY ||
-           !g_error_matches (local, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY)))
+      if (plaintext != NULL)
         {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
+          if (i > 0 && session_wins (session, g_ptr_array_index (record, 0)))
+            g_ptr_array_insert (record, 0, g_ptr_array_steal_index (record, i));
         }
+      /* A prekey message of another run says nothing about this one; anything else is
+       * the first (the active session's) reason it does not decrypt. */
+      else if (known == NULL &&
+               (inner_type != GLOBI_CIPHERTEXT_PREKEY ||
+                !g_error_matches (local, GLOBI_CRYPTO_ERROR, GLOBI_CRYPTO_ERROR_UNKNOWN_KEY)))
+        known = g_steal_pointer (&local);
+    }
+  if (plaintext == NULL && known != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&known));
+      return NULL;
     }
   if (plaintext == NULL)
     {
@@ -3779,17 +3847,16 @@ decrypt_pairwise (GlobiMessenger *self,
           g_debug ("No session with the sending device");
           return NULL;
         }
-      g_clear_object (&session);
       session = globi_ratchet_session_new_responder (self->keys, self->user_id, sender_id, inner,
                                                      &plaintext, error);
       if (session == NULL)
         return NULL;
+      g_ptr_array_insert (record, 0, session);
       b->prekey_used = TRUE;
     }
   *identity = globi_base64url_encode (globi_ratchet_session_get_remote_identity_key (session),
                                       GLOBI_KEY_SIZE);
-  g_hash_table_insert (self->sessions, g_strdup (sender_device),
-                       bytes_to_text (globi_ratchet_session_serialize (session)));
+  session_record_store (self, sender_device, record);
   return g_steal_pointer (&plaintext);
 }
 
@@ -5008,9 +5075,8 @@ known_identity_keys (GlobiMessenger *self, const char *user_id, JsonArray *bundl
       g_hash_table_iter_init (&iter, self->sessions);
       while (g_hash_table_iter_next (&iter, &device, &state_text))
         {
-          g_autoptr (GBytes) state = text_to_bytes (state_text);
-          g_autoptr (GlobiRatchetSession) session =
-              state ? globi_ratchet_session_new_from_bytes (state, NULL) : NULL;
+          g_autoptr (GPtrArray) record = session_record_load (self, device);
+          GlobiRatchetSession *session = record->len > 0 ? g_ptr_array_index (record, 0) : NULL;
           g_autoptr (GBytes) key = NULL;
 
           if (session == NULL ||

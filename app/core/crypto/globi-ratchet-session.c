@@ -821,6 +821,14 @@ globi_ratchet_session_get_remote_user_id (GlobiRatchetSession *self)
   return self->remote_user_id;
 }
 
+const guint8 *
+globi_ratchet_session_get_base_key (GlobiRatchetSession *self)
+{
+  g_return_val_if_fail (GLOBI_IS_RATCHET_SESSION (self), NULL);
+
+  return self->initiator ? self->st->base_key : self->remote_base;
+}
+
 gboolean
 globi_ratchet_session_get_prekey_pending (GlobiRatchetSession *self)
 {

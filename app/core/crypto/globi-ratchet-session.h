@@ -64,6 +64,9 @@ GBytes              *globi_ratchet_session_decrypt        (GlobiRatchetSession *
 /* The remote device's Ed25519 identity key (GLOBI_KEY_SIZE bytes), for safety numbers. */
 const guint8        *globi_ratchet_session_get_remote_identity_key (GlobiRatchetSession *self);
 const char          *globi_ratchet_session_get_remote_user_id      (GlobiRatchetSession *self);
+/* The X3DH run's base key (the initiator's ephemeral EK_A, 32 bytes). Both ends of one
+ * session have the same one, so it names the run when two were started at once. */
+const guint8        *globi_ratchet_session_get_base_key            (GlobiRatchetSession *self);
 /* TRUE until the initiator has decrypted a reply. */
 gboolean             globi_ratchet_session_get_prekey_pending      (GlobiRatchetSession *self);
 
