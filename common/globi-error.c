@@ -5,9 +5,65 @@
 
 #include "globi-error.h"
 
+/* Numbers a reply carries beside its code (docs/protocol.md), kept on the GError so the
+ * UI can say "2 attempts left" or "try again in 40 s" without parsing messages. */
+typedef struct
+{
+  gint64 retry_after_s;
+  int attempts_left;
+} GlobiErrorPrivate;
+
+static void
+globi_error_private_init (GlobiErrorPrivate *priv)
+{
+  priv->retry_after_s = -1;
+  priv->attempts_left = -1;
+}
+
+static void
+globi_error_private_copy (const GlobiErrorPrivate *src, GlobiErrorPrivate *dest)
+{
+  *dest = *src;
+}
+
+static void
+globi_error_private_clear (GlobiErrorPrivate *priv)
+{
+}
+
 /* clang-format off */
-G_DEFINE_QUARK (globi-error-quark, globi_error)
+G_DEFINE_EXTENDED_ERROR (GlobiError, globi_error)
 /* clang-format on */
+
+gint64
+globi_error_get_retry_after (const GError *error)
+{
+  GlobiErrorPrivate *priv =
+      error && error->domain == GLOBI_ERROR ? globi_error_get_private (error) : NULL;
+
+  return priv ? priv->retry_after_s : -1;
+}
+
+int
+globi_error_get_attempts_left (const GError *error)
+{
+  GlobiErrorPrivate *priv =
+      error && error->domain == GLOBI_ERROR ? globi_error_get_private (error) : NULL;
+
+  return priv ? priv->attempts_left : -1;
+}
+
+void
+globi_error_set_details (GError *error, gint64 retry_after_s, int attempts_left)
+{
+  GlobiErrorPrivate *priv = NULL;
+
+  g_return_if_fail (error != NULL && error->domain == GLOBI_ERROR);
+
+  priv = globi_error_get_private (error);
+  priv->retry_after_s = retry_after_s;
+  priv->attempts_left = attempts_left;
+}
 
 static const struct
 {

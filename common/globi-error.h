@@ -37,6 +37,13 @@ typedef enum
 } GlobiErrorCode;
 
 GQuark         globi_error_quark           (void);
+/* Details of a GLOBI_ERROR from the server: the seconds of its Retry-After (429, 423) and
+ * the PIN attempts left (wrong_pin); -1 when the reply did not say. */
+gint64         globi_error_get_retry_after  (const GError *error);
+int            globi_error_get_attempts_left (const GError *error);
+void           globi_error_set_details      (GError       *error,
+                                             gint64        retry_after_s,
+                                             int           attempts_left);
 guint          globi_error_code_to_status  (GlobiErrorCode code);
 const char    *globi_error_code_to_string  (GlobiErrorCode code);
 GlobiErrorCode globi_error_code_from_string (const char *wire_code);

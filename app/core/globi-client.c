@@ -220,10 +220,18 @@ error_from_reply (guint status, GByteArray *reply)
       code = json_object_get_member (err, "code");
       message = json_object_get_member (err, "message");
       if (globi_json_node_holds (code, G_TYPE_STRING))
-        return g_error_new_literal (
-            GLOBI_ERROR, globi_error_code_from_string (json_node_get_string (code)),
-            globi_json_node_holds (message, G_TYPE_STRING) ? json_node_get_string (message)
-                                                           : json_node_get_string (code));
+        {
+          JsonNode *attempts = json_object_get_member (err, "attempts_left");
+          GError *error = g_error_new_literal (
+              GLOBI_ERROR, globi_error_code_from_string (json_node_get_string (code)),
+              globi_json_node_holds (message, G_TYPE_STRING) ? json_node_get_string (message)
+                                                             : json_node_get_string (code));
+
+          if (globi_json_node_holds (attempts, G_TYPE_INT64))
+            globi_error_set_details (error, -1,
+                                     (int) CLAMP (json_node_get_int (attempts), 0, G_MAXINT));
+          return error;
+        }
     }
 
   return g_error_new (GLOBI_ERROR, globi_error_code_from_status (status),
@@ -274,10 +282,13 @@ request_complete (GTask *task)
           soup_message_get_response_headers (req->msg), "Retry-After");
       guint64 seconds = 0;
 
-      /* The wait the server asks for goes into the message ("… in N s"): the UI and the
-       * outbox read it from there. */
-      if (g_error_matches (failure, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && after != NULL &&
+      /* The wait the server asks for goes into the error's details and, for a rate limit,
+       * into the message ("… in N s"), which the UI and the outbox show. */
+      if (failure->domain == GLOBI_ERROR && after != NULL &&
           g_ascii_string_to_unsigned (after, 10, 1, G_MAXUINT32, &seconds, NULL))
+        globi_error_set_details (failure, (gint64) seconds,
+                                 globi_error_get_attempts_left (failure));
+      if (g_error_matches (failure, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && seconds > 0)
         {
           g_free (failure->message);
           failure->message =

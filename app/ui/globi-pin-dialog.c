@@ -423,10 +423,22 @@ globi_pin_dialog_failed (GlobiPinDialog *self, const GError *error, const char *
     return;
   if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN))
     {
+      int left = globi_error_get_attempts_left (error);
+      g_autofree char *text = NULL;
+
       g_clear_pointer (&self->pin, g_free);
-      gtk_label_set_text (self->pin_error,
-                          _ ("Wrong PIN. After 5 wrong PINs in a row, payments lock for 15 "
-                             "minutes."));
+      if (left > 0)
+        text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "Wrong PIN. %d more wrong PIN locks payments for 15 "
+                                             "minutes.",
+                                             "Wrong PIN. %d more wrong PINs lock payments for 15 "
+                                             "minutes.",
+                                             left),
+                                left);
+      else
+        text = g_strdup (_ ("Wrong PIN. After 5 wrong PINs in a row, payments lock for 15 "
+                            "minutes."));
+      gtk_label_set_text (self->pin_error, text);
       gtk_widget_set_visible (GTK_WIDGET (self->pin_error), TRUE);
       show_page (self, "pin");
     }

@@ -287,7 +287,10 @@ test_refusals (Fixture *f, gconstpointer data)
       g_assert_null (t);
       /* The fifth wrong PIN is the one that locks. */
       if (i < 4)
-        g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN);
+        {
+          g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN);
+          g_assert_cmpint (globi_error_get_attempts_left (error), ==, 4 - i);
+        }
       else
         g_assert_true (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_WRONG_PIN) ||
                        g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_PIN_LOCKED));
@@ -297,6 +300,9 @@ test_refusals (Fixture *f, gconstpointer data)
                                on_result_cb, &pending);
   t = wallet_tx (f->alice_wallet, &pending, &error);
   g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_PIN_LOCKED);
+  /* The lock's Retry-After reaches the error: at most 15 minutes. */
+  g_assert_cmpint (globi_error_get_retry_after (error), >, 0);
+  g_assert_cmpint (globi_error_get_retry_after (error), <=, 15 * 60);
   refresh (f->alice_wallet);
   g_assert_cmpint (globi_wallet_get_pin_locked_until (f->alice_wallet), >,
                    g_get_real_time () / 1000);
