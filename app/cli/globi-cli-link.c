@@ -153,14 +153,7 @@ cmd_link_approve (GlobiCli *cli, int argc, char **argv)
   const char *uri;
   int status;
 
-  for (int i = 0; i < argc; i++)
-    if (g_strcmp0 (argv[i], "--decline") == 0)
-      {
-        decline = TRUE;
-        memmove (argv + i, argv + i + 1, (argc - i) * sizeof *argv);
-        argc--;
-        break;
-      }
+  decline = globi_cli_take_switch (&argc, argv, "--decline");
   if (argc != 1)
     return globi_cli_usage_error (cli, _ ("link approve takes one URI"));
   uri = argv[0];

@@ -20,36 +20,6 @@
 #define PIN_ENV     "GLOBICHAT_PIN"
 #define NEW_PIN_ENV "GLOBICHAT_NEW_PIN"
 
-/* The contract puts --json after the command too ("pay decode STRING --json"). */
-static void
-take_flags (GlobiCli *cli, int *argc, char **argv)
-{
-  for (int i = 0; i < *argc;)
-    {
-      if (g_str_equal (argv[i], "--json"))
-        {
-          cli->json = TRUE;
-          memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof (char *));
-          (*argc)--;
-        }
-      else
-        i++;
-    }
-}
-
-static gboolean
-take_switch (int *argc, char **argv, const char *name)
-{
-  for (int i = 0; i < *argc; i++)
-    if (g_str_equal (argv[i], name))
-      {
-        memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof (char *));
-        (*argc)--;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 static void
 print_node (JsonNode *node)
 {
@@ -233,7 +203,6 @@ cmd_wallet_balance (GlobiCli *cli, int argc, char **argv)
   GArray *balances;
   int status;
 
-  take_flags (cli, &argc, argv);
   if (argc != 0)
     return globi_cli_usage_error (cli, _ ("wallet balance takes no arguments"));
   if ((status = restore_wallet (cli, &wallet)) != GLOBI_CLI_EXIT_OK)
@@ -287,7 +256,6 @@ cmd_wallet_history (GlobiCli *cli, int argc, char **argv)
   guint64 n = 0;
   int status;
 
-  take_flags (cli, &argc, argv);
   globi_cli_take_option (&argc, argv, "--kind", &kind);
   globi_cli_take_option (&argc, argv, "--currency", &currency);
   globi_cli_take_option (&argc, argv, "--state", &state);
@@ -362,7 +330,6 @@ send_money (GlobiCli *cli, int argc, char **argv, gboolean request)
   gint64 minor = 0;
   int status;
 
-  take_flags (cli, &argc, argv);
   globi_cli_take_option (&argc, argv, "--note", &note);
   if (argc != 3)
     return globi_cli_usage_error (cli, request
@@ -420,7 +387,6 @@ cmd_wallet_accept (GlobiCli *cli, int argc, char **argv)
   g_autoptr (GlobiTransaction) transaction = NULL;
   int status;
 
-  take_flags (cli, &argc, argv);
   if (argc != 1)
     return globi_cli_usage_error (cli, _ ("wallet accept takes one transaction ID"));
   if ((status = restore_wallet (cli, &wallet)) != GLOBI_CLI_EXIT_OK)
@@ -461,7 +427,6 @@ cmd_wallet_convert (GlobiCli *cli, int argc, char **argv)
   gint64 minor = 0, converted = 0;
   int status;
 
-  take_flags (cli, &argc, argv);
   to = g_ascii_strup (argc > 2 ? argv[2] : "", -1);
   if (argc != 3)
     return globi_cli_usage_error (cli, _ ("wallet convert takes AMOUNT FROM TO"));
@@ -521,7 +486,6 @@ cmd_wallet_pin (GlobiCli *cli, int argc, char **argv)
   g_autoptr (GlobiCliPassword) fresh = NULL;
   int status;
 
-  take_flags (cli, &argc, argv);
   if (argc != 0)
     return globi_cli_usage_error (cli, _ ("wallet pin takes no arguments"));
   if ((status = restore_wallet (cli, &wallet)) != GLOBI_CLI_EXIT_OK)
@@ -676,7 +640,6 @@ cmd_pay_decode (GlobiCli *cli, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status;
 
-  take_flags (cli, &argc, argv);
   if (argc != 1)
     return globi_cli_usage_error (cli, _ ("pay decode takes one STRING"));
   if ((status = decode_code (cli, argv[0], &code)) != GLOBI_CLI_EXIT_OK)
@@ -705,7 +668,6 @@ cmd_pay_code (GlobiCli *cli, int argc, char **argv)
   gint64 minor = 0;
   int status;
 
-  take_flags (cli, &argc, argv);
   globi_cli_take_option (&argc, argv, "--amount", &amount);
   globi_cli_take_option (&argc, argv, "--currency", &currency_arg);
   globi_cli_take_option (&argc, argv, "--note", &note);
@@ -784,11 +746,10 @@ cmd_pay_scan (GlobiCli *cli, int argc, char **argv)
   gint64 minor = 0, pay_minor = 0;
   int status;
 
-  take_flags (cli, &argc, argv);
   globi_cli_take_option (&argc, argv, "--amount", &amount);
   globi_cli_take_option (&argc, argv, "--currency", &currency_arg);
   globi_cli_take_option (&argc, argv, "--pay-currency", &pay_with);
-  yes = take_switch (&argc, argv, "--yes");
+  yes = globi_cli_take_switch (&argc, argv, "--yes");
   if (argc != 1)
     return globi_cli_usage_error (cli, _ ("pay scan takes one image FILE"));
 

@@ -217,6 +217,23 @@ globi_cli_free_password (char *password)
 
 /* Options after the command: "--name VALUE" or "--name=VALUE". */
 gboolean
+globi_cli_take_switch (int *argc, char **argv, const char *name)
+{
+  gboolean found = FALSE;
+
+  for (int i = 0; i < *argc;)
+    if (g_str_equal (argv[i], name))
+      {
+        memmove (&argv[i], &argv[i + 1], (*argc - i) * sizeof (char *));
+        (*argc)--;
+        found = TRUE;
+      }
+    else
+      i++;
+  return found;
+}
+
+gboolean
 globi_cli_take_option (int *argc, char **argv, const char *name, const char **value)
 {
   gsize len = strlen (name);

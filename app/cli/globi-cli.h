@@ -79,6 +79,11 @@ gboolean      globi_cli_take_option       (int              *argc,
                                            const char       *name,
                                            const char      **value);
 
+/* A flag after the command ("--yes"): TRUE when present; every occurrence is removed. */
+gboolean      globi_cli_take_switch       (int              *argc,
+                                           char            **argv,
+                                           const char       *name);
+
 /* Secrets come from an environment variable or a prompt on the terminal, never argv. */
 char         *globi_cli_get_password      (const char       *env_var,
                                            const char       *prompt,

@@ -1127,6 +1127,7 @@ main (int argc, char **argv)
   int first = 1;
   int status;
   int words;
+  int command_argc;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -1220,9 +1221,14 @@ main (int argc, char **argv)
     cli.profile_dir = default_profile =
         g_build_filename (g_get_user_data_dir (), "globichat", "cli", NULL);
 
+  /* Scripts write --json after the command as often as before it ("qr scan FILE --json"). */
+  command_argc = argc - first - words;
+  if (globi_cli_take_switch (&command_argc, argv + first + words, "--json"))
+    cli.json = TRUE;
+
   cli.loop = g_main_loop_new (NULL, FALSE);
   cli.session = globi_session_new (cli.profile_dir);
-  status = command->func (&cli, argc - first - words, argv + first + words);
+  status = command->func (&cli, command_argc, argv + first + words);
   g_clear_object (&cli.session);
   g_clear_pointer (&cli.loop, g_main_loop_unref);
   return status;

@@ -126,6 +126,16 @@ test_scan_contract (CoreFixture *f, gconstpointer data)
       g_assert_cmpint (plain->status, ==, 0);
       g_assert_cmpstr (plain->out, ==, expected);
     }
+
+  /* The contract writes --json after the file. */
+  {
+    g_autofree char *path = write_code (f, "after.png", "globichat://chats", "png");
+    g_autoptr (Run) run = run_cli ("qr", "scan", path, "--json", NULL);
+
+    g_assert_cmpint (run->status, ==, 0);
+    g_assert_cmpstr (member (run, NULL, "text"), ==, "globichat://chats");
+    g_assert_cmpstr (member (run, NULL, "kind"), ==, "section");
+  }
 }
 
 static void
