@@ -9,7 +9,7 @@
 #include "globi-onboarding-private.h"
 #include "globi-server-thread.h"
 #include "globi-window-private.h"
-#include "ui-fixture.h"
+#include "ui-app-fixture.h"
 
 #ifdef GDK_WINDOWING_X11
 #include <gdk/x11/gdkx.h>
@@ -23,12 +23,9 @@
  * another new device. */
 typedef struct
 {
-  char *server_dir;
   char *profile_dir;
   char *other_dir;
-  GlobiServerConfig *config;
-  GlobiServerThread *server;
-  char *base_url;
+  UiServer srv;
   GlobiApplication *app;
   GlobiWindow *window;
   GlobiSession *session;
@@ -43,60 +40,28 @@ setup (Fixture *f, gconstpointer data)
   if (!ui_test_have_display ())
     return;
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
-  f->server_dir = g_dir_make_tmp ("globi-link-ui-server-XXXXXX", &error);
-  g_assert_no_error (error);
+  ui_server_start (&f->srv, "globi-link-ui-server-XXXXXX");
   f->profile_dir = g_dir_make_tmp ("globi-link-ui-profile-XXXXXX", &error);
   g_assert_no_error (error);
   f->other_dir = g_dir_make_tmp ("globi-link-ui-other-XXXXXX", &error);
   g_assert_no_error (error);
 
-  f->config = globi_server_config_new ();
-  g_free (f->config->listen_address);
-  f->config->listen_address = g_strdup ("127.0.0.1");
-  f->config->port = 0;
-  f->config->data_dir = g_strdup (f->server_dir);
-  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
-  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
-  f->server = globi_server_thread_new (f->config, &error);
-  g_assert_no_error (error);
-  f->base_url = globi_server_thread_dup_base_url (f->server);
-
-  f->app = globi_application_new ();
-  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
-  g_application_set_flags (G_APPLICATION (f->app),
-                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
+  f->app = ui_app_new (f->profile_dir, f->srv.base_url, NULL,
+                       G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   f->session = globi_application_get_session (f->app);
-  f->window = globi_window_new (f->app);
-  gtk_window_set_default_size (GTK_WINDOW (f->window), 480, 720);
-  gtk_window_present (GTK_WINDOW (f->window));
-  globi_window_start (f->window, FALSE, FALSE);
+  f->window = ui_window_open (f->app, 480, 720);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ui_destroy_windows ();
   g_clear_object (&f->approver);
   g_clear_object (&f->app);
-  if (f->server)
-    globi_server_thread_stop (f->server);
-  g_clear_object (&f->server);
-  g_clear_pointer (&f->config, globi_server_config_free);
-  g_clear_pointer (&f->base_url, g_free);
-  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->other_dir, NULL }; *dir; dir++)
+  ui_server_stop (&f->srv);
+  for (char **dir = (char *[]){ f->profile_dir, f->other_dir, NULL }; *dir; dir++)
     if (*dir)
       globi_test_remove_tree (*dir);
-  g_clear_pointer (&f->server_dir, g_free);
   g_clear_pointer (&f->profile_dir, g_free);
   g_clear_pointer (&f->other_dir, g_free);
 }
@@ -141,7 +106,7 @@ register_approver (Fixture *f)
   Op op = { 0 };
 
   f->approver = globi_session_new (f->other_dir);
-  globi_session_register_async (f->approver, f->base_url, "alice", PASSWORD, "Alice Liu", NULL,
+  globi_session_register_async (f->approver, f->srv.base_url, "alice", PASSWORD, "Alice Liu", NULL,
                                 on_registered_cb, &op);
   ui_wait_until (op_done, &op, 30, "the approver to register");
   g_assert_true (op.ok);
@@ -324,7 +289,7 @@ test_qr_login_page (Fixture *f, gconstpointer data)
   ui_wait_until (on_onboarding, f, 30, "the onboarding page");
   o = find_onboarding (GTK_WIDGET (f->window));
   g_assert_nonnull (o);
-  gtk_editable_set_text (GTK_EDITABLE (o->server_entry), f->base_url);
+  gtk_editable_set_text (GTK_EDITABLE (o->server_entry), f->srv.base_url);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (o), "onboarding.show-sign-in", NULL));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (o->qr_login_button)));
   g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (o->qr_login_button)));
@@ -412,7 +377,7 @@ approve_from_window (Fixture *f)
   GtkWindow *dialog;
 
   newcomer = globi_session_new (dir);
-  link = globi_device_link_new (newcomer, f->base_url, "Alice's tablet");
+  link = globi_device_link_new (newcomer, f->srv.base_url, "Alice's tablet");
   globi_device_link_start (link);
   ui_wait_until (has_uri, link, 30, "the newcomer's code");
 

@@ -15,7 +15,7 @@
 #include "globi-scan-dialog.h"
 #include "globi-server-thread.h"
 #include "globi-window-private.h"
-#include "ui-fixture.h"
+#include "ui-app-fixture.h"
 
 #define PASSWORD "correct horse battery"
 
@@ -26,12 +26,9 @@
 
 typedef struct
 {
-  char *server_dir;
   char *profile_dir;
   char *bob_dir;
-  GlobiServerConfig *config;
-  GlobiServerThread *server;
-  char *base_url;
+  UiServer srv;
   GlobiApplication *app;
   GlobiWindow *window;
   GlobiSession *session;
@@ -66,8 +63,8 @@ register_user (Fixture *f, GlobiSession *session, const char *username, const ch
   g_autoptr (GError) error = NULL;
   g_autoptr (GAsyncResult) result = NULL;
 
-  globi_session_register_async (session, f->base_url, username, PASSWORD, name, NULL, on_result_cb,
-                                f);
+  globi_session_register_async (session, f->srv.base_url, username, PASSWORD, name, NULL,
+                                on_result_cb, f);
   result = await (f, "registration");
   g_assert_true (globi_session_register_finish (session, result, &error));
   g_assert_no_error (error);
@@ -81,32 +78,15 @@ setup (Fixture *f, gconstpointer data)
   if (!ui_test_have_display ())
     return;
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
-  f->server_dir = g_dir_make_tmp ("globi-qr-server-XXXXXX", &error);
+  ui_server_start (&f->srv, "globi-qr-server-XXXXXX");
   f->profile_dir = g_dir_make_tmp ("globi-qr-profile-XXXXXX", &error);
   f->bob_dir = g_dir_make_tmp ("globi-qr-bob-XXXXXX", &error);
   g_assert_no_error (error);
 
-  f->config = globi_server_config_new ();
-  g_free (f->config->listen_address);
-  f->config->listen_address = g_strdup ("127.0.0.1");
-  f->config->port = 0;
-  f->config->data_dir = g_strdup (f->server_dir);
-  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
-  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
-  f->server = globi_server_thread_new (f->config, &error);
-  g_assert_no_error (error);
-  f->base_url = globi_server_thread_dup_base_url (f->server);
-
-  f->app = globi_application_new ();
-  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
-  g_application_set_flags (G_APPLICATION (f->app),
-                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
+  f->app = ui_app_new (f->profile_dir, f->srv.base_url, NULL,
+                       G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   f->session = globi_application_get_session (f->app);
-  f->window = globi_window_new (f->app);
-  gtk_window_present (GTK_WINDOW (f->window));
-  globi_window_start (f->window, FALSE, FALSE);
+  f->window = ui_window_open (f->app, -1, -1);
   register_user (f, f->session, "alice.qr", "Alice QR");
 
   f->bob = globi_session_new (f->bob_dir);
@@ -116,25 +96,12 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ui_destroy_windows ();
   g_clear_object (&f->bob);
   g_clear_object (&f->app);
-  if (f->server)
-    globi_server_thread_stop (f->server);
-  g_clear_object (&f->server);
-  g_clear_pointer (&f->config, globi_server_config_free);
-  g_clear_pointer (&f->base_url, g_free);
-  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->bob_dir, NULL }; *dir; dir++)
+  ui_server_stop (&f->srv);
+  for (char **dir = (char *[]){ f->profile_dir, f->bob_dir, NULL }; *dir; dir++)
     globi_test_remove_tree (*dir);
-  g_clear_pointer (&f->server_dir, g_free);
   g_clear_pointer (&f->profile_dir, g_free);
   g_clear_pointer (&f->bob_dir, g_free);
 }

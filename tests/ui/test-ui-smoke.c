@@ -10,7 +10,7 @@
 #include "globi-profile-editor-private.h"
 #include "globi-server-thread.h"
 #include "globi-window-private.h"
-#include "ui-fixture.h"
+#include "ui-app-fixture.h"
 
 #define USERNAME     "alice.smoke"
 #define PASSWORD     "correct horse battery"
@@ -21,12 +21,9 @@
  * person would, through their actions and fields. */
 typedef struct
 {
-  char *server_dir;
   char *profile_dir;
   char *other_profile_dir;
-  GlobiServerConfig *config;
-  GlobiServerThread *server;
-  char *base_url;
+  UiServer srv;
   GlobiApplication *app;
   GlobiWindow *window;
   GlobiSession *session;
@@ -41,63 +38,28 @@ setup (Fixture *f, gconstpointer data)
   if (!ui_test_have_display ())
     return;
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
-
-  f->server_dir = g_dir_make_tmp ("globi-ui-server-XXXXXX", &error);
-  g_assert_no_error (error);
+  ui_server_start (&f->srv, "globi-ui-server-XXXXXX");
   f->profile_dir = g_dir_make_tmp ("globi-ui-profile-XXXXXX", &error);
   g_assert_no_error (error);
   f->other_profile_dir = g_dir_make_tmp ("globi-ui-other-XXXXXX", &error);
   g_assert_no_error (error);
 
-  f->config = globi_server_config_new ();
-  g_free (f->config->listen_address);
-  f->config->listen_address = g_strdup ("127.0.0.1");
-  f->config->port = 0;
-  f->config->data_dir = g_strdup (f->server_dir);
-  /* libsodium's minimum: the real code path at test speed. */
-  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
-  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
-  f->server = globi_server_thread_new (f->config, &error);
-  g_assert_no_error (error);
-  f->base_url = globi_server_thread_dup_base_url (f->server);
-
-  f->app = globi_application_new ();
-  g_object_set (f->app, "profile-dir", f->profile_dir, "server-url", f->base_url, NULL);
-  g_application_set_flags (G_APPLICATION (f->app),
-                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (f->app), NULL, &error);
-  g_assert_no_error (error);
+  f->app = ui_app_new (f->profile_dir, f->srv.base_url, NULL,
+                       G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   f->session = globi_application_get_session (f->app);
 
-  f->window = globi_window_new (f->app);
-  gtk_window_present (GTK_WINDOW (f->window));
-  globi_window_start (f->window, FALSE, FALSE);
+  f->window = ui_window_open (f->app, -1, -1);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  /* Every window (dialogs included) holds the application. */
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ui_destroy_windows ();
   g_clear_object (&f->other);
   g_clear_object (&f->app);
-  if (f->server)
-    globi_server_thread_stop (f->server);
-  g_clear_object (&f->server);
-  g_clear_pointer (&f->config, globi_server_config_free);
-  g_clear_pointer (&f->base_url, g_free);
-  for (char **dir = (char *[]){ f->server_dir, f->profile_dir, f->other_profile_dir, NULL }; *dir;
-       dir++)
+  ui_server_stop (&f->srv);
+  for (char **dir = (char *[]){ f->profile_dir, f->other_profile_dir, NULL }; *dir; dir++)
     globi_test_remove_tree (*dir);
-  g_clear_pointer (&f->server_dir, g_free);
   g_clear_pointer (&f->profile_dir, g_free);
   g_clear_pointer (&f->other_profile_dir, g_free);
 }
@@ -204,7 +166,7 @@ server_display_name_with (Fixture *f, const char *password)
   g_clear_object (&f->other);
   f->other = globi_session_new (f->other_profile_dir);
   s.session = f->other;
-  globi_session_sign_in_async (f->other, f->base_url, USERNAME, password, "Checker", NULL,
+  globi_session_sign_in_async (f->other, f->srv.base_url, USERNAME, password, "Checker", NULL,
                                on_other_signed_in_cb, &s);
   ui_wait_until (sign_in_done, &s, 30, "the second device to sign in");
   g_assert_true (s.ok);
@@ -339,7 +301,7 @@ test_register_edit_sign_out_sign_in (Fixture *f, gconstpointer data)
 
   /* Signed out: the welcome page, with the server from --server filled in. */
   ui_wait_until (on_onboarding, f->window, 30, "the welcome page");
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (o->server_entry)), ==, f->base_url);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (o->server_entry)), ==, f->srv.base_url);
   check_unreachable_server (f);
 
   /* Register through the form. */

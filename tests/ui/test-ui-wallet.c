@@ -13,7 +13,7 @@
 #include "globi-server-thread.h"
 #include "globi-wallet-view.h"
 #include "globi-window-private.h"
-#include "ui-fixture.h"
+#include "ui-app-fixture.h"
 
 #define PASSWORD "correct horse battery"
 #define PIN      "246802"
@@ -34,10 +34,7 @@ typedef struct
 
 typedef struct
 {
-  char *server_dir;
-  GlobiServerConfig *config;
-  GlobiServerThread *server;
-  char *base_url;
+  UiServer srv;
   Person alice;
   Person bob;
 } Fixture;
@@ -109,19 +106,11 @@ person_start (Fixture *f, Person *p, const char *username, const char *display_n
 
   p->profile_dir = g_dir_make_tmp ("globi-ui-wallet-XXXXXX", &error);
   g_assert_no_error (error);
-  p->app = globi_application_new ();
-  g_object_set (p->app, "profile-dir", p->profile_dir, "server-url", f->base_url, NULL);
-  g_application_set_application_id (G_APPLICATION (p->app), app_id);
-  g_application_set_flags (G_APPLICATION (p->app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (p->app), NULL, &error);
-  g_assert_no_error (error);
+  p->app = ui_app_new (p->profile_dir, f->srv.base_url, app_id, G_APPLICATION_NON_UNIQUE);
   p->session = globi_application_get_session (p->app);
   g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
-  p->window = globi_window_new (p->app);
-  gtk_window_set_default_size (GTK_WINDOW (p->window), 1100, 760);
-  gtk_window_present (GTK_WINDOW (p->window));
-  globi_window_start (p->window, FALSE, FALSE);
-  globi_session_register_async (p->session, f->base_url, username, PASSWORD, display_name, NULL,
+  p->window = ui_window_open (p->app, 1100, 760);
+  globi_session_register_async (p->session, f->srv.base_url, username, PASSWORD, display_name, NULL,
                                 on_registered_cb, p);
   ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
 }
@@ -177,19 +166,7 @@ setup (Fixture *f, gconstpointer data)
   if (!ui_test_have_display ())
     return;
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
-  f->server_dir = g_dir_make_tmp ("globi-ui-wallet-server-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->config = globi_server_config_new ();
-  g_free (f->config->listen_address);
-  f->config->listen_address = g_strdup ("127.0.0.1");
-  f->config->port = 0;
-  f->config->data_dir = g_strdup (f->server_dir);
-  f->config->argon2_opslimit = crypto_pwhash_OPSLIMIT_MIN;
-  f->config->argon2_memlimit = crypto_pwhash_MEMLIMIT_MIN;
-  f->server = globi_server_thread_new (f->config, &error);
-  g_assert_no_error (error);
-  f->base_url = globi_server_thread_dup_base_url (f->server);
-
+  ui_server_start (&f->srv, "globi-ui-wallet-server-XXXXXX");
   person_start (f, &f->alice, "alice.pay", "Alice");
   person_start (f, &f->bob, "bob.pay", "Bob");
   befriend (&f->alice, &f->bob);
@@ -207,25 +184,10 @@ person_clear (Person *p)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  while (g_list_model_get_n_items (toplevels) > 0)
-    {
-      g_autoptr (GtkWindow) window = g_list_model_get_item (toplevels, 0);
-      gtk_window_destroy (window);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  ui_destroy_windows ();
   person_clear (&f->alice);
   person_clear (&f->bob);
-  if (f->server)
-    globi_server_thread_stop (f->server);
-  g_clear_object (&f->server);
-  g_clear_pointer (&f->config, globi_server_config_free);
-  g_clear_pointer (&f->base_url, g_free);
-  if (f->server_dir)
-    globi_test_remove_tree (f->server_dir);
-  g_clear_pointer (&f->server_dir, g_free);
+  ui_server_stop (&f->srv);
   g_unsetenv ("GLOBICHAT_REDUCED_MOTION");
 }
 
