@@ -127,20 +127,16 @@ on_main (gpointer data)
          globi_session_get_state (f->session) == GLOBI_SESSION_STATE_SIGNED_IN;
 }
 
+static gboolean
+find_onboarding_match (GtkWidget *widget, gpointer data)
+{
+  return GLOBI_IS_ONBOARDING (widget);
+}
+
 static GlobiOnboarding *
 find_onboarding (GtkWidget *widget)
 {
-  if (GLOBI_IS_ONBOARDING (widget))
-    return GLOBI_ONBOARDING (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GlobiOnboarding *found = find_onboarding (child);
-
-      if (found)
-        return found;
-    }
-  return NULL;
+  return (GlobiOnboarding *) ui_find_widget (widget, find_onboarding_match, NULL);
 }
 
 static gboolean

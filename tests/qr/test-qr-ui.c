@@ -133,20 +133,16 @@ signed_in_and_shown (gpointer data)
          globi_session_get_me (f->session) != NULL;
 }
 
+static gboolean
+find_child_match (GtkWidget *widget, gpointer data)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (data));
+}
+
 static GtkWidget *
 find_child (GtkWidget *widget, GType type)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_child (child, type);
-
-      if (found)
-        return found;
-    }
-  return NULL;
+  return ui_find_widget (widget, find_child_match, GSIZE_TO_POINTER (type));
 }
 
 static gboolean

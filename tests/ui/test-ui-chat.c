@@ -168,20 +168,17 @@ conversation_shows (gpointer data)
                             s->text);
 }
 
+static gboolean
+find_message_row_match (GtkWidget *widget, gpointer data)
+{
+  return GLOBI_IS_MESSAGE_ROW (widget) &&
+         g_strcmp0 (globi_message_row_get_text (GLOBI_MESSAGE_ROW (widget)), data) == 0;
+}
+
 static GlobiMessageRow *
 find_message_row (GtkWidget *widget, const char *text)
 {
-  if (GLOBI_IS_MESSAGE_ROW (widget) &&
-      g_strcmp0 (globi_message_row_get_text (GLOBI_MESSAGE_ROW (widget)), text) == 0)
-    return GLOBI_MESSAGE_ROW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GlobiMessageRow *row = find_message_row (child, text);
-      if (row)
-        return row;
-    }
-  return NULL;
+  return (GlobiMessageRow *) ui_find_widget (widget, find_message_row_match, (gpointer) text);
 }
 
 static gboolean
@@ -254,19 +251,16 @@ last_is_forwarded (gpointer data)
          g_strcmp0 (globi_message_get_text (last), "Hi Alice") == 0;
 }
 
+static gboolean
+find_image_row_match (GtkWidget *widget, gpointer data)
+{
+  return GLOBI_IS_MESSAGE_ROW (widget) && globi_message_row_get_image (GLOBI_MESSAGE_ROW (widget));
+}
+
 static GlobiMessageRow *
 find_image_row (GtkWidget *widget)
 {
-  if (GLOBI_IS_MESSAGE_ROW (widget) && globi_message_row_get_image (GLOBI_MESSAGE_ROW (widget)))
-    return GLOBI_MESSAGE_ROW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GlobiMessageRow *row = find_image_row (child);
-      if (row)
-        return row;
-    }
-  return NULL;
+  return (GlobiMessageRow *) ui_find_widget (widget, find_image_row_match, NULL);
 }
 
 static gboolean

@@ -240,20 +240,17 @@ payment_dialog_shown (gpointer data)
   return find_toplevel (GLOBI_TYPE_PAYMENT_DIALOG) != NULL;
 }
 
+static gboolean
+find_by_tooltip_match (GtkWidget *widget, gpointer data)
+{
+  return g_strcmp0 (gtk_widget_get_tooltip_text (widget), data) == 0 &&
+         gtk_widget_get_mapped (widget);
+}
+
 static GtkWidget *
 find_by_tooltip (GtkWidget *widget, const char *tooltip)
 {
-  if (g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0 &&
-      gtk_widget_get_mapped (widget))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_tooltip (child, tooltip);
-      if (found)
-        return found;
-    }
-  return NULL;
+  return ui_find_widget (widget, find_by_tooltip_match, (gpointer) tooltip);
 }
 
 static gboolean
@@ -276,19 +273,16 @@ pin_dialog_done (gpointer data)
   return dialog && g_strcmp0 (globi_pin_dialog_get_page (dialog), "done") == 0;
 }
 
+static gboolean
+find_card_match (GtkWidget *widget, gpointer data)
+{
+  return GLOBI_IS_PAYMENT_CARD (widget) && gtk_widget_get_mapped (widget);
+}
+
 static GlobiPaymentCard *
 find_card (GtkWidget *widget)
 {
-  if (GLOBI_IS_PAYMENT_CARD (widget) && gtk_widget_get_mapped (widget))
-    return GLOBI_PAYMENT_CARD (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GlobiPaymentCard *card = find_card (child);
-      if (card)
-        return card;
-    }
-  return NULL;
+  return (GlobiPaymentCard *) ui_find_widget (widget, find_card_match, NULL);
 }
 
 typedef struct

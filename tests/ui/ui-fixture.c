@@ -57,18 +57,33 @@ ui_wait_until (gboolean (*check) (gpointer data), gpointer data, guint timeout_s
 }
 
 GtkWidget *
-ui_find_button (GtkWidget *widget, const char *label)
+ui_find_widget (GtkWidget *widget,
+                gboolean (*match) (GtkWidget *widget, gpointer data),
+                gpointer data)
 {
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+  if (match (widget, data))
     return widget;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
        child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = ui_find_button (child, label);
+      GtkWidget *found = ui_find_widget (child, match, data);
       if (found)
         return found;
     }
   return NULL;
+}
+
+static gboolean
+is_button_labelled (GtkWidget *widget, gpointer label)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+}
+
+GtkWidget *
+ui_find_button (GtkWidget *widget, const char *label)
+{
+  return ui_find_widget (widget, is_button_labelled, (gpointer) label);
 }
 
 void

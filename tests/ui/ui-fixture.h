@@ -22,6 +22,11 @@ void       ui_wait_until        (gboolean (*check) (gpointer data),
  * included as written in the .ui); NULL finds an icon-only button. */
 GtkWidget *ui_find_button       (GtkWidget    *widget,
                                  const char   *label);
+/* The first widget under widget (itself included, depth first) that match accepts. */
+GtkWidget *ui_find_widget       (GtkWidget    *widget,
+                                 gboolean    (*match) (GtkWidget *widget,
+                                                       gpointer   data),
+                                 gpointer      data);
 /* Destroys every toplevel (dialogs included: each holds the application) and lets the
  * main context finish what that queued; the start of every UI test's teardown. */
 void       ui_destroy_windows   (void);
