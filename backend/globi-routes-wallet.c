@@ -613,26 +613,42 @@ static const NumberField amount_number[] = {
   { NULL },
 };
 
-void
-globi_routes_create_transfer (GlobiRequest *req)
+/* A transfer's and a request's body: an amount between me and the person named by
+ * other_member. NULL when the error is already replied. */
+static GlobiWalletArgs *
+person_amount_args (GlobiRequest *req,
+                    const GlobiField *fields,
+                    const char *other_member,
+                    JsonObject **out_body)
 {
   g_autoptr (GError) error = NULL;
   gint64 numbers[1] = { 0 };
-  g_autoptr (JsonObject) body = parse_body (req, transfer_fields, amount_number, numbers, &error);
+  g_autoptr (JsonObject) body = parse_body (req, fields, amount_number, numbers, &error);
   g_autoptr (GlobiWalletArgs) args = args_new (req);
 
   if (!body || !take_chat (body, args, &error))
     {
       globi_request_reply_error (req, error);
-      return;
+      return NULL;
     }
   args->id = dup_member (body, "id");
-  args->other_id = dup_member (body, "to_user_id");
+  args->other_id = dup_member (body, other_member);
   args->currency = g_strdup (amount_currency (body, "amount"));
   args->minor = numbers[0];
   args->note = dup_member (body, "note");
-  run_with_pin (req, globi_store_wallet_transfer, g_steal_pointer (&args),
-                json_object_get_string_member (body, "pin"), NULL);
+  *out_body = g_steal_pointer (&body);
+  return g_steal_pointer (&args);
+}
+
+void
+globi_routes_create_transfer (GlobiRequest *req)
+{
+  g_autoptr (JsonObject) body = NULL;
+  GlobiWalletArgs *args = person_amount_args (req, transfer_fields, "to_user_id", &body);
+
+  if (args)
+    run_with_pin (req, globi_store_wallet_transfer, args,
+                  json_object_get_string_member (body, "pin"), NULL);
 }
 
 static void
@@ -664,22 +680,11 @@ globi_routes_decline_transfer (GlobiRequest *req)
 void
 globi_routes_create_request (GlobiRequest *req)
 {
-  g_autoptr (GError) error = NULL;
-  gint64 numbers[1] = { 0 };
-  g_autoptr (JsonObject) body = parse_body (req, request_fields, amount_number, numbers, &error);
-  g_autoptr (GlobiWalletArgs) args = args_new (req);
+  g_autoptr (JsonObject) body = NULL;
+  GlobiWalletArgs *args = person_amount_args (req, request_fields, "from_user_id", &body);
 
-  if (!body || !take_chat (body, args, &error))
-    {
-      globi_request_reply_error (req, error);
-      return;
-    }
-  args->id = dup_member (body, "id");
-  args->other_id = dup_member (body, "from_user_id");
-  args->currency = g_strdup (amount_currency (body, "amount"));
-  args->minor = numbers[0];
-  args->note = dup_member (body, "note");
-  run (req, globi_store_wallet_request, g_steal_pointer (&args));
+  if (args)
+    run (req, globi_store_wallet_request, args);
 }
 
 /* A route on {id} whose body is just {pin}. */

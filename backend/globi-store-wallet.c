@@ -862,6 +862,57 @@ fingerprint (const GlobiWalletArgs *a, const char *kind)
                           a->count, a->random_split);
 }
 
+typedef enum
+{
+  OP_NEW,
+  OP_REPLAY,
+  OP_STOP,
+} OpStart;
+
+/* The preamble of every new ledger operation: the PIN gate (when pin), then the id's
+ * idempotency. OP_REPLAY: the same request again (seq made it); OP_STOP: a PIN refusal in
+ * result, or error set (the id belongs to another request). */
+static OpStart
+op_start (sqlite3 *db,
+          GlobiWalletArgs *a,
+          const char *fp,
+          gboolean pin,
+          GlobiWalletResult *result,
+          gint64 *seq,
+          GError **error)
+{
+  if (pin && !pin_gate (db, a, result, error))
+    return OP_STOP;
+  switch (check_seen (db, a->id, fp, seq))
+    {
+      case SEEN_SAME:
+        return OP_REPLAY;
+      case SEEN_CLASH:
+        g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_CONFLICT, "id: already used");
+        return OP_STOP;
+      case SEEN_NEW:
+      default:
+        return OP_NEW;
+    }
+}
+
+/* Runs op_start; returns replay (an expression, seq set) or the stop's reply. */
+#define NEW_OPERATION(db, a, fp, pin, result, seq, replay, error)      \
+  G_STMT_START                                                         \
+  {                                                                    \
+    switch (op_start (db, a, fp, pin, result, &(seq), error))          \
+      {                                                                \
+        case OP_REPLAY:                                                \
+          return (replay);                                             \
+        case OP_STOP:                                                  \
+          return (error && *error) ? NULL : g_steal_pointer (&result); \
+        case OP_NEW:                                                   \
+        default:                                                       \
+          break;                                                       \
+      }                                                                \
+  }                                                                    \
+  G_STMT_END
+
 /* The checks between two people shared by transfers and requests. */
 static gboolean
 check_counterpart (sqlite3 *db, const GlobiWalletArgs *a, gboolean friends_only, GError **error)
@@ -916,17 +967,8 @@ globi_store_wallet_transfer (sqlite3 *db, gpointer data, GError **error)
 
   if (!result)
     return NULL;
-  PIN_GATE (db, a, result, error);
-  switch (check_seen (db, a->id, fp, &seq))
-    {
-      case SEEN_SAME:
-        return reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error);
-      case SEEN_CLASH:
-        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
-      case SEEN_NEW:
-      default:
-        break;
-    }
+  NEW_OPERATION (db, a, fp, TRUE, result, seq,
+                 reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error), error);
   if (!check_counterpart (db, a, TRUE, error) ||
       !open_wallet (db, a->other_id, a->now_ms, result, error))
     return NULL;
@@ -989,16 +1031,8 @@ globi_store_wallet_request (sqlite3 *db, gpointer data, GError **error)
 
   if (!result)
     return NULL;
-  switch (check_seen (db, a->id, fp, &seq))
-    {
-      case SEEN_SAME:
-        return reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error);
-      case SEEN_CLASH:
-        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
-      case SEEN_NEW:
-      default:
-        break;
-    }
+  NEW_OPERATION (db, a, fp, FALSE, result, seq,
+                 reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error), error);
   if (!check_counterpart (db, a, TRUE, error))
     return NULL;
   fill_tx (&tx, a, "request", "pending", fp);
@@ -1202,17 +1236,8 @@ globi_store_wallet_red_packet (sqlite3 *db, gpointer data, GError **error)
     return NULL;
   if (!globi_store_social_is_member (db, a->other_id, a->user_id))
     return fail_null (error, GLOBI_ERROR_NOT_FOUND, "no such group");
-  PIN_GATE (db, a, result, error);
-  switch (check_seen (db, a->id, fp, &seq))
-    {
-      case SEEN_SAME:
-        return reply_red_packet (db, g_steal_pointer (&result), a, 201, error);
-      case SEEN_CLASH:
-        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
-      case SEEN_NEW:
-      default:
-        break;
-    }
+  NEW_OPERATION (db, a, fp, TRUE, result, seq,
+                 reply_red_packet (db, g_steal_pointer (&result), a, 201, error), error);
   if (!(stmt =
             globi_store_prepare (db, "SELECT member_count FROM chat_groups WHERE id = ?1", error)))
     return NULL;
@@ -1417,17 +1442,8 @@ globi_store_wallet_payment (sqlite3 *db, gpointer data, GError **error)
 
   if (!result)
     return NULL;
-  PIN_GATE (db, a, result, error);
-  switch (check_seen (db, a->id, fp, &seq))
-    {
-      case SEEN_SAME:
-        return reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error);
-      case SEEN_CLASH:
-        return fail_null (error, GLOBI_ERROR_CONFLICT, "id: already used");
-      case SEEN_NEW:
-      default:
-        break;
-    }
+  NEW_OPERATION (db, a, fp, TRUE, result, seq,
+                 reply_tx (db, g_steal_pointer (&result), seq, 201, FALSE, error), error);
   if (!check_counterpart (db, a, FALSE, error) ||
       !open_wallet (db, a->other_id, a->now_ms, result, error))
     return NULL;
