@@ -737,9 +737,17 @@ globi_wallet_new_operation_id (void)
   return globi_id_new ();
 }
 
-/* The members every money-moving body shares. */
+/* The members every money-moving body shares: the operation's id, note and PIN, whom it
+ * goes to or comes from (who_member: who) and its amount (amount_member). */
 static JsonObject *
-operation_body (const char *id, const char *note, const char *pin)
+operation_body (const char *id,
+                const char *note,
+                const char *pin,
+                const char *who_member,
+                const char *who,
+                const char *amount_member,
+                const char *currency,
+                gint64 minor)
 {
   JsonObject *body = json_object_new ();
   g_autofree char *fresh = id ? NULL : globi_id_new ();
@@ -749,6 +757,8 @@ operation_body (const char *id, const char *note, const char *pin)
     json_object_set_string_member (body, "note", note);
   if (pin)
     json_object_set_string_member (body, "pin", pin);
+  json_object_set_string_member (body, who_member, who);
+  json_object_set_object_member (body, amount_member, money_object (currency, minor));
   return body;
 }
 
@@ -770,9 +780,7 @@ globi_wallet_transfer_async (GlobiWallet *self,
 
   g_return_if_fail (GLOBI_IS_WALLET (self) && to_user_id && currency);
 
-  body = operation_body (id, note, pin);
-  json_object_set_string_member (body, "to_user_id", to_user_id);
-  json_object_set_object_member (body, "amount", money_object (currency, minor));
+  body = operation_body (id, note, pin, "to_user_id", to_user_id, "amount", currency, minor);
   if ((chat = chat_object (chat_id)))
     json_object_set_object_member (body, "chat", chat);
   call (self, globi_wallet_transfer_async, "POST", "/v1/wallet/transfers", body, REPLY_TRANSACTION,
@@ -831,9 +839,7 @@ globi_wallet_request_async (GlobiWallet *self,
 
   g_return_if_fail (GLOBI_IS_WALLET (self) && from_user_id && currency);
 
-  body = operation_body (id, note, NULL);
-  json_object_set_string_member (body, "from_user_id", from_user_id);
-  json_object_set_object_member (body, "amount", money_object (currency, minor));
+  body = operation_body (id, note, NULL, "from_user_id", from_user_id, "amount", currency, minor);
   if ((chat = chat_object (chat_id)))
     json_object_set_object_member (body, "chat", chat);
   call (self, globi_wallet_request_async, "POST", "/v1/wallet/requests", body, REPLY_TRANSACTION,
@@ -876,9 +882,7 @@ globi_wallet_pay_async (GlobiWallet *self,
 
   g_return_if_fail (GLOBI_IS_WALLET (self) && payee_id && currency);
 
-  body = operation_body (id, note, pin);
-  json_object_set_string_member (body, "payee_id", payee_id);
-  json_object_set_object_member (body, "amount", money_object (currency, minor));
+  body = operation_body (id, note, pin, "payee_id", payee_id, "amount", currency, minor);
   if (payee_currency && g_strcmp0 (payee_currency, currency) != 0)
     json_object_set_string_member (body, "payee_currency", payee_currency);
   call (self, globi_wallet_pay_async, "POST", "/v1/wallet/payments", body, REPLY_TRANSACTION, TRUE,
@@ -903,9 +907,7 @@ globi_wallet_create_red_packet_async (GlobiWallet *self,
 
   g_return_if_fail (GLOBI_IS_WALLET (self) && group_id && currency);
 
-  body = operation_body (id, note, pin);
-  json_object_set_string_member (body, "group_id", group_id);
-  json_object_set_object_member (body, "total", money_object (currency, total_minor));
+  body = operation_body (id, note, pin, "group_id", group_id, "total", currency, total_minor);
   json_object_set_int_member (body, "count", count);
   json_object_set_string_member (body, "split", random_split ? "random" : "fixed");
   call (self, globi_wallet_create_red_packet_async, "POST", "/v1/wallet/red-packets", body,
