@@ -124,3 +124,42 @@ session_flush (GlobiSession *session)
   result = wait_result (&pending);
   g_assert_true (globi_session_flush_finish (session, result, NULL));
 }
+
+static gint undecryptable;
+
+static GLogWriterOutput
+count_undecryptable (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
+        g_str_has_prefix (fields[i].value, "Rejected a message that does not decrypt"))
+      g_atomic_int_inc (&undecryptable);
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+void
+core_watch_undecryptable (void)
+{
+  g_log_set_writer_func (count_undecryptable, NULL, NULL);
+}
+
+gint
+core_undecryptable (void)
+{
+  return g_atomic_int_get (&undecryptable);
+}
+
+void
+core_reset_undecryptable (void)
+{
+  g_atomic_int_set (&undecryptable, 0);
+}
+
+gboolean
+core_messages_have_text (GPtrArray *messages, const char *text)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (g_strcmp0 (globi_message_get_text (g_ptr_array_index (messages, i)), text) == 0)
+      return TRUE;
+  return FALSE;
+}

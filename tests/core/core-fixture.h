@@ -47,4 +47,14 @@ void          session_sign_in        (GlobiSession  *session,
                                       const char    *password);
 void          session_flush          (GlobiSession  *session);
 
+/* Counts the messages a messenger drops because they do not decrypt (its debug log says
+ * so): tells a ciphertext the ratchet refused from one refused for another reason.
+ * main() installs the counting log writer with core_watch_undecryptable. */
+void          core_watch_undecryptable (void);
+gint          core_undecryptable       (void);
+void          core_reset_undecryptable (void);
+/* TRUE if one of messages (GlobiMessage) has that text. */
+gboolean      core_messages_have_text  (GPtrArray     *messages,
+                                        const char    *text);
+
 G_END_DECLS

@@ -97,27 +97,6 @@ send_text (Client *c, const char *chat_id, const char *text)
   wait_action (c, &pending);
 }
 
-static gboolean
-has_text (GPtrArray *messages, const char *text)
-{
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (globi_message_get_text (g_ptr_array_index (messages, i)), text) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static gint undecryptable;
-
-static GLogWriterOutput
-count_undecryptable (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
-        g_str_has_prefix (fields[i].value, "Rejected a message that does not decrypt"))
-      g_atomic_int_inc (&undecryptable);
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
 #define FILE_CONTENTS "what the new laptop must be able to open"
 
 static void
@@ -381,7 +360,7 @@ test_flow (Fixture *fx, gconstpointer data)
   g_autofree char *uri = NULL;
   Client fresh = { 0 };
 
-  g_atomic_int_set (&undecryptable, 0);
+  core_reset_undecryptable ();
   send_text (&fx->alice, bob_chat, "one from alice");
   send_text (&fx->bob, alice_chat, "two from bob");
   g_clear_pointer (&synced, g_ptr_array_unref);
@@ -461,25 +440,25 @@ test_flow (Fixture *fx, gconstpointer data)
   send_text (&fresh, bob_chat, "five from the new laptop");
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->bob);
-  g_assert_true (has_text (synced, "five from the new laptop"));
+  g_assert_true (core_messages_have_text (synced, "five from the new laptop"));
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fresh);
-  g_assert_true (has_text (synced, "four to every device"));
+  g_assert_true (core_messages_have_text (synced, "four to every device"));
   send_text (&fx->bob, alice_chat, "six to every device");
   send_text (&fresh, bob_chat, "seven from the new laptop");
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fresh);
-  g_assert_true (has_text (synced, "six to every device"));
+  g_assert_true (core_messages_have_text (synced, "six to every device"));
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->bob);
-  g_assert_true (has_text (synced, "seven from the new laptop"));
+  g_assert_true (core_messages_have_text (synced, "seven from the new laptop"));
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->alice);
-  g_assert_true (has_text (synced, "six to every device"));
-  g_assert_true (has_text (synced, "seven from the new laptop"));
+  g_assert_true (core_messages_have_text (synced, "six to every device"));
+  g_assert_true (core_messages_have_text (synced, "seven from the new laptop"));
   /* Not one ciphertext in the whole flow failed to decrypt (the messages that crossed
    * at the start included). */
-  g_assert_cmpint (g_atomic_int_get (&undecryptable), ==, 0);
+  g_assert_cmpint (core_undecryptable (), ==, 0);
 
   /* One use: the code is dead now. */
   g_assert_false (approve (fx->alice.session, fx->alice.messenger, uri, &error));
@@ -862,7 +841,7 @@ main (int argc, char *argv[])
   g_assert_cmpint (sodium_init (), >=, 0);
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (count_undecryptable, NULL, NULL);
+  core_watch_undecryptable ();
 
 #define ADD(path, func) \
   g_test_add ("/globi/link/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)

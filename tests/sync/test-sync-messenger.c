@@ -450,20 +450,6 @@ test_tampered_and_replayed (CoreFixture *f, gconstpointer data)
   g_assert_cmpstr (globi_message_get_text (message_at (received, 0)), ==, "genuine");
 }
 
-/* Messages the messenger dropped because they did not decrypt (its debug log says so):
- * tells a ciphertext the ratchet refused from one refused for another reason. */
-static guint undecryptable;
-
-static GLogWriterOutput
-count_undecryptable (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
-        g_str_has_prefix (fields[i].value, "Rejected a message that does not decrypt"))
-      g_atomic_int_inc (&undecryptable);
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
 /* The raw message event with that id in c's stream (read before c syncs it), as the
  * server stores it. */
 static JsonObject *
@@ -664,11 +650,11 @@ test_old_ciphertext_replayed (CoreFixture *f, gconstpointer data)
         g_assert_no_error (error);
       }
   }
-  before = g_atomic_int_get (&undecryptable);
+  before = core_undecryptable ();
   r3 = sync_client (bob);
   g_assert_cmpuint (r3->len, ==, 0);
   /* Refused by the ratchet itself (the keys are gone), not only by the id check. */
-  g_assert_cmpuint (g_atomic_int_get (&undecryptable), ==, before + 2);
+  g_assert_cmpuint (core_undecryptable (), ==, before + 2);
   /* The failed attempts left the session as it was. */
   m3 = send_text (alice, to_bob, "third");
   flush (alice);
@@ -945,7 +931,7 @@ main (int argc, char **argv)
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (count_undecryptable, NULL, NULL);
+  core_watch_undecryptable ();
 
   g_test_add_func ("/globi/sync/cache/paging", test_cache_paging);
   g_test_add_func ("/globi/sync/cache/dedup", test_cache_dedup);

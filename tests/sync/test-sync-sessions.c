@@ -9,18 +9,6 @@
 #include "core-fixture.h"
 #include "sync-client.h"
 
-static gint undecryptable;
-
-static GLogWriterOutput
-count_undecryptable (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
-        g_str_has_prefix (fields[i].value, "Rejected a message that does not decrypt"))
-      g_atomic_int_inc (&undecryptable);
-  return g_log_writer_default (level, fields, n_fields, data);
-}
-
 /* Like the CLI's sync: the new messages, then the outbox (receipts) goes out. */
 static GPtrArray *
 sync_and_flush (Client *c)
@@ -29,15 +17,6 @@ sync_and_flush (Client *c)
 
   flush (c);
   return messages;
-}
-
-static gboolean
-has_text (GPtrArray *messages, const char *text)
-{
-  for (guint i = 0; i < messages->len; i++)
-    if (g_strcmp0 (globi_message_get_text (message_at (messages, i)), text) == 0)
-      return TRUE;
-  return FALSE;
 }
 
 static void
@@ -69,11 +48,11 @@ test_new_device_after_receipts (CoreFixture *f, gconstpointer data)
   g_autoptr (GPtrArray) at_alice_end = NULL;
   g_autoptr (GPtrArray) at_bob_end = NULL;
 
-  g_atomic_int_set (&undecryptable, 0);
+  core_reset_undecryptable ();
   befriend (alice, bob);
   send_and_flush (alice, to_bob, "hello");
   at_bob = sync_and_flush (bob);
-  g_assert_true (has_text (at_bob, "hello"));
+  g_assert_true (core_messages_have_text (at_bob, "hello"));
   g_ptr_array_unref (sync_and_flush (alice));
 
   alice2 = client_new (f, "alice", "alice2", TRUE);
@@ -84,23 +63,23 @@ test_new_device_after_receipts (CoreFixture *f, gconstpointer data)
 
   send_and_flush (alice2, to_bob, "from my second device");
   at_bob2 = sync_and_flush (bob);
-  g_assert_true (has_text (at_bob2, "from my second device"));
+  g_assert_true (core_messages_have_text (at_bob2, "from my second device"));
   send_and_flush (bob, to_alice, "reply to both");
 
   at_alice2 = sync_and_flush (alice2);
-  g_assert_true (has_text (at_alice2, "reply to both"));
+  g_assert_true (core_messages_have_text (at_alice2, "reply to both"));
   at_alice = sync_and_flush (alice);
-  g_assert_true (has_text (at_alice, "reply to both"));
+  g_assert_true (core_messages_have_text (at_alice, "reply to both"));
 
   /* And on: every direction keeps working on whichever session won. */
   send_and_flush (alice2, to_bob, "again from A2");
   send_and_flush (bob, to_alice, "again from Bob");
   at_bob_end = sync_and_flush (bob);
-  g_assert_true (has_text (at_bob_end, "again from A2"));
+  g_assert_true (core_messages_have_text (at_bob_end, "again from A2"));
   at_alice_end = sync_and_flush (alice2);
-  g_assert_true (has_text (at_alice_end, "again from Bob"));
+  g_assert_true (core_messages_have_text (at_alice_end, "again from Bob"));
   g_ptr_array_unref (sync_and_flush (alice));
-  g_assert_cmpint (g_atomic_int_get (&undecryptable), ==, 0);
+  g_assert_cmpint (core_undecryptable (), ==, 0);
 }
 
 /* Both devices send before either syncs: two X3DH runs cross on the server. Each side
@@ -113,7 +92,7 @@ test_simultaneous_initiation (CoreFixture *f, gconstpointer data)
   g_autofree char *to_bob = chat_with (bob);
   g_autofree char *to_alice = chat_with (alice);
 
-  g_atomic_int_set (&undecryptable, 0);
+  core_reset_undecryptable ();
   befriend (alice, bob);
   send_and_flush (alice, to_bob, "a1");
   send_and_flush (bob, to_alice, "b1");
@@ -129,14 +108,14 @@ test_simultaneous_initiation (CoreFixture *f, gconstpointer data)
       /* Both sync (and send their receipts) before either's next message arrives. */
       at_alice = sync_and_flush (alice);
       at_bob = sync_and_flush (bob);
-      g_assert_true (has_text (at_alice, prev_b));
-      g_assert_true (has_text (at_bob, prev_a));
+      g_assert_true (core_messages_have_text (at_alice, prev_b));
+      g_assert_true (core_messages_have_text (at_bob, prev_a));
       send_and_flush (alice, to_bob, a);
       send_and_flush (bob, to_alice, b);
     }
   g_ptr_array_unref (sync_and_flush (alice));
   g_ptr_array_unref (sync_and_flush (bob));
-  g_assert_cmpint (g_atomic_int_get (&undecryptable), ==, 0);
+  g_assert_cmpint (core_undecryptable (), ==, 0);
 }
 
 /* The same between two devices of one account, whose fan-out to each other starts
@@ -150,7 +129,7 @@ test_own_devices_simultaneous (CoreFixture *f, gconstpointer data)
   g_autofree char *to_bob = chat_with (bob);
   g_autofree char *to_alice = chat_with (alice);
 
-  g_atomic_int_set (&undecryptable, 0);
+  core_reset_undecryptable ();
   befriend (alice, bob);
   alice2 = client_new (f, "alice", "alice2", TRUE);
   send_and_flush (alice, to_bob, "from A1");
@@ -173,12 +152,12 @@ test_own_devices_simultaneous (CoreFixture *f, gconstpointer data)
     g_autoptr (GPtrArray) at_2 = sync_and_flush (alice2);
     g_autoptr (GPtrArray) at_b = sync_and_flush (bob);
 
-    g_assert_true (has_text (at_1, "A2 round 2")); /* A2's own message, fanned out */
-    g_assert_true (has_text (at_2, "A1 round 2"));
-    g_assert_true (has_text (at_b, "A1 round 2"));
-    g_assert_true (has_text (at_b, "A2 round 2"));
+    g_assert_true (core_messages_have_text (at_1, "A2 round 2")); /* A2's own message, fanned out */
+    g_assert_true (core_messages_have_text (at_2, "A1 round 2"));
+    g_assert_true (core_messages_have_text (at_b, "A1 round 2"));
+    g_assert_true (core_messages_have_text (at_b, "A2 round 2"));
   }
-  g_assert_cmpint (g_atomic_int_get (&undecryptable), ==, 0);
+  g_assert_cmpint (core_undecryptable (), ==, 0);
 }
 
 int
@@ -186,7 +165,7 @@ main (int argc, char **argv)
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (count_undecryptable, NULL, NULL);
+  core_watch_undecryptable ();
 #define ADD(path, func)                                                         \
   g_test_add ("/globi/sync/" path, CoreFixture, NULL, core_fixture_setup, func, \
               core_fixture_teardown)
