@@ -11,17 +11,10 @@
 #include "globi-error.h"
 #include "globi-message-list.h"
 #include "globi-server-private.h"
+#include "sync-client.h"
 
 /* Device linking end to end: a real server thread, real sessions and messengers, the
  * real sealed payload and history bundle. */
-
-#define PASSWORD "correct horse battery"
-
-typedef struct
-{
-  GlobiSession *session;
-  GlobiMessenger *messenger;
-} Client;
 
 typedef struct
 {
@@ -29,21 +22,6 @@ typedef struct
   Client alice;
   Client bob;
 } Fixture;
-
-static void
-start_messenger (Client *c)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GAsyncResult *pending = NULL;
-
-  g_clear_object (&c->messenger);
-  c->messenger = globi_messenger_new (c->session);
-  globi_messenger_start_async (c->messenger, FALSE, NULL, on_result_cb, &pending);
-  result = wait_result (&pending);
-  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
-  g_assert_no_error (error);
-}
 
 static void
 client_clear (Client *c)
@@ -64,35 +42,13 @@ wait_action (Client *c, GAsyncResult **pending)
   g_assert_no_error (error);
 }
 
-static GPtrArray *
-sync_client (Client *c)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GAsyncResult *pending = NULL;
-  GPtrArray *messages;
-
-  globi_messenger_sync_async (c->messenger, NULL, on_result_cb, &pending);
-  result = wait_result (&pending);
-  messages = globi_messenger_sync_finish (c->messenger, result, &error);
-  g_assert_no_error (error);
-  return messages;
-}
-
+/* Sent, and out of the outbox before the next step. */
 static void
-send_text (Client *c, const char *chat_id, const char *text)
+send_flushed (Client *c, const char *chat_id, const char *text)
 {
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GlobiMessage) m = NULL;
+  g_autoptr (GlobiMessage) m = send_text (c, chat_id, text);
   GAsyncResult *pending = NULL;
 
-  globi_messenger_send_text_async (c->messenger, chat_id, text, NULL, NULL, NULL, on_result_cb,
-                                   &pending);
-  result = wait_result (&pending);
-  m = globi_messenger_send_finish (c->messenger, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
   globi_messenger_flush_async (c->messenger, NULL, on_result_cb, &pending);
   wait_action (c, &pending);
 }
@@ -361,11 +317,11 @@ test_flow (Fixture *fx, gconstpointer data)
   Client fresh = { 0 };
 
   core_reset_undecryptable ();
-  send_text (&fx->alice, bob_chat, "one from alice");
-  send_text (&fx->bob, alice_chat, "two from bob");
+  send_flushed (&fx->alice, bob_chat, "one from alice");
+  send_flushed (&fx->bob, alice_chat, "two from bob");
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->alice);
-  send_text (&fx->alice, bob_chat, "three from alice");
+  send_flushed (&fx->alice, bob_chat, "three from alice");
   send_file (fx, &fx->alice, bob_chat, "notes.txt", FILE_CONTENTS);
 
   link = new_link (fx, "alice-new", &new_session);
@@ -436,16 +392,16 @@ test_flow (Fixture *fx, gconstpointer data)
   /* It sends and receives like any device of the account, in any order: here Bob writes
    * to it and it writes to Bob before either has heard from the other, so both start a
    * session (X3DH) at once, and the replies after that still decrypt on both ends. */
-  send_text (&fx->bob, alice_chat, "four to every device");
-  send_text (&fresh, bob_chat, "five from the new laptop");
+  send_flushed (&fx->bob, alice_chat, "four to every device");
+  send_flushed (&fresh, bob_chat, "five from the new laptop");
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fx->bob);
   g_assert_true (core_messages_have_text (synced, "five from the new laptop"));
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fresh);
   g_assert_true (core_messages_have_text (synced, "four to every device"));
-  send_text (&fx->bob, alice_chat, "six to every device");
-  send_text (&fresh, bob_chat, "seven from the new laptop");
+  send_flushed (&fx->bob, alice_chat, "six to every device");
+  send_flushed (&fresh, bob_chat, "seven from the new laptop");
   g_clear_pointer (&synced, g_ptr_array_unref);
   synced = sync_client (&fresh);
   g_assert_true (core_messages_have_text (synced, "six to every device"));
