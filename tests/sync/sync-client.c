@@ -127,6 +127,19 @@ message_at (GPtrArray *messages, guint i)
 }
 
 GlobiMessage *
+loaded_message_at (GListModel *messages, guint i)
+{
+  while (!globi_message_list_is_ready (GLOBI_MESSAGE_LIST (messages)))
+    g_main_context_iteration (NULL, TRUE);
+  while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
+    {
+      g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  return g_list_model_get_item (messages, i);
+}
+
+GlobiMessage *
 find_live (Client *c, const char *chat_id, const char *id)
 {
   GListModel *messages =
@@ -136,13 +149,8 @@ find_live (Client *c, const char *chat_id, const char *id)
     g_main_context_iteration (NULL, TRUE);
   for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
     {
-      g_autoptr (GlobiMessage) m = NULL;
-      while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
-        {
-          g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
-          g_main_context_iteration (NULL, TRUE);
-        }
-      m = g_list_model_get_item (messages, i);
+      g_autoptr (GlobiMessage) m = loaded_message_at (messages, i);
+
       if (g_strcmp0 (globi_message_get_id (m), id) == 0)
         return m; /* the model keeps it */
     }

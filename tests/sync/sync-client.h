@@ -33,6 +33,8 @@ void flush (Client *c);
 /* One polling sync: the new messages, oldest first. */
 GPtrArray *sync_client (Client *c);
 GlobiMessage *message_at (GPtrArray *messages, guint i);
+/* Item i of a chat's paged message model once it has loaded (a new reference). */
+GlobiMessage *loaded_message_at (GListModel *messages, guint i);
 /* The live message of that id in the chat's model (the model keeps it), NULL if none. */
 GlobiMessage *find_live (Client *c, const char *chat_id, const char *id);
 

@@ -665,14 +665,8 @@ count_notices (GlobiChat *chat, const char *text)
     g_main_context_iteration (NULL, TRUE);
   for (guint i = 0; i < g_list_model_get_n_items (messages); i++)
     {
-      g_autoptr (GlobiMessage) m = NULL;
+      g_autoptr (GlobiMessage) m = loaded_message_at (messages, i);
 
-      while (!globi_message_list_is_loaded (GLOBI_MESSAGE_LIST (messages), i))
-        {
-          g_autoptr (GlobiMessage) placeholder = g_list_model_get_item (messages, i);
-          g_main_context_iteration (NULL, TRUE);
-        }
-      m = g_list_model_get_item (messages, i);
       if (globi_message_get_kind (m) == GLOBI_MESSAGE_KIND_SYSTEM &&
           g_strcmp0 (globi_message_get_text (m), text) == 0)
         n++;
