@@ -13,14 +13,7 @@
 #define PASSWORD "correct horse battery"
 
 /* One person: an application with its own profile, session and window. */
-typedef struct
-{
-  char *profile_dir;
-  GlobiApplication *app;
-  GlobiWindow *window;
-  GlobiSession *session;
-  gboolean registered;
-} Person;
+typedef UiPerson Person;
 
 /* Two people in one process against one real in-process server, driven through the
  * real widgets: they become friends and exchange messages. */
@@ -30,27 +23,6 @@ typedef struct
   Person alice;
   Person bob;
 } Fixture;
-
-static void
-on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
-{
-  Person *p = data;
-  g_autoptr (GError) error = NULL;
-
-  globi_session_register_finish (GLOBI_SESSION (object), result, &error);
-  g_assert_no_error (error);
-  p->registered = TRUE;
-}
-
-static gboolean
-signed_in (gpointer data)
-{
-  Person *p = data;
-
-  return p->registered &&
-         g_strcmp0 (gtk_stack_get_visible_child_name (p->window->main_stack), "main") == 0 &&
-         p->window->messenger != NULL;
-}
 
 static gboolean
 shows_contacts (gpointer data)
@@ -65,26 +37,16 @@ static void
 person_start (
     Fixture *f, Person *p, const char *username, const char *display_name, const char *uri)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *app_id = g_strdup_printf ("org.globichat.GlobiChat.Test%s", display_name);
 
-  p->profile_dir = g_dir_make_tmp ("globi-ui-chat-XXXXXX", &error);
-  g_assert_no_error (error);
-  /* Two applications in one process export themselves on the bus: each its own id. */
-  p->app = ui_app_new (p->profile_dir, f->srv.base_url, app_id, G_APPLICATION_NON_UNIQUE);
-  p->session = globi_application_get_session (p->app);
-  /* No notification daemon under the test's D-Bus (GIO would warn, and warnings fail). */
-  g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
-  p->window = ui_window_open (p->app, -1, -1);
+  ui_person_start (p, f->srv.base_url, "globi-ui-chat-XXXXXX", app_id, -1, -1);
   if (uri)
     {
       globi_window_open_uri (p->window, uri);
       /* Away from it while signing in: only the kept link brings it back. */
       globi_window_show_section (p->window, "me");
     }
-  globi_session_register_async (p->session, f->srv.base_url, username, PASSWORD, display_name, NULL,
-                                on_registered_cb, p);
-  ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+  ui_person_register (p, f->srv.base_url, username, PASSWORD, display_name);
   if (uri)
     ui_wait_until (shows_contacts, p, 30, "the link opened before sign-in to open");
 }
@@ -103,20 +65,11 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-person_clear (Person *p)
-{
-  g_clear_object (&p->app);
-  if (p->profile_dir)
-    globi_test_remove_tree (p->profile_dir);
-  g_clear_pointer (&p->profile_dir, g_free);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
   ui_destroy_windows ();
-  person_clear (&f->alice);
-  person_clear (&f->bob);
+  ui_person_clear (&f->alice);
+  ui_person_clear (&f->bob);
   ui_server_stop (&f->srv);
 }
 

@@ -23,14 +23,7 @@
  * entry converting, the confirmation mid-spring and settled, a transfer card, dark and
  * narrow). */
 
-typedef struct
-{
-  char *profile_dir;
-  GlobiApplication *app;
-  GlobiWindow *window;
-  GlobiSession *session;
-  gboolean registered;
-} Person;
+typedef UiPerson Person;
 
 typedef struct
 {
@@ -75,44 +68,15 @@ save_shot (GtkWidget *widget, const char *name)
 }
 
 static void
-on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
-{
-  Person *p = data;
-  g_autoptr (GError) error = NULL;
-
-  globi_session_register_finish (GLOBI_SESSION (object), result, &error);
-  g_assert_no_error (error);
-  p->registered = TRUE;
-}
-
-static gboolean
-signed_in (gpointer data)
-{
-  Person *p = data;
-
-  return p->registered &&
-         g_strcmp0 (gtk_stack_get_visible_child_name (p->window->main_stack), "main") == 0 &&
-         p->window->messenger != NULL;
-}
-
-static void
 person_start (Fixture *f, Person *p, const char *username, const char *display_name)
 {
-  g_autoptr (GError) error = NULL;
   static guint serial;
   /* Each test's applications export themselves on the bus: each its own id. */
   g_autofree char *app_id =
       g_strdup_printf ("org.globichat.GlobiChat.Wallet%s%u", display_name, ++serial);
 
-  p->profile_dir = g_dir_make_tmp ("globi-ui-wallet-XXXXXX", &error);
-  g_assert_no_error (error);
-  p->app = ui_app_new (p->profile_dir, f->srv.base_url, app_id, G_APPLICATION_NON_UNIQUE);
-  p->session = globi_application_get_session (p->app);
-  g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
-  p->window = ui_window_open (p->app, 1100, 760);
-  globi_session_register_async (p->session, f->srv.base_url, username, PASSWORD, display_name, NULL,
-                                on_registered_cb, p);
-  ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+  ui_person_start (p, f->srv.base_url, "globi-ui-wallet-XXXXXX", app_id, 1100, 760);
+  ui_person_register (p, f->srv.base_url, username, PASSWORD, display_name);
 }
 
 typedef struct
@@ -173,20 +137,11 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-person_clear (Person *p)
-{
-  g_clear_object (&p->app);
-  if (p->profile_dir)
-    globi_test_remove_tree (p->profile_dir);
-  g_clear_pointer (&p->profile_dir, g_free);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
   ui_destroy_windows ();
-  person_clear (&f->alice);
-  person_clear (&f->bob);
+  ui_person_clear (&f->alice);
+  ui_person_clear (&f->bob);
   ui_server_stop (&f->srv);
   g_unsetenv ("GLOBICHAT_REDUCED_MOTION");
 }

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "globi-window-private.h"
 #include "ui-app-fixture.h"
 
 void
@@ -66,4 +67,65 @@ ui_window_open (GlobiApplication *app, int width, int height)
   gtk_window_present (GTK_WINDOW (window));
   globi_window_start (window, FALSE, FALSE);
   return window;
+}
+
+void
+ui_person_start (UiPerson *p,
+                 const char *base_url,
+                 const char *dir_template,
+                 const char *app_id,
+                 int width,
+                 int height)
+{
+  g_autoptr (GError) error = NULL;
+
+  p->profile_dir = g_dir_make_tmp (dir_template, &error);
+  g_assert_no_error (error);
+  p->app = ui_app_new (p->profile_dir, base_url, app_id, G_APPLICATION_NON_UNIQUE);
+  p->session = globi_application_get_session (p->app);
+  /* No notification daemon under the test's D-Bus (GIO would warn, and warnings fail). */
+  g_settings_set_boolean (globi_application_get_settings (p->app), "notifications", FALSE);
+  p->window = ui_window_open (p->app, width, height);
+}
+
+static void
+on_registered_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  UiPerson *p = data;
+  g_autoptr (GError) error = NULL;
+
+  globi_session_register_finish (GLOBI_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  p->registered = TRUE;
+}
+
+static gboolean
+signed_in (gpointer data)
+{
+  UiPerson *p = data;
+
+  return p->registered &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (p->window->main_stack), "main") == 0 &&
+         p->window->messenger != NULL;
+}
+
+void
+ui_person_register (UiPerson *p,
+                    const char *base_url,
+                    const char *username,
+                    const char *password,
+                    const char *display_name)
+{
+  globi_session_register_async (p->session, base_url, username, password, display_name, NULL,
+                                on_registered_cb, p);
+  ui_wait_until (signed_in, p, 60, "a person to register and see the main page");
+}
+
+void
+ui_person_clear (UiPerson *p)
+{
+  g_clear_object (&p->app);
+  if (p->profile_dir)
+    globi_test_remove_tree (p->profile_dir);
+  g_clear_pointer (&p->profile_dir, g_free);
 }

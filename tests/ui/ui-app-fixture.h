@@ -33,4 +33,31 @@ GlobiWindow      *ui_window_open  (GlobiApplication  *app,
                                    int                width,
                                    int                height);
 
+/* One person: an application with its own profile, session and window. */
+typedef struct
+{
+  char *profile_dir;
+  GlobiApplication *app;
+  GlobiWindow *window;
+  GlobiSession *session;
+  gboolean registered;
+} UiPerson;
+
+/* A profile in a temp dir (dir_template), the app (app_id: each application in one
+ * process needs its own on the bus) without notifications, and its window. */
+void              ui_person_start    (UiPerson          *p,
+                                      const char        *base_url,
+                                      const char        *dir_template,
+                                      const char        *app_id,
+                                      int                width,
+                                      int                height);
+/* Registers through the session; waits until the window shows the main page and has
+ * its messenger. */
+void              ui_person_register (UiPerson          *p,
+                                      const char        *base_url,
+                                      const char        *username,
+                                      const char        *password,
+                                      const char        *display_name);
+void              ui_person_clear    (UiPerson          *p);
+
 G_END_DECLS
