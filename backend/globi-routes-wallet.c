@@ -651,16 +651,27 @@ globi_routes_create_transfer (GlobiRequest *req)
                   json_object_get_string_member (body, "pin"), NULL);
 }
 
-static void
-answer_transfer (GlobiRequest *req, gboolean accept)
+/* The args of a route on {id}: NULL when the id is missing (the error is replied). */
+static GlobiWalletArgs *
+id_args (GlobiRequest *req)
 {
   const char *id = id_param (req);
   GlobiWalletArgs *args;
 
   if (!id)
-    return;
+    return NULL;
   args = args_new (req);
   args->id = g_strdup (id);
+  return args;
+}
+
+static void
+answer_transfer (GlobiRequest *req, gboolean accept)
+{
+  GlobiWalletArgs *args = id_args (req);
+
+  if (!args)
+    return;
   args->accept = accept;
   run (req, globi_store_wallet_answer_transfer, args);
 }
@@ -760,14 +771,10 @@ globi_routes_create_red_packet (GlobiRequest *req)
 static void
 run_on_id (GlobiRequest *req, GlobiStoreFunc func)
 {
-  const char *id = id_param (req);
-  GlobiWalletArgs *args;
+  GlobiWalletArgs *args = id_args (req);
 
-  if (!id)
-    return;
-  args = args_new (req);
-  args->id = g_strdup (id);
-  run (req, func, args);
+  if (args)
+    run (req, func, args);
 }
 
 void
