@@ -93,16 +93,16 @@ typedef struct
 } Seek;
 
 static gboolean
+is_mapped_label (GtkWidget *widget, gpointer text)
+{
+  return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0 &&
+         gtk_widget_get_mapped (widget);
+}
+
+static gboolean
 widget_shows_text (GtkWidget *widget, const char *text)
 {
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0 &&
-      gtk_widget_get_mapped (widget))
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    if (widget_shows_text (child, text))
-      return TRUE;
-  return FALSE;
+  return ui_find_widget (widget, is_mapped_label, (gpointer) text) != NULL;
 }
 
 static gboolean

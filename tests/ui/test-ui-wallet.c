@@ -460,16 +460,16 @@ scan_pay_shown (gpointer data)
 }
 
 static gboolean
+is_status_titled (GtkWidget *widget, gpointer text)
+{
+  return ADW_IS_STATUS_PAGE (widget) &&
+         g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), text) == 0;
+}
+
+static gboolean
 shows_text (GtkWidget *widget, const char *text)
 {
-  if (ADW_IS_STATUS_PAGE (widget) &&
-      g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child;
-       child = gtk_widget_get_next_sibling (child))
-    if (shows_text (child, text))
-      return TRUE;
-  return FALSE;
+  return ui_find_widget (widget, is_status_titled, (gpointer) text) != NULL;
 }
 
 static gboolean
