@@ -444,7 +444,9 @@ test_camera_finds_card (Fixture *f, gconstpointer data)
   png = g_build_filename (f->profile_dir, "bob-card.png", NULL);
   g_assert_true (globi_qr_code_save_png (code, png, 4, NULL, &error));
   g_assert_no_error (error);
-  source = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! imagefreeze ! videoconvert", png);
+  source = g_strdup_printf ("filesrc location=\"%s\" ! pngdec ! imagefreeze ! "
+                            "video/x-raw,framerate=10/1 ! videoconvert",
+                            png);
   g_setenv ("GLOBICHAT_CAMERA_SOURCE", source, TRUE);
   scan = globi_scan_dialog_present (GTK_WIDGET (f->window));
   ui_wait_until (add_dialog_shown, f, 30, "the card to be read from the camera");
