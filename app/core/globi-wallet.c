@@ -43,6 +43,7 @@ struct _GlobiWallet
   char *preferred_currency;
   gboolean pin_set;
   gint64 pin_locked_until;
+  guint generation; /* bumped by every change this client makes (see Call) */
 
   JsonObject *rates; /* {"EUR": "1", "USD": "1.0866", ...} */
   char *rates_date;
@@ -267,6 +268,7 @@ typedef struct
 {
   ReplyKind kind;
   gboolean moves_money;
+  guint generation; /* the wallet's generation when the call started */
 } Call;
 
 static void refresh_quietly (GlobiWallet *self);
@@ -322,7 +324,12 @@ on_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (call->moves_money)
-    refresh_quietly (self);
+    {
+      /* A wallet read that was in flight before this change is stale: drop its reply and
+       * read again. */
+      self->generation++;
+      refresh_quietly (self);
+    }
   /* The PIN is set now, whatever the refresh above says later. */
   if (g_task_get_source_tag (task) == globi_wallet_set_pin_async && !self->pin_set)
     {
@@ -342,7 +349,11 @@ on_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           g_set_error_literal (&error, GLOBI_ERROR, GLOBI_ERROR_BAD_REQUEST,
                                "The server's reply is not an object");
         else if (call->kind == REPLY_WALLET)
-          apply_wallet (self, json_node_get_object (reply), &error);
+          {
+            /* A stale read is dropped: the refresh the change started brings its state. */
+            if (call->generation == self->generation)
+              apply_wallet (self, json_node_get_object (reply), &error);
+          }
         else
           apply_rates (self, json_node_get_object (reply), &error);
         if (error)
@@ -409,6 +420,7 @@ call (GlobiWallet *self,
   g_task_set_source_tag (task, source_tag);
   data->kind = kind;
   data->moves_money = moves_money;
+  data->generation = self->generation;
   g_task_set_task_data (task, data, g_free);
   globi_client_call_async (globi_session_get_client (self->session), method, path, node,
                            GLOBI_CALL_FLAGS_AUTH, cancellable, on_call_cb, task);
