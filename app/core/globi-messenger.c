@@ -443,6 +443,11 @@ globi_messenger_dispose (GObject *object)
   g_clear_object (&self->requests);
   g_clear_object (&self->outgoing);
   g_clear_object (&self->groups);
+  /* Writes still queued (a verified flag, a receipt) reach the disk before the messenger
+   * is gone: the cache object itself may outlive it in a pending task, and the next
+   * messenger of this account would read its file before they land. */
+  if (self->cache != NULL)
+    globi_cache_close (self->cache);
   g_clear_object (&self->cache);
   g_clear_object (&self->client);
   g_clear_object (&self->session);
