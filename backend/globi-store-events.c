@@ -349,11 +349,14 @@ globi_store_events_read (sqlite3 *db,
   g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
   int rc;
 
+  /* Rows at or below the acknowledged seq may still be stored (the reaper deletes them
+   * later): never again returned, whatever `after` the client asks from. */
   stmt = globi_store_prepare_cached (db,
                                      "SELECT e.seq, coalesce (e.json, p.json) FROM events e "
                                      "LEFT JOIN payloads p ON p.id = e.payload_id "
-                                     "WHERE e.device_id = ?1 AND e.seq > ?2 AND e.created_at >= ?3 "
-                                     "ORDER BY e.seq LIMIT ?4",
+                                     "WHERE e.device_id = ?1 AND e.seq > max (?2, coalesce ("
+                                     "(SELECT acked FROM streams WHERE device_id = ?1), 0)) "
+                                     "AND e.created_at >= ?3 ORDER BY e.seq LIMIT ?4",
                                      error);
   if (!stmt)
     return FALSE;
@@ -377,36 +380,276 @@ globi_store_events_read (sqlite3 *db,
   return TRUE;
 }
 
+/* An acknowledgement only moves the stream's cursor: one small row. Deleting the rows
+ * (and counting down their shared payloads) is the reaper's, when the writer has time; a
+ * burst of acks (every member of a big group acking at once) then no longer holds up the
+ * sends queued behind it. Never past the last seq given out, so a future event is never
+ * hidden. */
 gboolean
 globi_store_events_ack (sqlite3 *db, const char *device_id, gint64 seq, GError **error)
 {
   g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  stmt = globi_store_prepare_cached (db, "DELETE FROM events WHERE device_id = ?1 AND seq <= ?2",
+  stmt = globi_store_prepare_cached (db,
+                                     "UPDATE streams SET acked = min (?2, last_seq) WHERE "
+                                     "device_id = ?1 AND acked < min (?2, last_seq)",
                                      error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_text (stmt, 1, device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, seq);
-  return globi_store_step_done (db, stmt, error);
+  if (!globi_store_step_done (db, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (db) > 0)
+    globi_store_want_maintenance ();
+  return TRUE;
 }
 
+/* Retention, like acknowledgement, is the reaper's: the cutoff is recorded here (durably,
+ * so a restart resumes it) and the rows go in chunks. */
 gboolean
 globi_store_events_expire (sqlite3 *db, gint64 cutoff_ms, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
 
-  stmt = globi_store_prepare (db, "DELETE FROM events WHERE created_at < ?1", error);
+  stmt = globi_store_prepare_cached (db,
+                                     "INSERT INTO maintenance (name, value) VALUES "
+                                     "('expire_before', ?1) ON CONFLICT (name) DO UPDATE SET "
+                                     "value = max (value, excluded.value)",
+                                     error);
   if (!stmt)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, cutoff_ms);
   if (!globi_store_step_done (db, stmt, error))
     return FALSE;
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  /* Idempotency keys only need to outlive any client retry. */
-  stmt = globi_store_prepare (db, "DELETE FROM messages WHERE sent_at < ?1", error);
-  if (!stmt)
+  globi_store_want_maintenance ();
+  return TRUE;
+}
+
+/* Payload id → how many of its readers' rows a chunk deleted. */
+static gboolean
+count_released (
+    sqlite3 *db, sqlite3_stmt *delete, GHashTable *released, guint *out_rows, GError **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (delete)) == SQLITE_ROW)
+    {
+      (*out_rows)++;
+      if (sqlite3_column_type (delete, 0) != SQLITE_NULL)
+        {
+          gpointer key = GSIZE_TO_POINTER ((gsize) sqlite3_column_int64 (delete, 0));
+
+          g_hash_table_insert (
+              released, key,
+              GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (released, key)) + 1));
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* One update per payload for the whole chunk, where a trigger made one per deleted row:
+ * the rows of one group message are acknowledged by hundreds of devices at about the same
+ * time, and so reaped together. */
+static gboolean
+release_payloads (sqlite3 *db, GHashTable *released, GError **error)
+{
+  g_autoptr (GlobiStoreCachedStmt) update = NULL;
+  g_autoptr (GlobiStoreCachedStmt) delete = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_hash_table_size (released) == 0)
+    return TRUE;
+  update = globi_store_prepare_cached (
+      db, "UPDATE payloads SET refs = refs - ?2 WHERE id = ?1 RETURNING refs", error);
+  delete = globi_store_prepare_cached (db, "DELETE FROM payloads WHERE id = ?1", error);
+  if (!update || !delete)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, cutoff_ms);
-  return globi_store_step_done (db, stmt, error);
+  g_hash_table_iter_init (&iter, released);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gint64 id = (gint64) GPOINTER_TO_SIZE (key);
+      gboolean gone;
+      int rc;
+
+      sqlite3_reset (update);
+      sqlite3_bind_int64 (update, 1, id);
+      sqlite3_bind_int64 (update, 2, GPOINTER_TO_UINT (value));
+      rc = sqlite3_step (update);
+      gone = rc == SQLITE_ROW && sqlite3_column_int64 (update, 0) <= 0;
+      if (rc == SQLITE_ROW)
+        rc = sqlite3_step (update);
+      if (rc != SQLITE_DONE)
+        {
+          globi_store_set_error (db, error);
+          return FALSE;
+        }
+      if (gone)
+        {
+          sqlite3_reset (delete);
+          sqlite3_bind_int64 (delete, 1, id);
+          if (!globi_store_step_done (db, delete, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Deletes acknowledged rows, stream by stream (a stream's rows are neighbours in the
+ * events table), up to *budget rows. */
+static gboolean
+reap_acknowledged (
+    sqlite3 *db, GHashTable *released, guint *budget, gboolean *out_more, GError **error)
+{
+  g_autoptr (GlobiStoreCachedStmt) pending = NULL;
+  g_autoptr (GlobiStoreCachedStmt) delete = NULL;
+  g_autoptr (GlobiStoreCachedStmt) done = NULL;
+  g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) ranges = g_array_new (FALSE, FALSE, sizeof (gint64));
+  int rc;
+
+  /* From the partial index: only the streams with something to reap. */
+  pending = globi_store_prepare_cached (
+      db, "SELECT device_id, reaped, acked FROM streams WHERE acked > reaped LIMIT 64", error);
+  if (!pending)
+    return FALSE;
+  while ((rc = sqlite3_step (pending)) == SQLITE_ROW)
+    {
+      gint64 range[2] = { sqlite3_column_int64 (pending, 1), sqlite3_column_int64 (pending, 2) };
+
+      g_ptr_array_add (devices, g_strdup ((const char *) sqlite3_column_text (pending, 0)));
+      g_array_append_vals (ranges, range, 2);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  g_clear_pointer (&pending, globi_store_release_cached);
+
+  delete = globi_store_prepare_cached (db,
+                                       "DELETE FROM events WHERE device_id = ?1 AND seq > ?2 "
+                                       "AND seq <= ?3 RETURNING payload_id",
+                                       error);
+  done =
+      globi_store_prepare_cached (db, "UPDATE streams SET reaped = ?2 WHERE device_id = ?1", error);
+  if (!delete || !done)
+    return FALSE;
+  for (guint i = 0; i<devices->len && * budget> 0; i++)
+    {
+      gint64 reaped = g_array_index (ranges, gint64, 2 * i);
+      gint64 acked = g_array_index (ranges, gint64, 2 * i + 1);
+
+      while (reaped<acked && * budget> 0)
+        {
+          /* Seqs are dense but for rows retention took: a step of `budget` seqs deletes
+           * at most that many rows. */
+          gint64 upto = MIN (acked, reaped + *budget);
+          guint rows = 0;
+
+          sqlite3_reset (delete);
+          sqlite3_bind_text (delete, 1, devices->pdata[i], -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (delete, 2, reaped);
+          sqlite3_bind_int64 (delete, 3, upto);
+          if (!count_released (db, delete, released, &rows, error))
+            return FALSE;
+          *budget -= MIN (*budget, rows + 1);
+          reaped = upto;
+        }
+      sqlite3_reset (done);
+      sqlite3_bind_text (done, 1, devices->pdata[i], -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (done, 2, reaped);
+      if (!globi_store_step_done (db, done, error))
+        return FALSE;
+      if (reaped < acked)
+        *out_more = TRUE;
+    }
+  if (devices->len == 64)
+    *out_more = TRUE;
+  return TRUE;
+}
+
+/* Deletes up to *budget events and idempotency keys older than the recorded cutoff. */
+static gboolean
+reap_expired (sqlite3 *db, GHashTable *released, guint *budget, gboolean *out_more, GError **error)
+{
+  g_autoptr (GlobiStoreCachedStmt) cutoff = NULL;
+  g_autoptr (GlobiStoreCachedStmt) events = NULL;
+  g_autoptr (GlobiStoreCachedStmt) messages = NULL;
+  gint64 before;
+  guint rows = 0;
+  int rc;
+
+  cutoff = globi_store_prepare_cached (
+      db, "SELECT value FROM maintenance WHERE name = 'expire_before'", error);
+  if (!cutoff)
+    return FALSE;
+  rc = sqlite3_step (cutoff);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  before = sqlite3_column_int64 (cutoff, 0);
+  g_clear_pointer (&cutoff, globi_store_release_cached);
+
+  events = globi_store_prepare_cached (db,
+                                       "DELETE FROM events WHERE (device_id, seq) IN (SELECT "
+                                       "device_id, seq FROM events WHERE created_at < ?1 "
+                                       "LIMIT ?2) RETURNING payload_id",
+                                       error);
+  if (!events)
+    return FALSE;
+  sqlite3_bind_int64 (events, 1, before);
+  sqlite3_bind_int64 (events, 2, *budget);
+  if (!count_released (db, events, released, &rows, error))
+    return FALSE;
+  if (rows == *budget)
+    *out_more = TRUE;
+  *budget -= rows;
+  if (*budget == 0)
+    return TRUE;
+
+  /* Idempotency keys only need to outlive any client retry. */
+  messages = globi_store_prepare_cached (db,
+                                         "DELETE FROM messages WHERE (sender_id, id) IN (SELECT "
+                                         "sender_id, id FROM messages WHERE sent_at < ?1 "
+                                         "LIMIT ?2)",
+                                         error);
+  if (!messages)
+    return FALSE;
+  sqlite3_bind_int64 (messages, 1, before);
+  sqlite3_bind_int64 (messages, 2, *budget);
+  if (!globi_store_step_done (db, messages, error))
+    return FALSE;
+  rows = sqlite3_changes (db);
+  if (rows == *budget)
+    *out_more = TRUE;
+  *budget -= rows;
+  return TRUE;
+}
+
+gboolean
+globi_store_events_reap (sqlite3 *db, guint budget, gboolean *out_more, GError **error)
+{
+  g_autoptr (GHashTable) released = g_hash_table_new (NULL, NULL);
+  gboolean more = FALSE;
+
+  if (!reap_acknowledged (db, released, &budget, &more, error) ||
+      (budget > 0 && !reap_expired (db, released, &budget, &more, error)) ||
+      !release_payloads (db, released, error))
+    return FALSE;
+  /* Out of budget before everything was looked at. */
+  if (budget == 0)
+    more = TRUE;
+  *out_more = more;
+  return TRUE;
 }

@@ -97,9 +97,11 @@ gpointer globi_store_messaging_fetch_keys (sqlite3 *db, gpointer args, GError **
 gpointer globi_store_messaging_send (sqlite3 *db, gpointer args, GError **error);
 /* Read: device_id, after, limit, cutoff_ms → GPtrArray of GlobiEventRow. */
 gpointer globi_store_messaging_read_events (sqlite3 *db, gpointer args, GError **error);
-/* device_id, after (the acknowledged seq) → NULL. */
+/* device_id, after (the acknowledged seq) → NULL: moves the stream's cursor; the rows go
+ * later (globi_store_events_reap). */
 gpointer globi_store_messaging_ack (sqlite3 *db, gpointer args, GError **error);
-/* cutoff_ms → NULL: deletes events and idempotency keys older than the cutoff. */
+/* cutoff_ms → NULL: events and idempotency keys older than the cutoff are to go; the
+ * reaper deletes them in chunks. */
 gpointer globi_store_messaging_expire (sqlite3 *db, gpointer args, GError **error);
 /* Read: user_id (typing), to_user_id or to_group_id → GPtrArray of the user ids who may
  * see it (FORBIDDEN when the typist may not write to that chat). */
@@ -131,6 +133,9 @@ gboolean globi_store_events_read (sqlite3 *db,
                                   GError **error);
 gboolean globi_store_events_ack (sqlite3 *db, const char *device_id, gint64 seq, GError **error);
 gboolean globi_store_events_expire (sqlite3 *db, gint64 cutoff_ms, GError **error);
+/* The writer's maintenance when it has time (globi-store.c): deletes up to about budget
+ * acknowledged or expired rows and releases their payloads. *out_more: work is left. */
+gboolean globi_store_events_reap (sqlite3 *db, guint budget, gboolean *out_more, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiMessagingArgs, globi_messaging_args_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GlobiSendResult, globi_send_result_free)

@@ -6,12 +6,17 @@
 #include <malloc.h>
 
 #include "globi-error.h"
+#include "globi-store-messaging.h"
 #include "globi-store.h"
 
 #define N_READERS        3
 #define MAX_BATCH        128
 #define BUSY_TIMEOUT_MS  5000
 #define CHECKPOINT_PAGES 1000 /* SQLite's own default mark */
+/* Rows one maintenance transaction may delete (a few milliseconds), and under sustained
+ * load one such transaction after every this many batches. */
+#define MAINTENANCE_ROWS  512
+#define MAINTENANCE_EVERY 4
 
 typedef struct
 {
@@ -49,6 +54,10 @@ struct _GlobiStore
 };
 
 G_DEFINE_FINAL_TYPE (GlobiStore, globi_store, G_TYPE_OBJECT)
+
+/* Set by a job on the writer thread that left work for the reaper. Per thread because
+ * each store has its own writer. */
+static GPrivate maintenance_wanted;
 
 /* A job with this func tells the writer to stop after the batch it is in. */
 static gpointer
@@ -312,6 +321,19 @@ static const char *const migrations[] = {
   "  date TEXT NOT NULL,"
   "  json TEXT NOT NULL"
   ");",
+  /* v7: acknowledgement cursors (globi-store-events.c). An ack moves `acked`; the reaper
+   * deletes the stream's rows up to it later and records how far in `reaped`; the
+   * partial index lists the streams with rows left to reap. The reaper counts payloads
+   * down once per chunk, replacing the trigger's update per deleted row. maintenance
+   * keeps the retention cutoff the reaper works towards. */
+  "ALTER TABLE streams ADD COLUMN acked INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE streams ADD COLUMN reaped INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX streams_unreaped ON streams (device_id) WHERE acked > reaped;"
+  "DROP TRIGGER events_release;"
+  "CREATE TABLE maintenance ("
+  "  name TEXT PRIMARY KEY,"
+  "  value INTEGER NOT NULL"
+  ") WITHOUT ROWID;",
 };
 
 void
@@ -546,6 +568,82 @@ job_complete (Job *job)
   job_free (job);
 }
 
+/* The finished jobs of one batch whose tasks belong to one main context. */
+typedef struct
+{
+  GMainContext *context;
+  GPtrArray *jobs;
+} Finished;
+
+static gboolean
+on_finished_cb (gpointer user_data)
+{
+  GPtrArray *jobs = user_data;
+
+  /* On the tasks' own context, in a later iteration than the one that made them: each
+   * g_task_return_* calls its callback here and now, in the order of the batch. */
+  for (guint i = 0; i < jobs->len; i++)
+    job_complete (g_steal_pointer (&jobs->pdata[i]));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+finished_free (gpointer data)
+{
+  GPtrArray *jobs = data;
+
+  /* Jobs left when the context went away without dispatching the source. */
+  for (guint i = 0; i < jobs->len; i++)
+    if (jobs->pdata[i])
+      job_free (jobs->pdata[i]);
+  g_ptr_array_unref (jobs);
+}
+
+/* Completing a task from another thread attaches an idle source per task to its context,
+ * one wake-up (an eventfd write and a poll return) each: a batch of 128 replies woke the
+ * main loop 128 times. One source per context and batch instead. */
+static void
+complete_batch (GPtrArray *batch)
+{
+  g_autoptr (GArray) groups = g_array_new (FALSE, FALSE, sizeof (Finished));
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Job *job = g_ptr_array_index (batch, i);
+      GMainContext *context = g_task_get_context (job->task);
+      Finished *group = NULL;
+
+      for (guint j = 0; j < groups->len && !group; j++)
+        if (g_array_index (groups, Finished, j).context == context)
+          group = &g_array_index (groups, Finished, j);
+      if (!group)
+        {
+          Finished added = { context, g_ptr_array_new () };
+
+          g_array_append_val (groups, added);
+          group = &g_array_index (groups, Finished, groups->len - 1);
+        }
+      g_ptr_array_add (group->jobs, job);
+    }
+  for (guint i = 0; i < groups->len; i++)
+    {
+      Finished *group = &g_array_index (groups, Finished, i);
+      g_autoptr (GSource) source = g_idle_source_new ();
+
+      /* GTask's own priority for returning from a thread. */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (source, on_finished_cb, group->jobs, finished_free);
+      g_source_set_static_name (source, "[globi-store] finished jobs");
+      g_source_attach (source, group->context);
+    }
+}
+
+void
+globi_store_want_maintenance (void)
+{
+  g_private_set (&maintenance_wanted, GINT_TO_POINTER (TRUE));
+}
+
 static void
 run_in_savepoint (sqlite3 *db, Job *job)
 {
@@ -584,11 +682,41 @@ maybe_checkpoint (Writer *writer)
   writer->wal_pages = 0;
 }
 
+/* One chunk of the reaper in a transaction of its own. Not synced (synchronous=NORMAL): a
+ * chunk lost to a power cut is done again, and the next job's commit syncs the WAL with
+ * everything before it. Returns whether work is left. */
+static gboolean
+maintain (Writer *writer)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean more = FALSE;
+
+  if (!exec_cached (writer->db, "PRAGMA synchronous = NORMAL", &error) ||
+      !exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
+    goto out;
+  if (!globi_store_events_reap (writer->db, MAINTENANCE_ROWS, &more, &error) ||
+      !exec_cached (writer->db, "COMMIT", &error))
+    {
+      sqlite3_exec (writer->db, "ROLLBACK;", NULL, NULL, NULL);
+      more = FALSE;
+    }
+out:
+  exec_cached (writer->db, "PRAGMA synchronous = FULL", NULL);
+  /* Tried again when a job next asks for it. */
+  if (error)
+    g_warning ("store maintenance: %s", error->message);
+  maybe_checkpoint (writer);
+  return more;
+}
+
 static gpointer
 writer_thread (gpointer user_data)
 {
   Writer *writer = user_data;
   gboolean quit = FALSE;
+  /* The cursors are durable: whatever a previous run left to reap is reaped now. */
+  gboolean more = TRUE;
+  guint batches = 0;
 
   /* Replaces the automatic checkpoint (see maybe_checkpoint). */
   sqlite3_wal_hook (writer->db, on_wal_cb, writer);
@@ -596,28 +724,32 @@ writer_thread (gpointer user_data)
     {
       g_autoptr (GPtrArray) batch = g_ptr_array_new ();
       g_autoptr (GError) error = NULL;
-      Job *job = g_async_queue_pop (writer->queue);
+      Job *job = more ? g_async_queue_try_pop (writer->queue) : g_async_queue_pop (writer->queue);
+
+      /* Nothing waiting: the writer's time is the reaper's, a chunk at a time. */
+      if (!job)
+        {
+          more = maintain (writer);
+          continue;
+        }
 
       /* Everything already waiting joins this transaction: one fsync for the lot. */
       do
         {
           if (job->func == quit_func)
-            {
-              quit = TRUE;
-              job_complete (job);
-            }
-          else
-            g_ptr_array_add (batch, job);
+            quit = TRUE;
+          g_ptr_array_add (batch, job);
         }
-      while (batch->len < MAX_BATCH && (job = g_async_queue_try_pop (writer->queue)));
-
-      if (batch->len == 0)
-        continue;
+      while (!quit && batch->len < MAX_BATCH && (job = g_async_queue_try_pop (writer->queue)));
 
       if (exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
         {
           for (guint i = 0; i < batch->len; i++)
-            run_in_savepoint (writer->db, g_ptr_array_index (batch, i));
+            {
+              job = g_ptr_array_index (batch, i);
+              if (job->func != quit_func)
+                run_in_savepoint (writer->db, job);
+            }
           if (!exec_cached (writer->db, "COMMIT", &error))
             sqlite3_exec (writer->db, "ROLLBACK;", NULL, NULL, NULL);
         }
@@ -632,9 +764,22 @@ writer_thread (gpointer user_data)
               job->result = NULL;
               job->error = g_error_copy (error);
             }
-          job_complete (job);
         }
+      complete_batch (batch);
       maybe_checkpoint (writer);
+
+      if (g_private_get (&maintenance_wanted))
+        {
+          g_private_set (&maintenance_wanted, NULL);
+          more = TRUE;
+        }
+      /* Under sustained load the queue is never empty: still a chunk now and then, so
+       * the backlog cannot grow without end. */
+      if (more && !quit && ++batches >= MAINTENANCE_EVERY)
+        {
+          batches = 0;
+          more = maintain (writer);
+        }
     }
   /* Closed last, after the readers, so that it may checkpoint and remove the WAL. */
   close_connection (writer->db);

@@ -78,6 +78,9 @@ gboolean    globi_store_step_done    (sqlite3             *db,
                                       GError             **error);
 void        globi_store_set_error    (sqlite3             *db,
                                       GError             **error);
+/* From a write job: it left work for the writer's maintenance (the reaper of acknowledged
+ * and expired events), which runs when no job waits and now and then under load. */
+void        globi_store_want_maintenance (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 /* The same statement type, released to its cache instead of finalized. */
