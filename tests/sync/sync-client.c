@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <libsoup/soup.h>
+#include <string.h>
+
 #include "globi-message-list.h"
 #include "sync-client.h"
 
@@ -194,4 +197,77 @@ drop_messenger (Client *c)
   /* Its last jobs hold it a moment longer; its cache closes with it. */
   while (messenger != NULL)
     g_main_context_iteration (NULL, TRUE);
+}
+
+void
+start_live (Client *c)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GAsyncResult *pending = NULL;
+
+  globi_messenger_start_async (c->messenger, TRUE, NULL, on_result_cb, &pending);
+  result = wait_result (&pending);
+  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
+  g_assert_no_error (error);
+  while (globi_messenger_get_stream_state (c->messenger) != GLOBI_STREAM_STATE_ONLINE)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+on_collected_cb (GlobiMessenger *messenger, GlobiChat *chat, GlobiMessage *message, gpointer data)
+{
+  g_ptr_array_add (data, g_object_ref (message));
+}
+
+void
+collect_received (Client *c, GPtrArray *received)
+{
+  g_signal_connect (c->messenger, "message-received", G_CALLBACK (on_collected_cb), received);
+}
+
+void
+wait_received (GPtrArray *received, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (received->len < n && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (received->len, ==, n);
+}
+
+guint64
+count_requests (CoreFixture *f, const char *method, const char *route, const char *status)
+{
+  g_autoptr (SoupSession) soup = soup_session_new ();
+  g_autofree char *url = g_strconcat (f->base_url, "/metrics", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (soup, msg, NULL, &error);
+  g_autofree char *prefix = g_strdup_printf (
+      "globichat_http_requests_total{method=\"%s\",route=\"%s\",status=\"", method, route);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint64 total = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_OK);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *rest;
+      const char *count;
+
+      if (!g_str_has_prefix (lines[i], prefix))
+        continue;
+      rest = lines[i] + strlen (prefix);
+      if (status != NULL &&
+          !(g_str_has_prefix (rest, status) && g_str_has_prefix (rest + strlen (status), "\"}")))
+        continue;
+      count = strrchr (lines[i], ' ');
+      g_assert_nonnull (count);
+      total += g_ascii_strtoull (count + 1, NULL, 10);
+    }
+  return total;
 }

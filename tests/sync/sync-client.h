@@ -45,6 +45,21 @@ JsonNode     *call            (Client       *c,
                                const char   *body_json,
                                GError      **error);
 
+/* Starts c->messenger's live stream and waits until it is online (caught up). */
+void          start_live      (Client       *c);
+/* Collects every message c->messenger receives (GlobiMessage) into received. */
+void          collect_received (Client      *c,
+                                GPtrArray   *received);
+/* Runs the main loop until received holds n messages (failing after a minute without). */
+void          wait_received   (GPtrArray    *received,
+                               guint         n);
+/* The sum of the server's globichat_http_requests_total over the series with that
+ * method and route (and status, unless NULL), from GET /metrics. */
+guint64       count_requests  (CoreFixture  *f,
+                               const char   *method,
+                               const char   *route,
+                               const char   *status);
+
 /* Drops c->messenger and waits until it is gone (its cache closed). */
 void          drop_messenger  (Client       *c);
 /* Stops the server and starts a new one on the same port and data. */
