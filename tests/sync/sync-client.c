@@ -200,7 +200,7 @@ drop_messenger (Client *c)
 }
 
 void
-start_live (Client *c)
+client_go_live (Client *c)
 {
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;

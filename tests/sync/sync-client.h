@@ -46,7 +46,7 @@ JsonNode     *call            (Client       *c,
                                GError      **error);
 
 /* Starts c->messenger's live stream and waits until it is online (caught up). */
-void          start_live      (Client       *c);
+void          client_go_live  (Client       *c);
 /* Collects every message c->messenger receives (GlobiMessage) into received. */
 void          collect_received (Client      *c,
                                 GPtrArray   *received);
