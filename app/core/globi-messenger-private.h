@@ -15,4 +15,9 @@ GlobiMessage *globi_messenger_intern_message (GlobiMessenger *self,
 void          globi_messenger_save_chat      (GlobiMessenger *self,
                                               GlobiChat      *chat);
 
+/* For tests: the sends over the stream awaiting their send_result; dropping the stream
+ * as a lost connection would (it reconnects after the backoff). */
+guint         globi_messenger_get_stream_sends (GlobiMessenger *self);
+void          globi_messenger_drop_stream      (GlobiMessenger *self);
+
 G_END_DECLS

@@ -118,6 +118,12 @@ struct _GlobiMessenger
   guint stream_source;
   guint stream_backoff;
   gulong network_handler;
+  /* Message sends over the stream (see "Sending over the stream") */
+  GQueue stream_posts;   /* GTask of post_message_async: sent, awaiting send_result */
+  GQueue stream_waiting; /* GTask: beyond STREAM_SENDS_MAX in flight */
+  guint64 stream_next_req;
+  guint stream_post_timer;
+  gboolean stream_posts_off; /* a send went unanswered: REST until the next connection */
 };
 
 G_DEFINE_FINAL_TYPE (GlobiMessenger, globi_messenger, G_TYPE_OBJECT)
@@ -1876,6 +1882,262 @@ globi_messenger_start_finish (GlobiMessenger *self, GAsyncResult *result, GError
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Sending over the stream. A connected, caught-up device sends its POST /v1/messages
+ * bodies as "send" frames on its WebSocket, as Signal's clients do: no HTTP request per
+ * message. The send_result carries the route's status and body, so the answer takes the
+ * REST reply's path from here on. What the stream cannot carry goes over REST: the stream
+ * down or still catching up, a frame over its limit, no answer in time, or the stream
+ * closed with the send in flight. Sending again is safe: the message id is the
+ * idempotency key, and the server answers a stored message with its first reply. */
+
+#define STREAM_SENDS_MAX       64
+#define STREAM_SEND_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* The server's largest incoming frame is the messages route's body limit. */
+#define STREAM_FRAME_MAX_BYTES (2 * 1024 * 1024)
+/* Room for {"type":"send","req":R,"message":…} around the body. */
+#define STREAM_FRAME_OVERHEAD 64
+
+typedef struct
+{
+  JsonNode *body;
+  char *text;      /* the body as JSON text */
+  gint64 deadline; /* monotonic µs; set when sent as a frame */
+  char req[24];
+} Post;
+
+static void
+post_free (Post *p)
+{
+  g_clear_pointer (&p->body, json_node_unref);
+  g_free (p->text);
+  g_free (p);
+}
+
+static void
+on_posted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  JsonNode *reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, reply, (GDestroyNotify) json_node_unref);
+}
+
+/* Takes task. */
+static void
+post_over_rest (GTask *task)
+{
+  GlobiMessenger *self = g_task_get_source_object (task);
+  Post *p = g_task_get_task_data (task);
+
+  api (self, "POST", "/v1/messages", p->body, g_task_get_cancellable (task), on_posted_cb, task);
+}
+
+static gboolean
+stream_takes_sends (GlobiMessenger *self)
+{
+  return self->ws != NULL && self->stream_caught_up && !self->stream_posts_off &&
+         soup_websocket_connection_get_state (self->ws) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+static gboolean on_stream_post_timeout_cb (gpointer user_data);
+
+static void
+stream_post_arm_timer (GlobiMessenger *self)
+{
+  GTask *oldest = g_queue_peek_head (&self->stream_posts);
+  gint64 wait;
+
+  g_clear_handle_id (&self->stream_post_timer, g_source_remove);
+  if (oldest == NULL)
+    return;
+  /* One timer for the oldest send: sends leave in order, so it is the first due. */
+  wait = ((Post *) g_task_get_task_data (oldest))->deadline - g_get_monotonic_time ();
+  self->stream_post_timer =
+      g_timeout_add (MAX (wait, 0) / 1000 + 1, on_stream_post_timeout_cb, self);
+}
+
+/* Takes task. */
+static void
+stream_post_frame (GlobiMessenger *self, GTask *task)
+{
+  Post *p = g_task_get_task_data (task);
+  g_autofree char *frame = NULL;
+
+  g_snprintf (p->req, sizeof p->req, "%" G_GUINT64_FORMAT, ++self->stream_next_req);
+  frame = g_strdup_printf ("{\"type\":\"send\",\"req\":\"%s\",\"message\":%s}", p->req, p->text);
+  soup_websocket_connection_send_text (self->ws, frame);
+  p->deadline = g_get_monotonic_time () + STREAM_SEND_TIMEOUT_US;
+  g_queue_push_tail (&self->stream_posts, task);
+  if (self->stream_post_timer == 0)
+    stream_post_arm_timer (self);
+}
+
+/* Sends what waited for a free slot, over the stream while it takes them, else REST. */
+static void
+stream_post_waiting (GlobiMessenger *self)
+{
+  while (!g_queue_is_empty (&self->stream_waiting))
+    {
+      if (!stream_takes_sends (self))
+        post_over_rest (g_queue_pop_head (&self->stream_waiting));
+      else if (g_queue_get_length (&self->stream_posts) < STREAM_SENDS_MAX)
+        stream_post_frame (self, g_queue_pop_head (&self->stream_waiting));
+      else
+        break;
+    }
+}
+
+/* The stream is gone (or stopped answering): everything it held goes over REST. */
+static void
+stream_posts_fail_over (GlobiMessenger *self)
+{
+  GTask *task;
+
+  g_clear_handle_id (&self->stream_post_timer, g_source_remove);
+  while ((task = g_queue_pop_head (&self->stream_posts)) != NULL)
+    post_over_rest (task);
+  while ((task = g_queue_pop_head (&self->stream_waiting)) != NULL)
+    post_over_rest (task);
+}
+
+static gboolean
+on_stream_post_timeout_cb (gpointer user_data)
+{
+  GlobiMessenger *self = user_data;
+  GTask *oldest = g_queue_peek_head (&self->stream_posts);
+
+  self->stream_post_timer = 0;
+  if (oldest != NULL &&
+      ((Post *) g_task_get_task_data (oldest))->deadline <= g_get_monotonic_time ())
+    {
+      /* A server that does not take sends ignores the frame; one that hangs is no
+       * better: this connection sends no more, and what it holds goes over REST. */
+      g_debug ("A send over the stream went unanswered; sending over REST");
+      self->stream_posts_off = TRUE;
+      stream_posts_fail_over (self);
+      return G_SOURCE_REMOVE;
+    }
+  stream_post_arm_timer (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The GError a failed POST /v1/messages gives, from the send_result's status, error
+ * object and retry_after: what globi-client.c makes of an HTTP error reply (the error
+ * object's code and message, else the status; a rate limit's wait in the details and the
+ * message). */
+static GError *
+send_result_error (guint status, JsonNode *body, gint64 retry_after)
+{
+  JsonObject *err = member_object (body, "error");
+  JsonNode *code = err ? json_object_get_member (err, "code") : NULL;
+  JsonNode *message = err ? json_object_get_member (err, "message") : NULL;
+  JsonNode *attempts = err ? json_object_get_member (err, "attempts_left") : NULL;
+  GError *error;
+
+  if (globi_json_node_holds (code, G_TYPE_STRING))
+    {
+      error = g_error_new_literal (
+          GLOBI_ERROR, globi_error_code_from_string (json_node_get_string (code)),
+          globi_json_node_holds (message, G_TYPE_STRING) ? json_node_get_string (message)
+                                                         : json_node_get_string (code));
+      if (globi_json_node_holds (attempts, G_TYPE_INT64))
+        globi_error_set_details (error, -1,
+                                 (int) CLAMP (json_node_get_int (attempts), 0, G_MAXINT));
+    }
+  else
+    error = g_error_new (GLOBI_ERROR, globi_error_code_from_status (status),
+                         _ ("The server answered %u %s"), status,
+                         soup_status_get_phrase (status) ? soup_status_get_phrase (status) : "");
+  if (retry_after >= 1 && retry_after <= G_MAXUINT32)
+    globi_error_set_details (error, retry_after, globi_error_get_attempts_left (error));
+  if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && retry_after >= 1 &&
+      retry_after <= G_MAXUINT32)
+    {
+      g_free (error->message);
+      error->message =
+          g_strdup_printf (_ ("Too many attempts, try again in %u s"), (guint) retry_after);
+    }
+  return error;
+}
+
+/* {"type": "send_result", "req", "status", "body", "retry_after"?} */
+static void
+stream_post_result (GlobiMessenger *self, JsonObject *frame)
+{
+  const char *req = str_member (frame, "req");
+  JsonNode *body = json_object_get_member (frame, "body");
+  gint64 status = json_object_get_int_member_with_default (frame, "status", 0);
+  GTask *task = NULL;
+
+  for (GList *l = self->stream_posts.head; req != NULL && l != NULL; l = l->next)
+    if (strcmp (((Post *) g_task_get_task_data (l->data))->req, req) == 0)
+      {
+        task = l->data;
+        g_queue_delete_link (&self->stream_posts, l);
+        break;
+      }
+  /* Unknown: already answered over REST after a timeout. */
+  if (task == NULL)
+    return;
+  if (g_queue_is_empty (&self->stream_posts))
+    g_clear_handle_id (&self->stream_post_timer, g_source_remove);
+  if (status >= 200 && status < 300)
+    g_task_return_pointer (task,
+                           body != NULL
+                               ? json_node_copy (body)
+                               : json_node_init_object (json_node_alloc (), json_object_new ()),
+                           (GDestroyNotify) json_node_unref);
+  else if (status == SOUP_STATUS_UNAUTHORIZED)
+    /* REST refreshes the access token and tries again; the stream cannot. */
+    post_over_rest (g_steal_pointer (&task));
+  else
+    g_task_return_error (task, send_result_error ((guint) CLAMP (status, 0, 999), body,
+                                                  json_object_get_int_member_with_default (
+                                                      frame, "retry_after", -1)));
+  g_clear_object (&task);
+  stream_post_waiting (self);
+}
+
+/* POST /v1/messages with body, over the stream when it takes sends. Returns the reply's
+ * JSON, or the error a REST reply would have given. */
+static void
+post_message_async (GlobiMessenger *self,
+                    JsonNode *body,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Post *p = g_new0 (Post, 1);
+
+  g_task_set_source_tag (task, post_message_async);
+  p->body = json_node_ref (body);
+  g_task_set_task_data (task, p, (GDestroyNotify) post_free);
+  if (!stream_takes_sends (self))
+    {
+      post_over_rest (task);
+      return;
+    }
+  p->text = json_to_string (body, FALSE);
+  if (strlen (p->text) + STREAM_FRAME_OVERHEAD > STREAM_FRAME_MAX_BYTES)
+    post_over_rest (task);
+  else if (g_queue_get_length (&self->stream_posts) < STREAM_SENDS_MAX)
+    stream_post_frame (self, task);
+  else
+    g_queue_push_tail (&self->stream_waiting, task);
+}
+
+static JsonNode *
+post_message_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Delivering one message: encrypt for every target device and POST /v1/messages */
 
 typedef struct
@@ -2015,7 +2277,7 @@ on_delivered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   GlobiMessenger *self = g_task_get_source_object (task);
   Deliver *d = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) reply = globi_client_call_finish (GLOBI_CLIENT (source), result, &error);
+  g_autoptr (JsonNode) reply = post_message_finish (self, result, &error);
   gint64 *sent_at;
 
   if (reply == NULL)
@@ -2189,7 +2451,7 @@ on_deliver_state_saved_cb (GObject *source, GAsyncResult *result, gpointer user_
       g_object_unref (task);
       return;
     }
-  api (self, "POST", "/v1/messages", d->body, g_task_get_cancellable (task), on_delivered_cb, task);
+  post_message_async (self, d->body, g_task_get_cancellable (task), on_delivered_cb, task);
 }
 
 static void
@@ -4421,6 +4683,8 @@ stream_drop (GlobiMessenger *self)
     }
   g_clear_pointer (&self->stream_pending, json_array_unref);
   self->stream_caught_up = FALSE;
+  self->stream_posts_off = FALSE;
+  stream_posts_fail_over (self);
 }
 
 static void
@@ -4517,6 +4781,8 @@ on_stream_message_cb (SoupWebsocketConnection *ws, int type, GBytes *message, gp
       json_array_add_object_element (self->stream_pending, item);
       stream_process_next (self);
     }
+  else if (g_strcmp0 (kind, "send_result") == 0)
+    stream_post_result (self, frame);
   else if (g_strcmp0 (kind, "caught_up") == 0)
     {
       self->stream_caught_up = TRUE;
@@ -4547,6 +4813,21 @@ on_stream_closed_cb (SoupWebsocketConnection *ws, gpointer user_data)
   stream_drop (self);
   set_stream_state (self, GLOBI_STREAM_STATE_OFFLINE);
   stream_schedule_reconnect (self);
+}
+
+guint
+globi_messenger_get_stream_sends (GlobiMessenger *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSENGER (self), 0);
+  return g_queue_get_length (&self->stream_posts);
+}
+
+void
+globi_messenger_drop_stream (GlobiMessenger *self)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  if (self->ws != NULL)
+    on_stream_closed_cb (self->ws, self);
 }
 
 static void stream_open (GlobiMessenger *self);

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <sodium.h>
+
+#include "globi-error.h"
+#include "globi-messenger-private.h"
+#include "core-fixture.h"
+
+#include "sync-client.h"
+
+/* Messages sent over the WebSocket stream ("send" frames) instead of POST /v1/messages,
+ * and the REST fallback. The server's /metrics tells the two paths apart: stream sends
+ * are counted as method "WS", route "/v1/stream send". */
+
+#define WS     "WS"
+#define STREAM "/v1/stream send"
+#define POST   "POST"
+#define REST   "/v1/messages"
+
+static void
+wait_state (GlobiMessage *m, GlobiDeliveryState state)
+{
+  while (globi_message_get_state (m) < state)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+wait_online (Client *c)
+{
+  while (globi_messenger_get_stream_state (c->messenger) != GLOBI_STREAM_STATE_ONLINE)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+assert_texts (GPtrArray *received, const char *const *texts)
+{
+  g_assert_cmpuint (received->len, ==, g_strv_length ((char **) texts));
+  for (guint i = 0; texts[i] != NULL; i++)
+    g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (received, i)), ==, texts[i]);
+}
+
+/* A polling sync finds nothing the stream has not already delivered (and acknowledged). */
+static void
+assert_nothing_more (Client *c)
+{
+  g_autoptr (GPtrArray) more = sync_client (c);
+
+  g_assert_cmpuint (more->len, ==, 0);
+}
+
+/* Both devices connected: messages and the delivery receipts coming back travel as
+ * frames, none as an HTTP request, each delivered once and in order. */
+static void
+test_framed (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) at_bob = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *to_bob = chat_with (bob);
+  const char *texts[] = { "one", "two", "three", "four", "five", NULL };
+
+  befriend (alice, bob);
+  collect_received (bob, at_bob);
+  client_go_live (alice);
+  client_go_live (bob);
+
+  for (guint i = 0; texts[i] != NULL; i++)
+    g_ptr_array_add (sent, send_text (alice, to_bob, texts[i]));
+  flush (alice);
+  wait_received (at_bob, 5);
+  assert_texts (at_bob, texts);
+  for (guint i = 0; i < sent->len; i++)
+    {
+      GlobiMessage *m = g_ptr_array_index (sent, i);
+
+      g_assert_cmpint (globi_message_get_sent_at (m), >, 0);
+      /* Bob's receipts went over his stream too. */
+      wait_state (m, GLOBI_DELIVERY_STATE_DELIVERED);
+      g_assert_cmpstr (globi_message_get_id (m), ==,
+                       globi_message_get_id (g_ptr_array_index (at_bob, i)));
+    }
+  assert_nothing_more (bob);
+  g_assert_cmpuint (at_bob->len, ==, 5);
+
+  g_assert_cmpuint (count_requests (f, WS, STREAM, "201"), >=, 6);
+  g_assert_cmpuint (count_requests (f, POST, REST, NULL), ==, 0);
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+}
+
+/* The stream drops while a send is in flight: the send goes over REST (the server may or
+ * may not have stored it already; the message id makes that safe) and arrives once. The
+ * stream comes back and carries the next messages. */
+static void
+test_dropped_in_flight (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) at_bob = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GlobiMessage) first = NULL;
+  g_autoptr (GlobiMessage) second = NULL;
+  g_autoptr (GlobiMessage) third = NULL;
+  g_autofree char *to_bob = chat_with (bob);
+  const char *texts[] = { "in flight", "after the drop", "stream again", NULL };
+  guint64 framed;
+  guint64 posted;
+
+  befriend (alice, bob);
+  collect_received (bob, at_bob);
+  client_go_live (alice);
+  client_go_live (bob);
+
+  first = send_text (alice, to_bob, texts[0]);
+  while (globi_messenger_get_stream_sends (alice->messenger) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  globi_messenger_drop_stream (alice->messenger);
+  g_assert_cmpuint (globi_messenger_get_stream_sends (alice->messenger), ==, 0);
+  second = send_text (alice, to_bob, texts[1]);
+  flush (alice);
+  wait_state (first, GLOBI_DELIVERY_STATE_SENT);
+  wait_state (second, GLOBI_DELIVERY_STATE_SENT);
+  g_assert_cmpuint (count_requests (f, POST, REST, "201"), >=, 1);
+
+  wait_online (alice);
+  wait_received (at_bob, 2);
+  framed = count_requests (f, WS, STREAM, "201");
+  posted = count_requests (f, POST, REST, NULL);
+  third = send_text (alice, to_bob, texts[2]);
+  flush (alice);
+  wait_received (at_bob, 3);
+  assert_texts (at_bob, texts);
+  g_assert_cmpuint (count_requests (f, WS, STREAM, "201"), >, framed);
+  g_assert_cmpuint (count_requests (f, POST, REST, NULL), ==, posted);
+  assert_nothing_more (bob);
+  g_assert_cmpuint (at_bob->len, ==, 3);
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+}
+
+/* The server restarts under both streams with a send in flight: whatever it had
+ * committed is answered again, nothing is lost and nothing arrives twice. */
+static void
+test_server_restart (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) at_bob = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *to_bob = chat_with (bob);
+  const char *texts[] = { "before", "during", "after", NULL };
+
+  befriend (alice, bob);
+  collect_received (bob, at_bob);
+  client_go_live (alice);
+  client_go_live (bob);
+
+  g_ptr_array_add (sent, send_text (alice, to_bob, texts[0]));
+  g_ptr_array_add (sent, send_text (alice, to_bob, texts[1]));
+  while (globi_messenger_get_stream_sends (alice->messenger) == 0)
+    g_main_context_iteration (NULL, TRUE);
+  restart_server (f);
+  g_ptr_array_add (sent, send_text (alice, to_bob, texts[2]));
+  flush (alice);
+  for (guint i = 0; i < sent->len; i++)
+    wait_state (g_ptr_array_index (sent, i), GLOBI_DELIVERY_STATE_SENT);
+  wait_received (at_bob, 3);
+  assert_texts (at_bob, texts);
+  wait_online (bob);
+  assert_nothing_more (bob);
+  g_assert_cmpuint (at_bob->len, ==, 3);
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+}
+
+/* 409 stale_devices over the stream: a group's first message always meets members
+ * without the sender key (the client then sends the distribution), and a new device of
+ * a member (or of a direct recipient) must get the key or its own envelope. Each is
+ * resent and delivered, over the stream. */
+static void
+test_stale_devices (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (Client) bob2 = NULL;
+  g_autoptr (GPtrArray) at_bob = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) at_bob2 = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autoptr (GlobiMessage) m3 = NULL;
+  g_autofree char *to_group = NULL;
+  g_autofree char *to_bob = chat_with (bob);
+  const char *members[] = { "bob", NULL };
+  GAsyncResult *pending = NULL;
+  guint64 stale;
+
+  befriend (alice, bob);
+  globi_messenger_create_group_async (alice->messenger, "Team", members, NULL, on_result_cb,
+                                      &pending);
+  result = wait_result (&pending);
+  group = globi_messenger_group_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  to_group = globi_chat_id_for_group (globi_group_get_id (group));
+  collect_received (bob, at_bob);
+  client_go_live (alice);
+  client_go_live (bob);
+
+  m1 = send_text (alice, to_group, "first in the group");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m1), >=, GLOBI_DELIVERY_STATE_SENT);
+  wait_received (at_bob, 1);
+  stale = count_requests (f, WS, STREAM, "409");
+  g_assert_cmpuint (stale, >=, 1);
+
+  bob2 = client_new (f, "bob", "bob2", TRUE);
+  collect_received (bob2, at_bob2);
+  client_go_live (bob2);
+  m2 = send_text (alice, to_group, "to both devices");
+  m3 = send_text (alice, to_bob, "direct to both devices");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m2), >=, GLOBI_DELIVERY_STATE_SENT);
+  g_assert_cmpint (globi_message_get_state (m3), >=, GLOBI_DELIVERY_STATE_SENT);
+  wait_received (at_bob, 3);
+  wait_received (at_bob2, 2);
+  g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (at_bob2, 0)), ==, "to both devices");
+  g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (at_bob2, 1)), ==,
+                   "direct to both devices");
+  g_assert_cmpuint (count_requests (f, WS, STREAM, "409"), >, stale);
+  g_assert_cmpuint (count_requests (f, POST, REST, NULL), ==, 0);
+  assert_nothing_more (bob2);
+  g_assert_cmpuint (at_bob2->len, ==, 2);
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+  globi_messenger_stop (bob2->messenger);
+}
+
+/* No stream (a client that only polls, or before it connects): POST as before. */
+static void
+test_offline_rest (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) at_bob = NULL;
+  g_autoptr (GlobiMessage) m1 = NULL;
+  g_autoptr (GlobiMessage) m2 = NULL;
+  g_autofree char *to_bob = chat_with (bob);
+
+  befriend (alice, bob);
+  m1 = send_text (alice, to_bob, "polled one");
+  m2 = send_text (alice, to_bob, "polled two");
+  flush (alice);
+  g_assert_cmpint (globi_message_get_state (m2), ==, GLOBI_DELIVERY_STATE_SENT);
+  at_bob = sync_client (bob);
+  g_assert_cmpuint (at_bob->len, ==, 2);
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob, 0)), ==, "polled one");
+  g_assert_cmpstr (globi_message_get_text (message_at (at_bob, 1)), ==, "polled two");
+  g_assert_cmpuint (count_requests (f, POST, REST, "201"), >=, 2);
+  g_assert_cmpuint (count_requests (f, WS, STREAM, NULL), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_assert_cmpint (sodium_init (), >=, 0);
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func)                                                                     \
+  g_test_add ("/globi/sync/stream-send/" path, CoreFixture, NULL, core_fixture_setup, func, \
+              core_fixture_teardown)
+  ADD ("framed", test_framed);
+  ADD ("dropped-in-flight", test_dropped_in_flight);
+  ADD ("server-restart", test_server_restart);
+  ADD ("stale-devices", test_stale_devices);
+  ADD ("offline-rest", test_offline_rest);
+#undef ADD
+  return g_test_run ();
+}
