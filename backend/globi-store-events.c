@@ -213,19 +213,33 @@ append_many (sqlite3 *db,
              GPtrArray *out_device_ids,
              GError **error)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = NULL;
   g_autoptr (GPtrArray) ids = g_ptr_array_new ();
   gint64 now_ms = g_get_real_time () / 1000;
   gboolean plain = TRUE;
   gint64 payload_id = 0;
   g_auto (Appender) appender = { NULL, NULL };
+  guint n = 0;
 
-  for (guint i = 0; device_ids && device_ids[i]; i++)
-    if (g_hash_table_add (seen, (gpointer) device_ids[i]))
-      {
-        g_ptr_array_add (ids, (gpointer) device_ids[i]);
-        plain = plain && is_plain_id (device_ids[i]);
-      }
+  while (device_ids && device_ids[n])
+    n++;
+  /* Most events have one or two readers: a hash table only for the big sets. */
+  if (n > 8)
+    seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean dup = FALSE;
+
+      if (seen)
+        dup = !g_hash_table_add (seen, (gpointer) device_ids[i]);
+      else
+        for (guint j = 0; j < i && !dup; j++)
+          dup = g_str_equal (device_ids[j], device_ids[i]);
+      if (dup)
+        continue;
+      g_ptr_array_add (ids, (gpointer) device_ids[i]);
+      plain = plain && is_plain_id (device_ids[i]);
+    }
   if (ids->len == 0)
     return TRUE;
   if (ids->len > 1)

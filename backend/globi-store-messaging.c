@@ -454,13 +454,35 @@ message_event_json (const GlobiMessagingArgs *args,
                           ciphertext, key_id ? key_id : "", sent_at);
 }
 
-/* A retry of a stored message: the first reply again. */
+/* Claims the message id for the sender: TRUE when it is new. Else it was stored before
+ * (a retry) and *out_sent_at is the first reply's. One statement on the common path,
+ * where a lookup then an insert took two. */
 static gboolean
-find_sent (sqlite3 *db, const GlobiMessagingArgs *args, gint64 *out_sent_at, GError **error)
+claim_message_id (sqlite3 *db,
+                  const GlobiMessagingArgs *args,
+                  gboolean *out_new,
+                  gint64 *out_sent_at,
+                  GError **error)
 {
   g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
   int rc;
 
+  stmt = globi_store_prepare_cached (db,
+                                     "INSERT INTO messages (sender_id, id, sent_at) VALUES "
+                                     "(?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                                     error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, args->message_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, args->now_ms);
+  if (!globi_store_step_done (db, stmt, error))
+    return FALSE;
+  *out_new = sqlite3_changes (db) > 0;
+  *out_sent_at = args->now_ms;
+  if (*out_new)
+    return TRUE;
+  g_clear_pointer (&stmt, globi_store_release_cached);
   stmt = globi_store_prepare_cached (
       db, "SELECT sent_at FROM messages WHERE sender_id = ?1 AND id = ?2", error);
   if (!stmt)
@@ -468,31 +490,57 @@ find_sent (sqlite3 *db, const GlobiMessagingArgs *args, gint64 *out_sent_at, GEr
   sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, args->message_id, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *out_sent_at = sqlite3_column_int64 (stmt, 0);
-  else if (rc != SQLITE_DONE)
-    globi_store_set_error (db, error);
-  return rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW)
+    {
+      globi_store_set_error (db, error);
+      return FALSE;
+    }
+  *out_sent_at = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
 }
 
-/* Direct: the recipient's devices with keys plus my other devices with keys. */
+/* A refused send (stale devices) leaves no trace: the retry with the same id is new. */
+static gboolean
+unclaim_message_id (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
+{
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
+
+  stmt = globi_store_prepare_cached (db, "DELETE FROM messages WHERE sender_id = ?1 AND id = ?2",
+                                     error);
+  if (!stmt)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, args->message_id, -1, SQLITE_STATIC);
+  return globi_store_step_done (db, stmt, error);
+}
+
+/* Direct: the recipient's devices with keys, then my other devices with keys (each by
+ * id): one query. */
 static GPtrArray *
 direct_targets (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
-  g_autoptr (GPtrArray) targets = NULL;
-  g_autoptr (GPtrArray) mine = NULL;
+  g_autoptr (GlobiStoreCachedStmt) stmt = NULL;
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  int rc;
 
-  if (!(targets = globi_store_events_active_devices (db, args->to_user_id, TRUE, error)))
+  stmt = globi_store_prepare_cached (db,
+                                     "SELECT d.id FROM devices d JOIN device_keys k ON "
+                                     "k.device_id = d.id WHERE d.user_id IN (?1, ?2) AND "
+                                     "d.revoked_at IS NULL AND d.id != ?3 "
+                                     "ORDER BY d.user_id != ?1, d.id",
+                                     error);
+  if (!stmt)
     return NULL;
-  if (g_str_equal (args->to_user_id, args->user_id))
-    mine = g_ptr_array_new ();
-  else if (!(mine = globi_store_events_active_devices (db, args->user_id, TRUE, error)))
-    return NULL;
-  for (guint i = 0; i < mine->len; i++)
-    g_ptr_array_add (targets, g_strdup (g_ptr_array_index (mine, i)));
-  for (guint i = 0; i < targets->len; i++)
-    if (g_str_equal (g_ptr_array_index (targets, i), args->device_id))
-      g_ptr_array_remove_index (targets, i--);
+  sqlite3_bind_text (stmt, 1, args->to_user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, args->user_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, args->device_id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (targets, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
+  if (rc != SQLITE_DONE)
+    {
+      globi_store_set_error (db, error);
+      return NULL;
+    }
   return g_steal_pointer (&targets);
 }
 
@@ -554,7 +602,8 @@ keyed_devices (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 
 /* Whether the sender may write to the chat: a member of the group, or a friend neither
  * side has blocked (the rules of globi-store-social.h's helpers, asked in one cached
- * statement because every message asks). */
+ * statement because every message asks). Each block direction is its own primary-key
+ * probe: an OR of the two made SQLite build an ephemeral table on every call. */
 static gboolean
 check_allowed (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
@@ -581,8 +630,8 @@ check_allowed (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
     return TRUE;
   stmt = globi_store_prepare_cached (
       db,
-      "SELECT EXISTS (SELECT 1 FROM blocks WHERE (user_id = ?1 AND blocked_id = ?2) "
-      "OR (user_id = ?2 AND blocked_id = ?1)), "
+      "SELECT EXISTS (SELECT 1 FROM blocks WHERE user_id = ?1 AND blocked_id = ?2) OR "
+      "EXISTS (SELECT 1 FROM blocks WHERE user_id = ?2 AND blocked_id = ?1), "
       "EXISTS (SELECT 1 FROM friends WHERE user_id = ?1 AND friend_id = ?2)",
       error);
   if (!stmt)
@@ -622,17 +671,15 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
   g_autoptr (GHashTable) target_set = NULL;
   g_autoptr (GHashTable) envelope_set = NULL;
   g_autoptr (GHashTable) keyed = NULL;
-  GError *local_error = NULL;
+  gboolean is_new;
 
   result->message_id = g_strdup (args->message_id);
   result->deliveries = g_ptr_array_new_with_free_func (globi_delivery_free);
-  if (find_sent (db, args, &result->sent_at, &local_error))
+  if (!claim_message_id (db, args, &is_new, &result->sent_at, error))
+    return NULL;
+  if (!is_new)
     return g_steal_pointer (&result);
-  if (local_error)
-    {
-      g_propagate_error (error, local_error);
-      return NULL;
-    }
+  /* An error rolls the claim back with the rest of the job. */
   if (!check_allowed (db, args, error))
     return NULL;
   targets = args->to_group_id ? group_targets (db, args, error) : direct_targets (db, args, error);
@@ -663,22 +710,12 @@ globi_store_messaging_send (sqlite3 *db, gpointer data, GError **error)
     }
   if (missing->len > 0 || extra->len > 0)
     {
+      if (!unclaim_message_id (db, args, error))
+        return NULL;
       result->missing = g_steal_pointer (&missing);
       result->extra = g_steal_pointer (&extra);
       return g_steal_pointer (&result);
     }
-
-  result->sent_at = args->now_ms;
-  stmt = globi_store_prepare_cached (
-      db, "INSERT INTO messages (sender_id, id, sent_at) VALUES (?1, ?2, ?3)", error);
-  if (!stmt)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, args->user_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, args->message_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (stmt, 3, result->sent_at);
-  if (!globi_store_step_done (db, stmt, error))
-    return NULL;
-  g_clear_pointer (&stmt, globi_store_release_cached);
 
   if (args->to_group_id)
     {

@@ -30,6 +30,20 @@ typedef struct
   GError *error;
 } Job;
 
+/* Checkpoints the WAL on a thread and connection of its own, so that copying pages into
+ * the database file and its fsync run beside the writer (WAL lets a checkpoint run while
+ * a transaction commits) instead of between two of its batches. Owned by the writer,
+ * which may touch it until its own end; the store stops the thread first. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  sqlite3 *db;
+  GThread *thread;
+  gboolean wanted;
+  gboolean quit;
+} Checkpointer;
+
 /* What the writer thread owns. Not the store itself: the last reference to the store may
  * be dropped on the writer thread (a completed task), and the thread must outlive that. */
 typedef struct
@@ -37,6 +51,7 @@ typedef struct
   GAsyncQueue *queue;
   sqlite3 *db;
   int wal_pages; /* in the WAL after the last commit */
+  Checkpointer *checkpointer;
 } Writer;
 
 struct _GlobiStore
@@ -46,6 +61,7 @@ struct _GlobiStore
   char *path;
   sqlite3 *writer_db; /* until the writer thread takes it */
   GThread *writer;
+  Checkpointer *checkpointer; /* the writer's; stopped before it */
   GAsyncQueue *write_queue;
   /* Idle read connections; a reader thread pops one, uses it, pushes it back. */
   GAsyncQueue *readers;
@@ -482,6 +498,11 @@ open_connection (const char *path, gboolean readonly, GError **error)
       return NULL;
     }
   sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  /* SQLite's small allocations (cursors, records, statement state) come from a per
+   * connection lookaside pool, not malloc; the default 100 slots run out within one job
+   * of the writer. Only possible before the connection allocates anything. */
+  if (!readonly)
+    sqlite3_db_config (db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 2000);
   /* FULL: a reply is sent only after its commit is on disk; group commit pays for it.
    * A group message touches the stream of every member's device, each on its own page of
    * events: with SQLite's default 2 MiB page cache those pages spill to the WAL in the
@@ -667,18 +688,62 @@ on_wal_cb (void *user_data, sqlite3 *db, const char *name, int pages)
   return SQLITE_OK;
 }
 
+static gpointer
+checkpointer_thread (gpointer user_data)
+{
+  Checkpointer *checkpointer = user_data;
+
+  g_mutex_lock (&checkpointer->lock);
+  for (;;)
+    {
+      while (!checkpointer->wanted && !checkpointer->quit)
+        g_cond_wait (&checkpointer->cond, &checkpointer->lock);
+      if (checkpointer->quit)
+        break;
+      checkpointer->wanted = FALSE;
+      g_mutex_unlock (&checkpointer->lock);
+      /* PASSIVE: never waits for the writer or a reader; what a reader still needs stays
+       * in the WAL for the next round. */
+      sqlite3_wal_checkpoint_v2 (checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      g_mutex_lock (&checkpointer->lock);
+    }
+  g_mutex_unlock (&checkpointer->lock);
+  close_connection (g_steal_pointer (&checkpointer->db));
+  return NULL;
+}
+
+static void
+checkpointer_stop (Checkpointer *checkpointer)
+{
+  g_mutex_lock (&checkpointer->lock);
+  checkpointer->quit = TRUE;
+  g_cond_signal (&checkpointer->cond);
+  g_mutex_unlock (&checkpointer->lock);
+  g_thread_join (g_steal_pointer (&checkpointer->thread));
+}
+
+static void
+checkpointer_free (Checkpointer *checkpointer)
+{
+  g_mutex_clear (&checkpointer->lock);
+  g_cond_clear (&checkpointer->cond);
+  g_free (checkpointer);
+}
+
 /* SQLite's automatic checkpoint runs inside the COMMIT that crosses 1 000 WAL pages, so
- * the replies of that batch waited for it (copying those pages into the database file
- * and an fsync). The writer checkpoints itself instead, after the batch's replies are on
- * their way, when no job is waiting; under sustained load, once the WAL is 8 times past
- * the mark, regardless, so it cannot grow without end. */
+ * the replies of that batch waited for it; later the writer ran it between batches,
+ * where the paced sends queued behind it. Now the checkpointer thread runs it. */
 static void
 maybe_checkpoint (Writer *writer)
 {
-  if (writer->wal_pages < CHECKPOINT_PAGES ||
-      (writer->wal_pages < 8 * CHECKPOINT_PAGES && g_async_queue_length (writer->queue) > 0))
+  Checkpointer *checkpointer = writer->checkpointer;
+
+  if (writer->wal_pages < CHECKPOINT_PAGES)
     return;
-  sqlite3_wal_checkpoint_v2 (writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  g_mutex_lock (&checkpointer->lock);
+  checkpointer->wanted = TRUE;
+  g_cond_signal (&checkpointer->cond);
+  g_mutex_unlock (&checkpointer->lock);
   writer->wal_pages = 0;
 }
 
@@ -783,6 +848,7 @@ writer_thread (gpointer user_data)
     }
   /* Closed last, after the readers, so that it may checkpoint and remove the WAL. */
   close_connection (writer->db);
+  checkpointer_free (writer->checkpointer);
   g_async_queue_unref (writer->queue);
   g_free (writer);
   return NULL;
@@ -799,6 +865,9 @@ close_all (GlobiStore *self)
   for (guint i = 0; i < self->n_readers; i++)
     close_connection (g_async_queue_pop (self->readers));
 
+  /* Its connection closes before the writer's, which may then remove the WAL. */
+  if (self->checkpointer)
+    checkpointer_stop (g_steal_pointer (&self->checkpointer));
   if (self->writer)
     {
       Job *job = g_new0 (Job, 1);
@@ -875,6 +944,18 @@ globi_store_new (const char *path, GError **error)
       self->n_readers++;
     }
   writer = g_new0 (Writer, 1);
+  writer->checkpointer = g_new0 (Checkpointer, 1);
+  g_mutex_init (&writer->checkpointer->lock);
+  g_cond_init (&writer->checkpointer->cond);
+  if (!(writer->checkpointer->db = open_connection (path, FALSE, error)))
+    {
+      checkpointer_free (writer->checkpointer);
+      g_free (writer);
+      return NULL;
+    }
+  writer->checkpointer->thread =
+      g_thread_new ("globi-store-ckpt", checkpointer_thread, writer->checkpointer);
+  self->checkpointer = writer->checkpointer;
   writer->queue = g_async_queue_ref (self->write_queue);
   writer->db = g_steal_pointer (&self->writer_db);
   self->writer = g_thread_new ("globi-store-writer", writer_thread, writer);
