@@ -514,8 +514,9 @@ unclaim_message_id (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
   return globi_store_step_done (db, stmt, error);
 }
 
-/* Direct: the recipient's devices with keys, then my other devices with keys (each by
- * id): one query. */
+/* Direct: the recipient's devices with keys, then my other devices with keys: one query,
+ * each half an index probe (an IN over the two users cost an ephemeral table, an ORDER BY
+ * a sorter). */
 static GPtrArray *
 direct_targets (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 {
@@ -525,9 +526,11 @@ direct_targets (sqlite3 *db, const GlobiMessagingArgs *args, GError **error)
 
   stmt = globi_store_prepare_cached (db,
                                      "SELECT d.id FROM devices d JOIN device_keys k ON "
-                                     "k.device_id = d.id WHERE d.user_id IN (?1, ?2) AND "
-                                     "d.revoked_at IS NULL AND d.id != ?3 "
-                                     "ORDER BY d.user_id != ?1, d.id",
+                                     "k.device_id = d.id WHERE d.user_id = ?1 AND "
+                                     "d.revoked_at IS NULL AND d.id != ?3 UNION ALL "
+                                     "SELECT d.id FROM devices d JOIN device_keys k ON "
+                                     "k.device_id = d.id WHERE d.user_id = ?2 AND ?2 != ?1 AND "
+                                     "d.revoked_at IS NULL AND d.id != ?3",
                                      error);
   if (!stmt)
     return NULL;

@@ -50,7 +50,8 @@ typedef struct
 {
   GAsyncQueue *queue;
   sqlite3 *db;
-  int wal_pages; /* in the WAL after the last commit */
+  int wal_pages;    /* in the WAL after the last commit */
+  int kicked_pages; /* wal_pages when the checkpointer was last asked */
   Checkpointer *checkpointer;
 } Writer;
 
@@ -732,19 +733,31 @@ checkpointer_free (Checkpointer *checkpointer)
 
 /* SQLite's automatic checkpoint runs inside the COMMIT that crosses 1 000 WAL pages, so
  * the replies of that batch waited for it; later the writer ran it between batches,
- * where the paced sends queued behind it. Now the checkpointer thread runs it. */
+ * where the paced sends queued behind it. Now the checkpointer thread runs it, once per
+ * 1 000 new pages. While the writer keeps appending, such a checkpoint never catches up
+ * with the end of the WAL, and only a caught-up WAL starts over from its beginning: past
+ * 8 times the mark the writer checkpoints itself, between batches, as before. */
 static void
 maybe_checkpoint (Writer *writer)
 {
   Checkpointer *checkpointer = writer->checkpointer;
 
-  if (writer->wal_pages < CHECKPOINT_PAGES)
+  if (writer->wal_pages >= 8 * CHECKPOINT_PAGES)
+    {
+      sqlite3_wal_checkpoint_v2 (writer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      writer->wal_pages = writer->kicked_pages = 0;
+      return;
+    }
+  /* The WAL started over. */
+  if (writer->wal_pages < writer->kicked_pages)
+    writer->kicked_pages = 0;
+  if (writer->wal_pages - writer->kicked_pages < CHECKPOINT_PAGES)
     return;
+  writer->kicked_pages = writer->wal_pages;
   g_mutex_lock (&checkpointer->lock);
   checkpointer->wanted = TRUE;
   g_cond_signal (&checkpointer->cond);
   g_mutex_unlock (&checkpointer->lock);
-  writer->wal_pages = 0;
 }
 
 /* One chunk of the reaper in a transaction of its own. Not synced (synchronous=NORMAL): a
