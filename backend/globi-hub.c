@@ -6,8 +6,10 @@
 #include <json-glib/json-glib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 #include "globi-hub.h"
+#include "globi-routes.h"
 #include "globi-server-private.h"
 #include "globi-store-messaging.h"
 
@@ -18,6 +20,9 @@
 #define CLOSE_REVOKED     4001 /* private-use close codes (RFC 6455 §7.4.2) */
 #define CLOSE_REPLACED    4002
 #define CLOSE_TIMEOUT     4003
+#define MAX_SENDS         64 /* sends in flight per stream */
+#define MAX_REQ_CHARS     64
+#define SEND_ROUTE        "/v1/stream send" /* in logs and metrics */
 
 /* One connected device. Kept small: there may be tens of thousands of idle ones. */
 typedef struct
@@ -30,6 +35,7 @@ typedef struct
   gint64 sent;        /* highest seq sent */
   gint64 last_seen_s; /* monotonic seconds of the last frame or pong from the client */
   guint64 round;      /* the hub's round of its last frame */
+  guint sends;        /* send frames without a result yet */
   guint reading : 1;  /* a read job is in flight */
   guint queued : 1;   /* in the hub's wake list */
   guint caught_up : 1;
@@ -42,6 +48,7 @@ struct _GlobiHub
 
   GlobiServer *server;   /* unowned: the server owns the hub */
   GMainContext *context; /* the server's: its timers and wake-ups run there */
+  gsize max_frame;       /* bytes of an incoming frame: the messages route's body limit */
   GHashTable *by_device; /* device id → Stream */
   GHashTable *by_user;   /* user id → GPtrArray of Stream (unowned) */
   GPtrArray *wake;       /* Stream refs waiting for a read */
@@ -458,6 +465,136 @@ handle_typing (GlobiHub *self, Stream *stream, JsonObject *obj)
                           on_typing_targets_cb, data);
 }
 
+/* A send frame between its arrival and its result. */
+typedef struct
+{
+  GlobiHub *hub;
+  Stream *stream;
+  gint64 started_us;
+  char req[]; /* the req member as a JSON string, quoted */
+} PendingSend;
+
+/* text as a JSON string (quoted, escaped). */
+static void
+append_json_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, *p);
+        }
+      else if ((guchar) *p < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* {"type": "send_result", "req", "status", "body"[, "retry_after"]}: the body is the
+ * route's reply, spliced in as it is. */
+static void
+send_result (Stream *stream, const char *req, guint status, GBytes *body)
+{
+#define RESULT_FRAME "{\"type\":\"send_result\",\"req\":%s,\"status\":%u,\"body\":%.*s%s}"
+  char buf[1024];
+  g_autofree char *big = NULL;
+  const char *frame = buf;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  /* Only the stream's own cap answers 429 here; a second is when a send is worth trying. */
+  const char *tail = status == 429 ? ",\"retry_after\":1" : "";
+  int n = g_snprintf (buf, sizeof buf, RESULT_FRAME, req, status, (int) len, data, tail);
+
+  if (n >= (int) sizeof buf)
+    frame = big = g_strdup_printf (RESULT_FRAME, req, status, (int) len, data, tail);
+#undef RESULT_FRAME
+  send_frame (stream->hub, stream, frame);
+}
+
+static void
+pending_send_free (PendingSend *pending)
+{
+  stream_unref (pending->stream);
+  g_object_unref (pending->hub);
+  g_free (pending);
+}
+
+static void
+on_stream_sent_cb (guint status, GBytes *body, gpointer user_data)
+{
+  PendingSend *pending = user_data;
+  Stream *stream = pending->stream;
+  double seconds = (g_get_monotonic_time () - pending->started_us) / (double) G_USEC_PER_SEC;
+
+  stream->sends--;
+  globi_metrics_observe_request (globi_server_get_metrics (pending->hub->server), "WS", SEND_ROUTE,
+                                 status, seconds);
+  /* A closed stream drops the result: the message is stored (or not) all the same, and
+   * the client's retry with the same id over REST or the next stream answers it. */
+  if (stream->hub)
+    send_result (stream, pending->req, status, body);
+  pending_send_free (pending);
+}
+
+/* An answer that needs no store: malformed or over the in-flight cap. */
+static void
+refuse_send (GlobiHub *self, Stream *stream, const char *req, GlobiErrorCode code, const char *why)
+{
+  g_autoptr (GError) error = g_error_new_literal (GLOBI_ERROR, code, why);
+  guint status = 0;
+  g_autoptr (GBytes) body = globi_error_reply_body (self->server, SEND_ROUTE, error, &status);
+
+  globi_metrics_observe_request (globi_server_get_metrics (self->server), "WS", SEND_ROUTE, status,
+                                 0.0);
+  send_result (stream, req, status, body);
+}
+
+/* {"type": "send", "req": R, "message": M}: M goes the way of POST /v1/messages. */
+static void
+handle_send (GlobiHub *self, Stream *stream, JsonObject *obj)
+{
+  JsonNode *req_node = json_object_get_member (obj, "req");
+  JsonNode *message_node = json_object_get_member (obj, "message");
+  g_autoptr (GString) req = NULL;
+  const char *req_text;
+  glong chars;
+  PendingSend *pending;
+
+  /* Without a usable req no answer could be matched to the frame: ignore it. */
+  if (!req_node || json_node_get_value_type (req_node) != G_TYPE_STRING)
+    return;
+  req_text = json_node_get_string (req_node);
+  if (!g_utf8_validate (req_text, -1, NULL) || (chars = g_utf8_strlen (req_text, -1)) < 1 ||
+      chars > MAX_REQ_CHARS)
+    return;
+  req = g_string_sized_new (strlen (req_text) + 2);
+  append_json_string (req, req_text);
+  if (!message_node || !JSON_NODE_HOLDS_OBJECT (message_node))
+    {
+      refuse_send (self, stream, req->str, GLOBI_ERROR_INVALID_FIELD, "message: must be an object");
+      return;
+    }
+  if (stream->sends >= MAX_SENDS)
+    {
+      refuse_send (self, stream, req->str, GLOBI_ERROR_RATE_LIMITED,
+                   "too many sends in flight on this stream");
+      return;
+    }
+  stream->sends++;
+  pending = g_malloc (sizeof (PendingSend) + req->len + 1);
+  pending->hub = g_object_ref (self);
+  pending->stream = stream_ref (stream);
+  pending->started_us = g_get_monotonic_time ();
+  memcpy (pending->req, req->str, req->len + 1);
+  globi_routes_send_message_object (self->server, SEND_ROUTE, stream->user_id, stream->device_id,
+                                    json_node_get_object (message_node), on_stream_sent_cb,
+                                    pending);
+}
+
 static void
 on_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer user_data)
 {
@@ -472,6 +609,11 @@ on_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpoint
   if (!self)
     return;
   stream->last_seen_s = g_get_monotonic_time () / G_USEC_PER_SEC;
+  if (len > self->max_frame)
+    {
+      close_stream (self, stream, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "frame over the body limit");
+      return;
+    }
   if (type != SOUP_WEBSOCKET_DATA_TEXT || !json_parser_load_from_data (parser, text, len, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
@@ -496,6 +638,8 @@ on_message_cb (SoupWebsocketConnection *conn, gint type, GBytes *message, gpoint
                                g_steal_pointer (&args), globi_messaging_args_free, NULL,
                                on_ack_done_cb, NULL);
     }
+  else if (g_strcmp0 (kind, "send") == 0)
+    handle_send (self, stream, obj);
   else if (g_strcmp0 (kind, "typing") == 0)
     handle_typing (self, stream, obj);
 }
@@ -615,6 +759,7 @@ globi_hub_new (GlobiServer *server)
 
   self->server = server;
   self->context = g_main_context_ref_thread_default ();
+  self->max_frame = globi_routes_message_body_limit (globi_server_get_config (server));
   self->timer_id =
       attach_source (self, g_timeout_source_new_seconds (PING_INTERVAL_S), on_timer_cb);
   self->expire_id =
@@ -655,6 +800,10 @@ globi_hub_add_stream (GlobiHub *self,
     }
   g_ptr_array_add (streams, stream);
 
+  /* Sends carry message bodies: frames up to the route's body limit, not libsoup's 128
+   * KiB. libsoup drops the connection without a close frame at its own limit, so it
+   * gets twice ours, and on_message_cb closes with 1009 between the two. */
+  soup_websocket_connection_set_max_incoming_payload_size (conn, 2 * self->max_frame);
   soup_websocket_connection_set_keepalive_interval (conn, PING_INTERVAL_S);
   g_signal_connect (conn, "message", G_CALLBACK (on_message_cb), stream);
   g_signal_connect (conn, "pong", G_CALLBACK (on_pong_cb), stream);

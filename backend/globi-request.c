@@ -484,6 +484,10 @@ globi_request_reply_bytes (GlobiRequest *self,
       return;
     }
   data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+  /* Unavailable (shutting down, too many connections): the client reconnects later. */
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE)
+    soup_message_headers_replace (soup_server_message_get_response_headers (self->msg),
+                                  "Connection", "close");
   soup_server_message_set_status (self->msg, status, NULL);
   if (content_type && bytes)
     soup_server_message_set_response (self->msg, content_type, SOUP_MEMORY_COPY, data, len);
@@ -506,12 +510,14 @@ globi_request_reply_empty (GlobiRequest *self, guint status)
   globi_request_reply_bytes (self, status, NULL, NULL);
 }
 
-void
-globi_request_reply_error_code (GlobiRequest *self, GlobiErrorCode code, const char *message)
+/* {"error": {"code", "message"}}, counted in the metrics. */
+static GBytes *
+error_body (GlobiServer *server, GlobiErrorCode code, const char *message)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
   const char *wire = globi_error_code_to_string (code);
+  char *text;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "error");
@@ -524,22 +530,44 @@ globi_request_reply_error_code (GlobiRequest *self, GlobiErrorCode code, const c
   json_builder_end_object (builder);
   node = json_builder_get_root (builder);
 
-  globi_metrics_count_error (globi_server_get_metrics (self->server), wire);
-  if (code == GLOBI_ERROR_UNAVAILABLE)
-    soup_message_headers_replace (soup_server_message_get_response_headers (self->msg),
-                                  "Connection", "close");
-  globi_request_reply_json (self, globi_error_code_to_status (code), node);
+  globi_metrics_count_error (globi_server_get_metrics (server), wire);
+  text = json_to_string (node, FALSE);
+  return g_bytes_new_take (text, strlen (text));
+}
+
+void
+globi_request_reply_error_code (GlobiRequest *self, GlobiErrorCode code, const char *message)
+{
+  g_autoptr (GBytes) body = error_body (self->server, code, message);
+
+  globi_request_reply_bytes (self, globi_error_code_to_status (code), "application/json", body);
+}
+
+GBytes *
+globi_error_reply_body (GlobiServer *server,
+                        const char *route,
+                        const GError *error,
+                        guint *out_status)
+{
+  GlobiErrorCode code = error->code;
+  const char *message = error->message;
+
+  if (error->domain != GLOBI_ERROR || error->code == GLOBI_ERROR_INTERNAL)
+    {
+      /* Internals go to the log, never on the wire. */
+      g_warning ("%s: %s", route, error->message);
+      code = GLOBI_ERROR_INTERNAL;
+      message = "internal error";
+    }
+  *out_status = globi_error_code_to_status (code);
+  return error_body (server, code, message);
 }
 
 void
 globi_request_reply_error (GlobiRequest *self, const GError *error)
 {
-  if (error->domain != GLOBI_ERROR || error->code == GLOBI_ERROR_INTERNAL)
-    {
-      /* Internals go to the log, never on the wire. */
-      g_warning ("%s: %s", self->route, error->message);
-      globi_request_reply_error_code (self, GLOBI_ERROR_INTERNAL, "internal error");
-      return;
-    }
-  globi_request_reply_error_code (self, error->code, error->message);
+  guint status = 0;
+  g_autoptr (GBytes) body = globi_error_reply_body (self->server, self->route, error, &status);
+
+  globi_request_reply_bytes (self, status, "application/json", body);
 }

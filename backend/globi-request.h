@@ -88,6 +88,15 @@ void               globi_request_reply_error_code (GlobiRequest       *self,
                                                    GlobiErrorCode      code,
                                                    const char         *message);
 
+/* The protocol's error object for error as JSON text, counted in the metrics, and its
+ * HTTP status: what globi_request_reply_error answers, for replies that do not travel
+ * as HTTP responses (sends over the stream). Anything but a public GLOBI_ERROR is
+ * logged under route and shown as internal error. */
+GBytes            *globi_error_reply_body         (GlobiServer        *server,
+                                                   const char         *route,
+                                                   const GError       *error,
+                                                   guint              *out_status);
+
 /* Validates obj against fields; messages name the field, prefixed for nested objects. */
 gboolean           globi_json_check_fields        (JsonObject         *obj,
                                                    const GlobiField   *fields,

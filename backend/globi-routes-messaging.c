@@ -44,15 +44,27 @@ fail (GError **error, const char *name, const char *what)
   return FALSE;
 }
 
-/* The body as a JSON object whose members are all named in allowed. */
+/* Every member of obj is named in allowed. */
+static gboolean
+check_allowed (JsonObject *obj, const char *const *allowed, GError **error)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+
+  json_object_iter_init (&iter, obj);
+  while (json_object_iter_next (&iter, &name, &node))
+    if (!g_strv_contains (allowed, name))
+      return fail (error, name, "unknown field");
+  return TRUE;
+}
+
+/* The body as a JSON object whose members are all named in allowed (any, when NULL). */
 static JsonObject *
 parse_body (GlobiRequest *req, const char *const *allowed, GError **error)
 {
   g_autoptr (GBytes) body = globi_request_get_body (req);
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *node;
   JsonObject *obj;
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -65,13 +77,8 @@ parse_body (GlobiRequest *req, const char *const *allowed, GError **error)
       return NULL;
     }
   obj = json_node_get_object (json_parser_get_root (parser));
-  json_object_iter_init (&iter, obj);
-  while (json_object_iter_next (&iter, &name, &node))
-    if (!g_strv_contains (allowed, name))
-      {
-        fail (error, name, "unknown field");
-        return NULL;
-      }
+  if (allowed && !check_allowed (obj, allowed, error))
+    return NULL;
   return json_object_ref (obj);
 }
 
@@ -346,13 +353,28 @@ strings_to_json (GPtrArray *strings)
   return json_node_init_array (json_node_alloc (), array);
 }
 
+gsize
+globi_routes_message_body_limit (const GlobiServerConfig *config)
+{
+  return MAX (config->max_body_bytes, GLOBI_MESSAGE_MAX_BODY);
+}
+
+typedef struct
+{
+  GlobiServer *server;
+  const char *route; /* outlives the send */
+  GlobiSendDoneFunc done;
+  gpointer user_data;
+} SendData;
+
 /* 409 stale_devices: the error object carries the two device lists. */
-static void
-reply_stale (GlobiRequest *req, GlobiSendResult *result)
+static GBytes *
+stale_body (GlobiServer *server, GlobiSendResult *result)
 {
   g_autoptr (JsonObject) error = json_object_new ();
   g_autoptr (JsonObject) obj = json_object_new ();
   g_autoptr (JsonNode) root = NULL;
+  char *text;
 
   json_object_set_string_member (error, "code",
                                  globi_error_code_to_string (GLOBI_ERROR_STALE_DEVICES));
@@ -361,36 +383,54 @@ reply_stale (GlobiRequest *req, GlobiSendResult *result)
   json_object_set_member (error, "extra", strings_to_json (result->extra));
   json_object_set_object_member (obj, "error", json_object_ref (error));
   root = json_node_init_object (json_node_alloc (), obj);
-  globi_metrics_count_error (globi_server_get_metrics (globi_request_get_server (req)),
+  globi_metrics_count_error (globi_server_get_metrics (server),
                              globi_error_code_to_string (GLOBI_ERROR_STALE_DEVICES));
-  globi_request_reply_json (req, globi_error_code_to_status (GLOBI_ERROR_STALE_DEVICES), root);
+  text = json_to_string (root, FALSE);
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static void
+send_done_error (SendData *send, const GError *error)
+{
+  guint status = 0;
+  g_autoptr (GBytes) body = globi_error_reply_body (send->server, send->route, error, &status);
+
+  send->done (status, body, send->user_data);
+}
+
+static void
+send_data_free (SendData *send)
+{
+  g_object_unref (send->server);
+  g_free (send);
 }
 
 static void
 on_sent_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GlobiRequest) req = user_data;
+  SendData *send = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GlobiSendResult) sent = globi_store_finish (GLOBI_STORE (source), result, &error);
-  g_autoptr (JsonObject) obj = NULL;
-  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GBytes) body = NULL;
+  char *text;
 
   if (!sent)
+    send_done_error (send, error);
+  else if (sent->missing)
     {
-      globi_request_reply_error (req, error);
-      return;
+      body = stale_body (send->server, sent);
+      send->done (globi_error_code_to_status (GLOBI_ERROR_STALE_DEVICES), body, send->user_data);
     }
-  if (sent->missing)
+  else
     {
-      reply_stale (req, sent);
-      return;
+      globi_hub_deliver (globi_server_get_hub (send->server), sent->deliveries);
+      /* The id is a checked UUID: printing is safe, and cheaper than a JsonBuilder. */
+      text = g_strdup_printf ("{\"id\":\"%s\",\"sent_at\":%" G_GINT64_FORMAT "}", sent->message_id,
+                              sent->sent_at);
+      body = g_bytes_new_take (text, strlen (text));
+      send->done (SOUP_STATUS_CREATED, body, send->user_data);
     }
-  globi_hub_deliver (globi_server_get_hub (globi_request_get_server (req)), sent->deliveries);
-  obj = json_object_new ();
-  json_object_set_string_member (obj, "id", sent->message_id);
-  json_object_set_int_member (obj, "sent_at", sent->sent_at);
-  root = json_node_init_object (json_node_alloc (), obj);
-  globi_request_reply_json (req, SOUP_STATUS_CREATED, root);
+  send_data_free (send);
 }
 
 static gboolean
@@ -470,25 +510,64 @@ parse_message (JsonObject *obj, GlobiMessagingArgs *args, GError **error)
   return parse_envelopes (obj, args, error);
 }
 
-/* POST /v1/messages */
 void
-globi_routes_send_message (GlobiRequest *req)
+globi_routes_send_message_object (GlobiServer *server,
+                                  const char *route,
+                                  const char *user_id,
+                                  const char *device_id,
+                                  JsonObject *message,
+                                  GlobiSendDoneFunc done,
+                                  gpointer user_data)
 {
   static const char *const allowed[] = {
     "id", "to", "envelopes", "group_ciphertext", "sender_key_id", NULL
   };
-  g_autoptr (GlobiMessagingArgs) args = args_for_me (req);
+  g_autoptr (GlobiMessagingArgs) args = globi_messaging_args_new ();
+  g_autoptr (GError) error = NULL;
+  SendData *send = g_new0 (SendData, 1);
+
+  send->server = g_object_ref (server);
+  send->route = route;
+  send->done = done;
+  send->user_data = user_data;
+  if (!check_allowed (message, allowed, &error) || !parse_message (message, args, &error))
+    {
+      send_done_error (send, error);
+      send_data_free (send);
+      return;
+    }
+  args->user_id = g_strdup (user_id);
+  args->device_id = g_strdup (device_id);
+  args->now_ms = globi_server_now_ms (server);
+  globi_store_write_async (globi_server_get_store (server), globi_store_messaging_send,
+                           g_steal_pointer (&args), globi_messaging_args_free,
+                           globi_send_result_free, on_sent_cb, send);
+}
+
+static void
+on_rest_sent_cb (guint status, GBytes *body, gpointer user_data)
+{
+  g_autoptr (GlobiRequest) req = user_data;
+
+  globi_request_reply_bytes (req, status, "application/json", body);
+}
+
+/* POST /v1/messages */
+void
+globi_routes_send_message (GlobiRequest *req)
+{
   g_autoptr (JsonObject) obj = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!(obj = parse_body (req, allowed, &error)) || !parse_message (obj, args, &error))
+  if (!(obj = parse_body (req, NULL, &error)))
     {
       globi_request_reply_error (req, error);
       return;
     }
-  globi_store_write_async (req_store (req), globi_store_messaging_send, g_steal_pointer (&args),
-                           globi_messaging_args_free, globi_send_result_free, on_sent_cb,
-                           globi_request_ref (req));
+  globi_routes_send_message_object (globi_request_get_server (req), globi_request_get_route (req),
+                                    globi_request_get_user_id (req),
+                                    globi_request_get_device_id (req), obj, on_rest_sent_cb,
+                                    globi_request_ref (req));
 }
 
 typedef struct

@@ -45,6 +45,28 @@ void globi_routes_ack_events      (GlobiRequest *req);
 void globi_routes_put_attachment  (GlobiRequest *req);
 void globi_routes_get_attachment  (GlobiRequest *req);
 
+/* The largest POST /v1/messages body, and the largest frame a stream takes (its sends
+ * carry the same bodies): 2 MiB or max-body-bytes if larger. */
+#define GLOBI_MESSAGE_MAX_BODY (2 * 1024 * 1024)
+gsize globi_routes_message_body_limit  (const GlobiServerConfig *config);
+
+/* A send's answer: the status and JSON body POST /v1/messages replies with. */
+typedef void (*GlobiSendDoneFunc) (guint    status,
+                                   GBytes  *body,
+                                   gpointer user_data);
+/* The one path of a message send, for POST /v1/messages and the stream's send frames:
+ * checks message (the request body) as the route does, stores it with the writer and,
+ * after the commit, hands the events to the hub; then calls done once (at once when the
+ * checks fail). route names the path in logs and metrics and outlives the send. Main
+ * context only. */
+void  globi_routes_send_message_object (GlobiServer       *server,
+                                        const char        *route,
+                                        const char        *user_id,
+                                        const char        *device_id,
+                                        JsonObject        *message,
+                                        GlobiSendDoneFunc  done,
+                                        gpointer           user_data);
+
 /* Shared by the route files. */
 JsonNode *globi_routes_user_to_json    (const GlobiUserRow *row,
                                         gboolean            me);

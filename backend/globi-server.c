@@ -26,11 +26,9 @@ typedef enum
 {
   ROUTE_AUTH = 1 << 0,
   ROUTE_AVATAR_BODY = 1 << 1,     /* body limit is max_avatar_bytes, not max_body_bytes */
-  ROUTE_MESSAGE_BODY = 1 << 2,    /* body limit is GLOBI_MESSAGE_MAX_BODY */
+  ROUTE_MESSAGE_BODY = 1 << 2,    /* body limit is globi_routes_message_body_limit () */
   ROUTE_ATTACHMENT_BODY = 1 << 3, /* body limit is max_attachment_bytes */
 } RouteFlags;
-
-#define GLOBI_MESSAGE_MAX_BODY (2 * 1024 * 1024)
 
 typedef struct
 {
@@ -288,7 +286,7 @@ body_limit (GlobiServer *self, const Route *route)
   if (route && (route->flags & ROUTE_AVATAR_BODY))
     return self->config->max_avatar_bytes;
   if (route && (route->flags & ROUTE_MESSAGE_BODY))
-    return MAX (self->config->max_body_bytes, GLOBI_MESSAGE_MAX_BODY);
+    return globi_routes_message_body_limit (self->config);
   if (route && (route->flags & ROUTE_ATTACHMENT_BODY))
     return self->config->max_attachment_bytes;
   return self->config->max_body_bytes;

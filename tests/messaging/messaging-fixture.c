@@ -102,11 +102,10 @@ befriend (Fixture *f, Device *a, Device *b)
   g_assert_cmpuint (accepted->status, ==, 200);
 }
 
-Reply *
-send_direct (
-    Fixture *f, Device *from, const char *message_id, const char *to_user_id, Device **devices)
+char *
+direct_message_json (const char *message_id, const char *to_user_id, Device **devices)
 {
-  g_autoptr (GString) body = g_string_new (NULL);
+  GString *body = g_string_new (NULL);
 
   g_string_printf (body, "{\"id\": \"%s\", \"to\": {\"user_id\": \"%s\"}, \"envelopes\": [",
                    message_id, to_user_id);
@@ -120,7 +119,16 @@ send_direct (
                               i ? "," : "", devices[i]->device_id, ciphertext);
     }
   g_string_append (body, "]}");
-  return fixture_request (f, "POST", "/v1/messages", from->token, body->str);
+  return g_string_free (body, FALSE);
+}
+
+Reply *
+send_direct (
+    Fixture *f, Device *from, const char *message_id, const char *to_user_id, Device **devices)
+{
+  g_autofree char *body = direct_message_json (message_id, to_user_id, devices);
+
+  return fixture_request (f, "POST", "/v1/messages", from->token, body);
 }
 
 Reply *
@@ -278,6 +286,50 @@ void
 stream_send (Stream *stream, const char *text)
 {
   soup_websocket_connection_send_text (stream->conn, text);
+}
+
+void
+stream_send_batch (Stream *stream, const char *const *texts, guint n)
+{
+  GOutputStream *out =
+      g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream (stream->conn));
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize len = strlen (texts[i]);
+      guint8 head[14] = { 0x81 }; /* FIN, text */
+      gsize head_len = 2;
+      guint8 mask[4];
+      guint start;
+
+      if (len < 126)
+        head[1] = 0x80 | len;
+      else if (len < 65536)
+        {
+          head[1] = 0x80 | 126;
+          head[2] = len >> 8;
+          head[3] = len & 0xff;
+          head_len = 4;
+        }
+      else
+        {
+          head[1] = 0x80 | 127;
+          for (guint j = 0; j < 8; j++)
+            head[2 + j] = ((guint64) len >> (8 * (7 - j))) & 0xff;
+          head_len = 10;
+        }
+      randombytes_buf (mask, sizeof mask);
+      g_byte_array_append (bytes, head, head_len);
+      g_byte_array_append (bytes, mask, sizeof mask);
+      start = bytes->len;
+      g_byte_array_append (bytes, (const guint8 *) texts[i], len);
+      for (gsize j = 0; j < len; j++)
+        bytes->data[start + j] ^= mask[j % 4];
+    }
+  g_output_stream_write_all (out, bytes->data, bytes->len, NULL, NULL, &error);
+  g_assert_no_error (error);
 }
 
 void

@@ -31,6 +31,9 @@ Device *device_new_sibling (Fixture *f, const Device *first, gboolean publish);
 void device_free (Device *device);
 void device_publish_keys (Fixture *f, Device *device, guint n_one_time);
 void befriend (Fixture *f, Device *a, Device *b);
+/* The body of POST /v1/messages to a user, with one envelope of random ciphertext per
+ * device in devices (NULL-terminated). */
+char *direct_message_json (const char *message_id, const char *to_user_id, Device **devices);
 /* POST /v1/messages to a user, with one envelope of random ciphertext per device in
  * devices (NULL-terminated). */
 Reply *send_direct (
@@ -50,6 +53,9 @@ JsonObject *stream_next_of_type (Stream *stream, const char *type, GPtrArray *sk
 /* Lets the main context run for ms milliseconds, collecting frames. */
 void stream_settle (Stream *stream, guint ms);
 void stream_send (Stream *stream, const char *text);
+/* Writes the text frames (masked, as a client must) with one write past libsoup's queue,
+ * so the server finds them all in its socket at once. */
+void stream_send_batch (Stream *stream, const char *const *texts, guint n);
 void stream_wait_closed (Stream *stream);
 void stream_free (Stream *stream);
 
