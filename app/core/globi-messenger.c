@@ -2948,6 +2948,21 @@ content_text (JsonObject *content)
   return object_to_string (content);
 }
 
+/* The server takes at most 64 KiB of base64url per ciphertext (48 KiB of bytes); the
+ * ratchet's or sender key's header and the signature need the rest beside the content.
+ * A longer message would only fail at the server, after showing as pending. */
+#define CONTENT_MAX_BYTES (40 * 1024)
+
+static gboolean
+content_fits (const char *text, GError **error)
+{
+  if (strlen (text) <= CONTENT_MAX_BYTES)
+    return TRUE;
+  g_set_error_literal (error, GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD,
+                       _ ("The message is too long"));
+  return FALSE;
+}
+
 static JsonObject *
 new_content (const char *type, const char *id)
 {
@@ -2996,11 +3011,19 @@ send_content (GlobiMessenger *self,
   g_autoptr (JsonObject) request = json_object_new ();
   g_autofree char *text = content_text (content);
   g_autofree char *request_text = NULL;
-  g_autoptr (GlobiMessage) canonical = globi_messenger_intern_message (self, message);
-  GlobiChat *chat = ensure_chat (self, globi_message_get_chat_id (message));
+  g_autoptr (GlobiMessage) canonical = NULL;
+  GlobiChat *chat;
+  GError *error = NULL;
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  if (!content_fits (text, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  canonical = globi_messenger_intern_message (self, message);
+  chat = ensure_chat (self, globi_message_get_chat_id (message));
   json_object_set_string_member (request, "content", text);
   request_text = object_to_string (request);
   globi_chat_append_message (chat, message);
@@ -3791,7 +3814,7 @@ on_control_enqueued_cb (GObject *source, GAsyncResult *result, gpointer user_dat
   g_task_return_boolean (task, TRUE);
 }
 
-/* callback may be NULL (receipts). */
+/* callback may be NULL (receipts). content's "id" if set, else a new one. */
 static void
 send_control (GlobiMessenger *self,
               const char *chat_id,
@@ -3802,14 +3825,22 @@ send_control (GlobiMessenger *self,
               gpointer source_tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *id = globi_id_new ();
+  const char *given = str_member (content, "id");
+  g_autofree char *id = given != NULL && *given != '\0' ? g_strdup (given) : globi_id_new ();
   g_autofree char *text = NULL;
   g_autoptr (JsonObject) request = json_object_new ();
   g_autofree char *request_text = NULL;
+  GError *error = NULL;
 
   g_task_set_source_tag (task, source_tag);
   json_object_set_string_member (content, "id", id);
   text = content_text (content);
+  if (!content_fits (text, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
   json_object_set_string_member (request, "content", text);
   request_text = object_to_string (request);
   globi_cache_enqueue_control_async (self->cache, id, chat_id, request_text, cancellable,
@@ -3824,7 +3855,10 @@ globi_messenger_edit_async (GlobiMessenger *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_autoptr (JsonObject) content = new_content ("edit", "");
+  g_autofree char *id = globi_id_new ();
+  g_autoptr (JsonObject) content = new_content ("edit", id);
+  g_autofree char *content_json = NULL;
+  GError *error = NULL;
 
   if (!globi_message_get_outgoing (message))
     {
@@ -3832,10 +3866,17 @@ globi_messenger_edit_async (GlobiMessenger *self,
                                GLOBI_ERROR_FORBIDDEN, _ ("Only your own messages can be edited"));
       return;
     }
-  globi_message_set_text (message, text, g_get_real_time () / 1000);
-  globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
   json_object_set_string_member (content, "target", globi_message_get_id (message));
   json_object_set_string_member (content, "text", text);
+  /* Checked before the message shows the new text. */
+  content_json = content_text (content);
+  if (!content_fits (content_json, &error))
+    {
+      g_task_report_error (self, callback, user_data, globi_messenger_edit_async, error);
+      return;
+    }
+  globi_message_set_text (message, text, g_get_real_time () / 1000);
+  globi_cache_update_message_async (self->cache, message, NULL, on_cache_done_cb, NULL);
   send_control (self, globi_message_get_chat_id (message), content, cancellable, callback,
                 user_data, globi_messenger_edit_async);
 }

@@ -238,6 +238,79 @@ test_stale_devices (CoreFixture *f, gconstpointer data)
   globi_messenger_stop (bob2->messenger);
 }
 
+static char *
+long_text (gsize size)
+{
+  char *text = g_malloc (size + 1);
+
+  for (gsize i = 0; i < size; i++)
+    text[i] = 'a' + i % 26;
+  text[size] = '\0';
+  return text;
+}
+
+/* The longest text the server takes once encrypted: {"v":1,"type":"text","id":UUID,
+ * "text":…} is 75 bytes around the text, and the content may have 40 KiB. It goes as a
+ * frame, direct (the first message, with the X3DH header) and to a group (signed with
+ * the sender key); one byte more is refused before it shows, and so is such an edit. */
+static void
+test_longest_message (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GPtrArray) at_bob = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GlobiGroup) group = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) refused = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GlobiMessage) direct = NULL;
+  g_autoptr (GlobiMessage) grouped = NULL;
+  g_autoptr (GlobiMessage) none = NULL;
+  g_autofree char *to_bob = chat_with (bob);
+  g_autofree char *to_group = NULL;
+  g_autofree char *longest = long_text (40 * 1024 - 75);
+  g_autofree char *too_long = long_text (40 * 1024 - 75 + 1);
+  const char *members[] = { "bob", NULL };
+  GAsyncResult *pending = NULL;
+
+  befriend (alice, bob);
+  globi_messenger_create_group_async (alice->messenger, "Team", members, NULL, on_result_cb,
+                                      &pending);
+  result = wait_result (&pending);
+  group = globi_messenger_group_finish (alice->messenger, result, &error);
+  g_assert_no_error (error);
+  to_group = globi_chat_id_for_group (globi_group_get_id (group));
+  collect_received (bob, at_bob);
+  client_go_live (alice);
+  client_go_live (bob);
+
+  direct = send_text (alice, to_bob, longest);
+  grouped = send_text (alice, to_group, longest);
+  flush (alice);
+  wait_received (at_bob, 2);
+  g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (at_bob, 0)), ==, longest);
+  g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (at_bob, 1)), ==, longest);
+  g_assert_cmpuint (count_requests (f, POST, REST, NULL), ==, 0);
+
+  globi_messenger_send_text_async (alice->messenger, to_bob, too_long, NULL, NULL, NULL,
+                                   on_result_cb, &pending);
+  refused = wait_result (&pending);
+  none = globi_messenger_send_finish (alice->messenger, refused, &error);
+  g_assert_null (none);
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD);
+  g_clear_error (&error);
+  globi_messenger_edit_async (alice->messenger, direct, too_long, NULL, on_result_cb, &pending);
+  g_assert_false (wait_finish (alice, &pending, &error));
+  g_assert_error (error, GLOBI_ERROR, GLOBI_ERROR_INVALID_FIELD);
+  g_assert_cmpstr (globi_message_get_text (direct), ==, longest);
+  g_assert_cmpint (globi_message_get_edited_at (direct), ==, 0);
+  flush (alice);
+  assert_nothing_more (bob);
+  g_assert_cmpuint (at_bob->len, ==, 2);
+  globi_messenger_stop (alice->messenger);
+  globi_messenger_stop (bob->messenger);
+}
+
 /* No stream (a client that only polls, or before it connects): POST as before. */
 static void
 test_offline_rest (CoreFixture *f, gconstpointer data)
@@ -275,6 +348,7 @@ main (int argc, char **argv)
   ADD ("dropped-in-flight", test_dropped_in_flight);
   ADD ("server-restart", test_server_restart);
   ADD ("stale-devices", test_stale_devices);
+  ADD ("longest-message", test_longest_message);
   ADD ("offline-rest", test_offline_rest);
 #undef ADD
   return g_test_run ();
