@@ -440,6 +440,8 @@ globi_store_events_expire (sqlite3 *db, gint64 cutoff_ms, GError **error)
   return TRUE;
 }
 
+#define REAP_SLICE 32
+
 /* Payload id → how many of its readers' rows a chunk deleted. */
 static gboolean
 count_released (
@@ -515,8 +517,8 @@ release_payloads (sqlite3 *db, GHashTable *released, GError **error)
   return TRUE;
 }
 
-/* Deletes acknowledged rows, stream by stream (a stream's rows are neighbours in the
- * events table), up to *budget rows. */
+/* Deletes acknowledged rows, up to *budget of them, in slices of up to REAP_SLICE
+ * neighbouring rows of a stream. */
 static gboolean
 reap_acknowledged (
     sqlite3 *db, GHashTable *released, guint *budget, gboolean *out_more, GError **error)
@@ -526,6 +528,7 @@ reap_acknowledged (
   g_autoptr (GlobiStoreCachedStmt) done = NULL;
   g_autoptr (GPtrArray) devices = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) ranges = g_array_new (FALSE, FALSE, sizeof (gint64));
+  guint left = *budget;
   int rc;
 
   /* From the partial index: only the streams with something to reap. */
@@ -555,35 +558,33 @@ reap_acknowledged (
       globi_store_prepare_cached (db, "UPDATE streams SET reaped = ?2 WHERE device_id = ?1", error);
   if (!delete || !done)
     return FALSE;
-  for (guint i = 0; i<devices->len && * budget> 0; i++)
+  for (guint i = 0; i < devices->len && left > 0; i++)
     {
       gint64 reaped = g_array_index (ranges, gint64, 2 * i);
       gint64 acked = g_array_index (ranges, gint64, 2 * i + 1);
+      /* A slice of each stream per chunk rather than one stream after the other: the
+       * rows of one group message in many streams then go in the same chunk, and their
+       * payload is counted down once. Seqs are dense but for rows retention took: a
+       * slice of n seqs is at most n rows. */
+      gint64 upto = MIN (acked, reaped + MIN (left, REAP_SLICE));
+      guint rows = 0;
 
-      while (reaped<acked && * budget> 0)
-        {
-          /* Seqs are dense but for rows retention took: a step of `budget` seqs deletes
-           * at most that many rows. */
-          gint64 upto = MIN (acked, reaped + *budget);
-          guint rows = 0;
-
-          sqlite3_reset (delete);
-          sqlite3_bind_text (delete, 1, devices->pdata[i], -1, SQLITE_STATIC);
-          sqlite3_bind_int64 (delete, 2, reaped);
-          sqlite3_bind_int64 (delete, 3, upto);
-          if (!count_released (db, delete, released, &rows, error))
-            return FALSE;
-          *budget -= MIN (*budget, rows + 1);
-          reaped = upto;
-        }
+      sqlite3_reset (delete);
+      sqlite3_bind_text (delete, 1, devices->pdata[i], -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (delete, 2, reaped);
+      sqlite3_bind_int64 (delete, 3, upto);
+      if (!count_released (db, delete, released, &rows, error))
+        return FALSE;
+      left -= MIN (left, rows + 1);
       sqlite3_reset (done);
       sqlite3_bind_text (done, 1, devices->pdata[i], -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (done, 2, reaped);
+      sqlite3_bind_int64 (done, 2, upto);
       if (!globi_store_step_done (db, done, error))
         return FALSE;
-      if (reaped < acked)
+      if (upto < acked)
         *out_more = TRUE;
     }
+  *budget = left;
   if (devices->len == 64)
     *out_more = TRUE;
   return TRUE;

@@ -42,6 +42,7 @@ typedef struct
   GThread *thread;
   gboolean wanted;
   gboolean quit;
+  gint busy; /* atomic: asked for or running */
 } Checkpointer;
 
 /* What the writer thread owns. Not the store itself: the last reference to the store may
@@ -707,6 +708,8 @@ checkpointer_thread (gpointer user_data)
        * in the WAL for the next round. */
       sqlite3_wal_checkpoint_v2 (checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
       g_mutex_lock (&checkpointer->lock);
+      if (!checkpointer->wanted)
+        g_atomic_int_set (&checkpointer->busy, FALSE);
     }
   g_mutex_unlock (&checkpointer->lock);
   close_connection (g_steal_pointer (&checkpointer->db));
@@ -756,21 +759,22 @@ maybe_checkpoint (Writer *writer)
   writer->kicked_pages = writer->wal_pages;
   g_mutex_lock (&checkpointer->lock);
   checkpointer->wanted = TRUE;
+  g_atomic_int_set (&checkpointer->busy, TRUE);
   g_cond_signal (&checkpointer->cond);
   g_mutex_unlock (&checkpointer->lock);
 }
 
-/* One chunk of the reaper in a transaction of its own. Not synced (synchronous=NORMAL): a
- * chunk lost to a power cut is done again, and the next job's commit syncs the WAL with
- * everything before it. Returns whether work is left. */
+/* One chunk of the reaper in a transaction of its own, synced like any other: with
+ * synchronous=NORMAL here the chunks' pages were flushed by the fdatasync of the next
+ * job's commit instead, and that job's reply waited for them. Returns whether work is
+ * left. */
 static gboolean
 maintain (Writer *writer)
 {
   g_autoptr (GError) error = NULL;
   gboolean more = FALSE;
 
-  if (!exec_cached (writer->db, "PRAGMA synchronous = NORMAL", &error) ||
-      !exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
+  if (!exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
     goto out;
   if (!globi_store_events_reap (writer->db, MAINTENANCE_ROWS, &more, &error) ||
       !exec_cached (writer->db, "COMMIT", &error))
@@ -779,7 +783,6 @@ maintain (Writer *writer)
       more = FALSE;
     }
 out:
-  exec_cached (writer->db, "PRAGMA synchronous = FULL", NULL);
   /* Tried again when a job next asks for it. */
   if (error)
     g_warning ("store maintenance: %s", error->message);
@@ -802,12 +805,25 @@ writer_thread (gpointer user_data)
     {
       g_autoptr (GPtrArray) batch = g_ptr_array_new ();
       g_autoptr (GError) error = NULL;
-      Job *job = more ? g_async_queue_try_pop (writer->queue) : g_async_queue_pop (writer->queue);
+      gboolean checkpointing = g_atomic_int_get (&writer->checkpointer->busy);
+      Job *job;
+
+      if (!more)
+        job = g_async_queue_pop (writer->queue);
+      /* A reaper with a backlog writes without pause, and a checkpoint only catches up
+       * with the end of the WAL (which lets the WAL start over) while nobody writes; else
+       * the WAL reaches the mark where the writer checkpoints itself, a long stall. So the
+       * reaper waits for the checkpointer, the jobs do not. */
+      else if (checkpointing)
+        job = g_async_queue_timeout_pop (writer->queue, 2000);
+      else
+        job = g_async_queue_try_pop (writer->queue);
 
       /* Nothing waiting: the writer's time is the reaper's, a chunk at a time. */
       if (!job)
         {
-          more = maintain (writer);
+          if (!checkpointing)
+            more = maintain (writer);
           continue;
         }
 
