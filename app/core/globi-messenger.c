@@ -4856,6 +4856,24 @@ on_stream_closed_cb (SoupWebsocketConnection *ws, gpointer user_data)
   stream_schedule_reconnect (self);
 }
 
+void
+globi_messenger_post_message_async (GlobiMessenger *self,
+                                    JsonNode *body,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_return_if_fail (GLOBI_IS_MESSENGER (self));
+  g_return_if_fail (body != NULL);
+  post_message_async (self, body, cancellable, callback, user_data);
+}
+
+JsonNode *
+globi_messenger_post_message_finish (GlobiMessenger *self, GAsyncResult *result, GError **error)
+{
+  return post_message_finish (self, result, error);
+}
+
 guint
 globi_messenger_get_stream_sends (GlobiMessenger *self)
 {

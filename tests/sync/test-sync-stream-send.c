@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "globi-error.h"
+#include "globi-id.h"
 #include "globi-messenger-private.h"
 #include "core-fixture.h"
 
@@ -311,6 +312,118 @@ test_longest_message (CoreFixture *f, gconstpointer data)
   globi_messenger_stop (bob->messenger);
 }
 
+typedef struct
+{
+  guint done;
+  GHashTable *sent_at; /* id → sent_at (gint64 *) */
+} Posts;
+
+static void
+on_posted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Posts *posts = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply =
+      globi_messenger_post_message_finish (GLOBI_MESSENGER (source), result, &error);
+  JsonObject *object;
+  gint64 *sent_at = g_new (gint64, 1);
+
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (reply));
+  object = json_node_get_object (reply);
+  *sent_at = json_object_get_int_member_with_default (object, "sent_at", 0);
+  g_assert_cmpint (*sent_at, >, 0);
+  g_hash_table_insert (posts->sent_at, g_strdup (json_object_get_string_member (object, "id")),
+                       sent_at);
+  posts->done++;
+}
+
+/* n bodies of POST /v1/messages to c's one device (the ciphertext is never decrypted:
+ * c does not listen). */
+static void
+post_many (Client *from, Client *to, guint n, Posts *posts)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = globi_id_new ();
+      g_autofree char *json = g_strdup_printf (
+          "{\"id\": \"%s\", \"to\": {\"user_id\": \"%s\"}, \"envelopes\": [{\"device_id\": "
+          "\"%s\", \"type\": \"message\", \"ciphertext\": \"AAAA\"}]}",
+          id, globi_session_get_user_id (to->session), globi_session_get_device_id (to->session));
+      g_autoptr (JsonNode) body = json_from_string (json, NULL);
+
+      globi_messenger_post_message_async (from->messenger, body, NULL, on_posted_cb, posts);
+    }
+}
+
+/* The ids of the message events the server holds for c's device. */
+static GHashTable *
+stored_ids (Client *c)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) reply = call (c, "GET", "/v1/events?after=0&limit=500", NULL, &error);
+  JsonArray *events;
+  GHashTable *ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_assert_no_error (error);
+  events = json_object_get_array_member (json_node_get_object (reply), "events");
+  for (guint i = 0; i < json_array_get_length (events); i++)
+    {
+      JsonObject *event =
+          json_object_get_object_member (json_array_get_object_element (events, i), "event");
+
+      if (g_strcmp0 (json_object_get_string_member (event, "kind"), "message") != 0)
+        continue;
+      /* Exactly once: an id stored twice would show here twice. */
+      g_assert_true (
+          g_hash_table_add (ids, g_strdup (json_object_get_string_member (event, "id"))));
+    }
+  return ids;
+}
+
+/* More sends than a stream takes at once: 64 go as frames, the rest wait for a result to
+ * free a slot (the server would refuse a 65th with 429). Then the stream drops with 64
+ * in flight and more waiting: all of them go over REST, each stored once. */
+static void
+test_many_in_flight (CoreFixture *f, gconstpointer data)
+{
+  g_autoptr (Client) alice = client_new (f, "alice", "alice", FALSE);
+  g_autoptr (Client) bob = client_new (f, "bob", "bob", FALSE);
+  g_autoptr (GHashTable) stored = NULL;
+  Posts posts = { 0, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free) };
+  GHashTableIter iter;
+  gpointer id;
+
+  befriend (alice, bob);
+  client_go_live (alice);
+
+  post_many (alice, bob, 100, &posts);
+  g_assert_cmpuint (globi_messenger_get_stream_sends (alice->messenger), ==, 64);
+  while (posts.done < 100)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (globi_messenger_get_stream_sends (alice->messenger), ==, 0);
+  g_assert_cmpuint (count_requests (f, WS, STREAM, "201"), ==, 100);
+  g_assert_cmpuint (count_requests (f, WS, STREAM, "429"), ==, 0);
+  g_assert_cmpuint (count_requests (f, POST, REST, NULL), ==, 0);
+
+  post_many (alice, bob, 100, &posts);
+  g_assert_cmpuint (globi_messenger_get_stream_sends (alice->messenger), ==, 64);
+  globi_messenger_drop_stream (alice->messenger);
+  g_assert_cmpuint (globi_messenger_get_stream_sends (alice->messenger), ==, 0);
+  while (posts.done < 200)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (count_requests (f, POST, REST, "201"), ==, 100);
+  g_assert_cmpuint (g_hash_table_size (posts.sent_at), ==, 200);
+
+  stored = stored_ids (bob);
+  g_assert_cmpuint (g_hash_table_size (stored), ==, 200);
+  g_hash_table_iter_init (&iter, posts.sent_at);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_assert_true (g_hash_table_contains (stored, id));
+  g_hash_table_unref (posts.sent_at);
+  globi_messenger_stop (alice->messenger);
+}
+
 /* No stream (a client that only polls, or before it connects): POST as before. */
 static void
 test_offline_rest (CoreFixture *f, gconstpointer data)
@@ -349,6 +462,7 @@ main (int argc, char **argv)
   ADD ("server-restart", test_server_restart);
   ADD ("stale-devices", test_stale_devices);
   ADD ("longest-message", test_longest_message);
+  ADD ("many-in-flight", test_many_in_flight);
   ADD ("offline-rest", test_offline_rest);
 #undef ADD
   return g_test_run ();
