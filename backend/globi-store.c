@@ -764,17 +764,19 @@ maybe_checkpoint (Writer *writer)
   g_mutex_unlock (&checkpointer->lock);
 }
 
-/* One chunk of the reaper in a transaction of its own, synced like any other: with
- * synchronous=NORMAL here the chunks' pages were flushed by the fdatasync of the next
- * job's commit instead, and that job's reply waited for them. Returns whether work is
- * left. */
+/* One chunk of the reaper in a transaction of its own. Not synced (synchronous=NORMAL):
+ * a chunk lost to a power cut is done again, and the next job's commit syncs the WAL with
+ * everything before it. One fsync less per chunk; measured against synced chunks the
+ * paced fan-out's tail was no worse (the runs were too noisy to say more). Returns
+ * whether work is left. */
 static gboolean
 maintain (Writer *writer)
 {
   g_autoptr (GError) error = NULL;
   gboolean more = FALSE;
 
-  if (!exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
+  if (!exec_cached (writer->db, "PRAGMA synchronous = NORMAL", &error) ||
+      !exec_cached (writer->db, "BEGIN IMMEDIATE", &error))
     goto out;
   if (!globi_store_events_reap (writer->db, MAINTENANCE_ROWS, &more, &error) ||
       !exec_cached (writer->db, "COMMIT", &error))
@@ -783,6 +785,7 @@ maintain (Writer *writer)
       more = FALSE;
     }
 out:
+  exec_cached (writer->db, "PRAGMA synchronous = FULL", NULL);
   /* Tried again when a job next asks for it. */
   if (error)
     g_warning ("store maintenance: %s", error->message);
