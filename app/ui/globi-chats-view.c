@@ -58,7 +58,8 @@ struct _GlobiChatsView
   GCancellable *cancellable;
   char *reply_to;
   GlobiMessage *editing;
-  guint scroll_source;
+  gboolean stick_to_end;
+  gboolean pinning; /* our own scroll, not the person's */
 };
 
 G_DEFINE_FINAL_TYPE (GlobiChatsView, globi_chats_view, GTK_TYPE_WIDGET)
@@ -352,24 +353,45 @@ on_start_chat_cb (GlobiChatsView *self)
 
 /* ---- the conversation ---- */
 
-static gboolean
-scroll_to_end_cb (gpointer user_data)
+/* The conversation sticks to its newest message, as in every messenger: while it is
+ * scrolled to the end it stays there as rows arrive or get measured (the list estimates
+ * the height of rows it has not built, and corrects it as they are), and once the person
+ * scrolls up to read it stays where they put it. Opening a chat and sending stick it
+ * again. */
+#define STICK_DISTANCE 48.0 /* px from the end that still count as "at the end" */
+
+static void
+pin_to_end (GlobiChatsView *self)
 {
-  GlobiChatsView *self = user_data;
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->message_scroller);
 
-  self->scroll_source = 0;
+  self->pinning = TRUE;
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) -
                                             gtk_adjustment_get_page_size (adjustment));
-  return G_SOURCE_REMOVE;
+  self->pinning = FALSE;
+}
+
+static void
+on_scroller_changed_cb (GtkAdjustment *adjustment, GlobiChatsView *self)
+{
+  if (self->stick_to_end)
+    pin_to_end (self);
+}
+
+static void
+on_scroller_value_changed_cb (GtkAdjustment *adjustment, GlobiChatsView *self)
+{
+  double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+
+  if (!self->pinning)
+    self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - STICK_DISTANCE;
 }
 
 static void
 scroll_to_end (GlobiChatsView *self)
 {
-  /* After the list measured its new rows. */
-  if (!self->scroll_source)
-    self->scroll_source = g_timeout_add (50, scroll_to_end_cb, self);
+  self->stick_to_end = TRUE;
+  pin_to_end (self);
 }
 
 /* Image thumbnails: the decrypted file (fetched once into the profile) scaled to fit
@@ -859,7 +881,8 @@ on_messages_changed_cb (GlobiChatsView *self, guint position, guint removed, gui
 
   if (added == 0 || !self->chat)
     return;
-  scroll_to_end (self);
+  if (self->stick_to_end)
+    pin_to_end (self);
   /* What arrives while the chat is on screen is read. */
   if (window && gtk_window_is_active (GTK_WINDOW (window)) &&
       gtk_widget_get_mapped (GTK_WIDGET (self)))
@@ -990,7 +1013,6 @@ globi_chats_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->search_cancellable);
   g_clear_object (&self->search_cancellable);
-  g_clear_handle_id (&self->scroll_source, g_source_remove);
   close_chat (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GLOBI_TYPE_CHATS_VIEW);
   g_clear_object (&self->filtered);
@@ -1090,6 +1112,10 @@ globi_chats_view_init (GlobiChatsView *self)
 
   g_signal_connect_object (gtk_text_view_get_buffer (globi_composer_get_text_view (self->composer)),
                            "changed", G_CALLBACK (on_typing_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->message_scroller), "changed",
+                           G_CALLBACK (on_scroller_changed_cb), self, 0);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->message_scroller),
+                           "value-changed", G_CALLBACK (on_scroller_value_changed_cb), self, 0);
   update_list_state (self);
 }
 

@@ -49,6 +49,8 @@ struct _GlobiMessageRow
   gboolean mine;
   gboolean deleted;
   GlobiDelivery delivery;
+  const char *delivery_label; /* untranslated, static */
+  gint64 time_ms;
 };
 
 G_DEFINE_FINAL_TYPE (GlobiMessageRow, globi_message_row, GTK_TYPE_WIDGET)
@@ -145,20 +147,6 @@ on_image_pressed_cb (
   emit_activated (self, "open-image");
 }
 
-static void
-on_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, GlobiMessageRow *self)
-{
-  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
-
-  if (!gtk_widget_translate_coordinates (GTK_WIDGET (self), self->bubble, x, y, &x, &y))
-    return;
-  if (!gtk_widget_contains (self->bubble, x, y))
-    return;
-  gtk_popover_set_pointing_to (self->menu, &rect);
-  gtk_popover_popup (self->menu);
-  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-}
-
 static GMenuModel *
 build_menu (void)
 {
@@ -183,7 +171,55 @@ build_menu (void)
 }
 
 static void
-build_file_card (GlobiMessageRow *self, GtkWidget *content)
+on_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y, GlobiMessageRow *self)
+{
+  GdkRectangle rect = { (int) x, (int) y, 1, 1 };
+
+  if (!gtk_widget_translate_coordinates (GTK_WIDGET (self), self->bubble, x, y, &x, &y))
+    return;
+  if (!gtk_widget_contains (self->bubble, x, y))
+    return;
+  /* Made on first use: a popover per row costs X11 round trips, and a chat shows dozens
+   * of rows (and recycles them while scrolling) for every one menu opened. */
+  if (!self->menu)
+    {
+      g_autoptr (GMenuModel) menu = build_menu ();
+
+      self->menu = GTK_POPOVER (gtk_popover_menu_new_from_model (menu));
+      gtk_popover_set_has_arrow (self->menu, FALSE);
+      gtk_widget_set_parent (GTK_WIDGET (self->menu), GTK_WIDGET (self));
+    }
+  gtk_popover_set_pointing_to (self->menu, &rect);
+  gtk_popover_popup (self->menu);
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
+/* Tooltips are made when asked for: gtk_widget_set_tooltip_text on every bind costs a
+ * pointer query to the display server per row, and rows are bound by the hundred when a
+ * chat opens. */
+static gboolean
+on_query_tooltip_cb (
+    GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, GlobiMessageRow *self)
+{
+  g_autofree char *full = NULL;
+
+  if (widget == GTK_WIDGET (self->mark))
+    {
+      if (!self->delivery_label)
+        return FALSE;
+      gtk_tooltip_set_text (tooltip, _ (self->delivery_label));
+      return TRUE;
+    }
+  if (self->time_ms <= 0)
+    return FALSE;
+  full = globi_ui_format_time (self->time_ms);
+  gtk_tooltip_set_text (tooltip, full);
+  return TRUE;
+}
+
+/* Built the first time the row shows a file: most rows never do. */
+static void
+build_file_card (GlobiMessageRow *self)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
@@ -207,8 +243,7 @@ build_file_card (GlobiMessageRow *self, GtkWidget *content)
   gtk_box_append (GTK_BOX (self->file_card), row);
   self->file_progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_box_append (GTK_BOX (self->file_card), GTK_WIDGET (self->file_progress));
-  gtk_widget_set_visible (self->file_card, FALSE);
-  gtk_box_append (GTK_BOX (content), self->file_card);
+  gtk_box_insert_child_after (GTK_BOX (self->bubble), self->file_card, GTK_WIDGET (self->image));
 }
 
 static void
@@ -226,6 +261,8 @@ build_footer (GlobiMessageRow *self, GtkWidget *content)
   self->mark = GTK_IMAGE (gtk_image_new ());
   gtk_image_set_pixel_size (self->mark, 12);
   gtk_widget_set_visible (GTK_WIDGET (self->mark), FALSE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->mark), TRUE);
+  g_signal_connect (self->mark, "query-tooltip", G_CALLBACK (on_query_tooltip_cb), self);
   /* The ticks sit close together: their own box without spacing. */
   ticks = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_box_append (GTK_BOX (ticks), GTK_WIDGET (self->mark));
@@ -286,7 +323,6 @@ globi_message_row_init (GlobiMessageRow *self)
   GtkWidget *widget = GTK_WIDGET (self);
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkGesture *click = gtk_gesture_click_new ();
-  g_autoptr (GMenuModel) menu = build_menu ();
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (widget)),
                                   GTK_ORIENTATION_VERTICAL);
@@ -320,6 +356,8 @@ globi_message_row_init (GlobiMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->sender), FALSE);
 
   self->bubble = content;
+  gtk_widget_set_has_tooltip (content, TRUE);
+  g_signal_connect (content, "query-tooltip", G_CALLBACK (on_query_tooltip_cb), self);
   gtk_widget_add_css_class (content, "bubble");
   gtk_box_append (GTK_BOX (self->column), content);
 
@@ -352,7 +390,6 @@ globi_message_row_init (GlobiMessageRow *self)
     gtk_widget_add_controller (GTK_WIDGET (self->image), GTK_EVENT_CONTROLLER (open));
   }
   gtk_box_append (GTK_BOX (content), GTK_WIDGET (self->image));
-  build_file_card (self, content);
   self->card_slot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_visible (self->card_slot, FALSE);
   gtk_box_append (GTK_BOX (content), self->card_slot);
@@ -368,10 +405,6 @@ globi_message_row_init (GlobiMessageRow *self)
 
   self->reactions = new_label (self->column, "reactions");
   gtk_widget_set_visible (GTK_WIDGET (self->reactions), FALSE);
-
-  self->menu = GTK_POPOVER (gtk_popover_menu_new_from_model (menu));
-  gtk_popover_set_has_arrow (self->menu, FALSE);
-  gtk_widget_set_parent (GTK_WIDGET (self->menu), widget);
 
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
   g_signal_connect (click, "pressed", G_CALLBACK (on_pressed_cb), self);
@@ -461,15 +494,13 @@ void
 globi_message_row_set_time (GlobiMessageRow *self, gint64 unix_ms)
 {
   g_autofree char *clock = NULL;
-  g_autofree char *full = NULL;
 
   g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
 
   clock = globi_ui_format_clock (unix_ms);
-  full = globi_ui_format_time (unix_ms);
   gtk_label_set_label (self->time, clock);
-  /* The full date and time on hover. */
-  gtk_widget_set_tooltip_text (self->bubble, full);
+  /* The full date and time on hover (see on_query_tooltip_cb). */
+  self->time_ms = unix_ms;
 }
 
 void
@@ -515,7 +546,7 @@ globi_message_row_set_delivery (GlobiMessageRow *self, GlobiDelivery delivery)
   if (!marks[delivery].icon_name)
     return;
   gtk_image_set_from_icon_name (self->mark, marks[delivery].icon_name);
-  gtk_widget_set_tooltip_text (mark, _ (marks[delivery].label));
+  self->delivery_label = marks[delivery].label;
   gtk_accessible_update_property (GTK_ACCESSIBLE (mark), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ (marks[delivery].label), -1);
   if (delivery == GLOBI_DELIVERY_READ)
@@ -582,9 +613,15 @@ globi_message_row_set_file (GlobiMessageRow *self, const char *name, goffset siz
 
   g_return_if_fail (GLOBI_IS_MESSAGE_ROW (self));
 
-  gtk_widget_set_visible (self->file_card, name != NULL);
   if (!name)
-    return;
+    {
+      if (self->file_card)
+        gtk_widget_set_visible (self->file_card, FALSE);
+      return;
+    }
+  if (!self->file_card)
+    build_file_card (self);
+  gtk_widget_set_visible (self->file_card, TRUE);
   size_text = g_format_size (size);
   gtk_label_set_label (self->file_name, name);
   gtk_label_set_label (self->file_size, size_text);

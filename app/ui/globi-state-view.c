@@ -68,15 +68,40 @@ set_state (GlobiStateView *self, GlobiStateViewState state, const char *page)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+/* The spinner spins only while it can be seen: a spinning GtkSpinner keeps the window's
+ * frame clock ticking (a CSS animation) even on a hidden page, which costs a frame's work
+ * 60 times a second on an idle app. */
+static void
+sync_spinning (GlobiStateView *self)
+{
+  gtk_spinner_set_spinning (self->spinner, self->state == GLOBI_STATE_VIEW_LOADING &&
+                                               self->loading_source == 0 &&
+                                               gtk_widget_get_mapped (GTK_WIDGET (self)));
+}
+
 static gboolean
 on_loading_timeout_cb (gpointer user_data)
 {
   GlobiStateView *self = user_data;
 
   self->loading_source = 0;
-  gtk_spinner_start (self->spinner);
+  sync_spinning (self);
   gtk_stack_set_visible_child_name (self->stack, "spinner");
   return G_SOURCE_REMOVE;
+}
+
+static void
+globi_state_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (globi_state_view_parent_class)->map (widget);
+  sync_spinning (GLOBI_STATE_VIEW (widget));
+}
+
+static void
+globi_state_view_unmap (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (globi_state_view_parent_class)->unmap (widget);
+  sync_spinning (GLOBI_STATE_VIEW (widget));
 }
 
 static void
@@ -157,6 +182,8 @@ globi_state_view_class_init (GlobiStateViewClass *klass)
   object_class->get_property = globi_state_view_get_property;
   object_class->set_property = globi_state_view_set_property;
   object_class->dispose = globi_state_view_dispose;
+  widget_class->map = globi_state_view_map;
+  widget_class->unmap = globi_state_view_unmap;
 
   properties[PROP_CHILD] =
       g_param_spec_object ("child", NULL, NULL, GTK_TYPE_WIDGET,
