@@ -201,7 +201,7 @@ set_network_error (GlobiClient *self, GError *source, GError **error)
 /* The JSON error object of docs/protocol.md; what a proxy might send instead is mapped
  * from the status alone. */
 static GError *
-error_from_reply (guint status, GByteArray *reply)
+error_from_reply (guint status, const char *body, gsize length)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
@@ -210,8 +210,7 @@ error_from_reply (guint status, GByteArray *reply)
   JsonNode *code;
   JsonNode *message;
 
-  if (reply != NULL && reply->len > 0 &&
-      json_parser_load_from_data (parser, (const char *) reply->data, reply->len, NULL) &&
+  if (body != NULL && length > 0 && json_parser_load_from_data (parser, body, length, NULL) &&
       (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
       (err_node = json_object_get_member (json_node_get_object (root), "error")) != NULL &&
       JSON_NODE_HOLDS_OBJECT (err_node))
@@ -237,6 +236,27 @@ error_from_reply (guint status, GByteArray *reply)
   return g_error_new (GLOBI_ERROR, globi_error_code_from_status (status),
                       _ ("The server answered %u %s"), status,
                       soup_status_get_phrase (status) ? soup_status_get_phrase (status) : "");
+}
+
+GError *
+globi_client_error_from_reply (guint status, const char *body, gsize length, guint64 retry_after_s)
+{
+  GError *failure = error_from_reply (status, body, length);
+
+  /* The wait the server asks for goes into the error's details and, for a rate limit,
+   * into the message ("… in N s"), which the UI and the outbox show. */
+  if (retry_after_s > 0 && retry_after_s <= G_MAXUINT32)
+    {
+      globi_error_set_details (failure, (gint64) retry_after_s,
+                               globi_error_get_attempts_left (failure));
+      if (g_error_matches (failure, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED))
+        {
+          g_free (failure->message);
+          failure->message =
+              g_strdup_printf (_ ("Too many attempts, try again in %u s"), (guint) retry_after_s);
+        }
+    }
+  return failure;
 }
 
 /* Requests */
@@ -277,24 +297,15 @@ request_complete (GTask *task)
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      GError *failure = error_from_reply (status, req->reply);
       const char *after = soup_message_headers_get_one (
           soup_message_get_response_headers (req->msg), "Retry-After");
       guint64 seconds = 0;
 
-      /* The wait the server asks for goes into the error's details and, for a rate limit,
-       * into the message ("… in N s"), which the UI and the outbox show. */
-      if (failure->domain == GLOBI_ERROR && after != NULL &&
-          g_ascii_string_to_unsigned (after, 10, 1, G_MAXUINT32, &seconds, NULL))
-        globi_error_set_details (failure, (gint64) seconds,
-                                 globi_error_get_attempts_left (failure));
-      if (g_error_matches (failure, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && seconds > 0)
-        {
-          g_free (failure->message);
-          failure->message =
-              g_strdup_printf (_ ("Too many attempts, try again in %u s"), (guint) seconds);
-        }
-      g_task_return_error (task, failure);
+      if (after == NULL || !g_ascii_string_to_unsigned (after, 10, 1, G_MAXUINT32, &seconds, NULL))
+        seconds = 0;
+      g_task_return_error (task, globi_client_error_from_reply (
+                                     status, req->reply ? (const char *) req->reply->data : NULL,
+                                     req->reply ? req->reply->len : 0, seconds));
       return;
     }
 
@@ -353,7 +364,9 @@ request_maybe_retry (GTask *task)
       soup_message_get_status (req->msg) != SOUP_STATUS_UNAUTHORIZED)
     return FALSE;
 
-  error = error_from_reply (SOUP_STATUS_UNAUTHORIZED, req->reply);
+  error = error_from_reply (SOUP_STATUS_UNAUTHORIZED,
+                            req->reply ? (const char *) req->reply->data : NULL,
+                            req->reply ? req->reply->len : 0);
   if (!g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_UNAUTHORIZED))
     return FALSE;
 

@@ -51,6 +51,14 @@ JsonNode    *globi_client_call_finish        (GlobiClient          *self,
                                               GAsyncResult         *result,
                                               GError              **error);
 
+/* The GError of a failed reply that arrived another way (a send_result on the stream):
+ * the JSON error object in body (code, message, attempts_left), else the status alone;
+ * retry_after_s > 0 (seconds) goes into the details and a rate limit's message. */
+GError      *globi_client_error_from_reply   (guint                 status,
+                                              const char           *body,
+                                              gsize                 length,
+                                              guint64               retry_after_s);
+
 /* Raw body upload (an avatar image): PUT with the given Content-Type, always
  * authenticated. Returns the reply's JSON. */
 void         globi_client_upload_async       (GlobiClient          *self,

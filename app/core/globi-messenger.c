@@ -2025,43 +2025,15 @@ on_stream_post_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The GError a failed POST /v1/messages gives, from the send_result's status, error
- * object and retry_after: what globi-client.c makes of an HTTP error reply (the error
- * object's code and message, else the status; a rate limit's wait in the details and the
- * message). */
+/* The GError of a failed POST /v1/messages, from the send_result's status, body and
+ * retry_after: what globi-client.c makes of the same HTTP reply. */
 static GError *
 send_result_error (guint status, JsonNode *body, gint64 retry_after)
 {
-  JsonObject *err = member_object (body, "error");
-  JsonNode *code = err ? json_object_get_member (err, "code") : NULL;
-  JsonNode *message = err ? json_object_get_member (err, "message") : NULL;
-  JsonNode *attempts = err ? json_object_get_member (err, "attempts_left") : NULL;
-  GError *error;
+  g_autofree char *text = body != NULL ? json_to_string (body, FALSE) : NULL;
 
-  if (globi_json_node_holds (code, G_TYPE_STRING))
-    {
-      error = g_error_new_literal (
-          GLOBI_ERROR, globi_error_code_from_string (json_node_get_string (code)),
-          globi_json_node_holds (message, G_TYPE_STRING) ? json_node_get_string (message)
-                                                         : json_node_get_string (code));
-      if (globi_json_node_holds (attempts, G_TYPE_INT64))
-        globi_error_set_details (error, -1,
-                                 (int) CLAMP (json_node_get_int (attempts), 0, G_MAXINT));
-    }
-  else
-    error = g_error_new (GLOBI_ERROR, globi_error_code_from_status (status),
-                         _ ("The server answered %u %s"), status,
-                         soup_status_get_phrase (status) ? soup_status_get_phrase (status) : "");
-  if (retry_after >= 1 && retry_after <= G_MAXUINT32)
-    globi_error_set_details (error, retry_after, globi_error_get_attempts_left (error));
-  if (g_error_matches (error, GLOBI_ERROR, GLOBI_ERROR_RATE_LIMITED) && retry_after >= 1 &&
-      retry_after <= G_MAXUINT32)
-    {
-      g_free (error->message);
-      error->message =
-          g_strdup_printf (_ ("Too many attempts, try again in %u s"), (guint) retry_after);
-    }
-  return error;
+  return globi_client_error_from_reply (status, text, text != NULL ? strlen (text) : 0,
+                                        (guint64) MAX (retry_after, 0));
 }
 
 /* {"type": "send_result", "req", "status", "body", "retry_after"?} */
