@@ -142,6 +142,11 @@ test_deliver (Fixture *f, gconstpointer data)
   g_autoptr (Reply) metrics = NULL;
   JsonObject *event;
   g_autofree char *metrics_text = NULL;
+  g_autoptr (Stream) replay = NULL;
+  g_autoptr (JsonObject) caught_up = NULL;
+  g_autoptr (GPtrArray) replayed =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  guint in_replay = 0;
 
   befriend (f, alice, bob);
   as = open_caught_up (f, alice);
@@ -173,6 +178,25 @@ test_deliver (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_stored (f, bob2, id), ==, 1);
   g_assert_cmpuint (count_stored (f, alice2, id), ==, 1);
   g_assert_cmpuint (count_stored (f, alice, id), ==, 0);
+
+  /* The offline device connects: the message is in its replay, before caught_up. */
+  replay = stream_open (f, bob2, 0);
+  caught_up = stream_next_of_type (replay, "caught_up", replayed);
+  for (guint i = 0; i < replayed->len; i++)
+    {
+      JsonObject *replayed_frame = g_ptr_array_index (replayed, i);
+      JsonObject *replayed_event = json_object_get_object_member (replayed_frame, "event");
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (replayed_event, "id", ""), id) ==
+          0)
+        {
+          g_autofree char *replay_shape = event_shape (replayed_event);
+
+          g_assert_cmpstr (replay_shape, ==, live_shape);
+          in_replay++;
+        }
+    }
+  g_assert_cmpuint (in_replay, ==, 1);
 
   /* The same message by REST: the same event, member for member. */
   reply = send_direct (f, alice, rest_id, bob->user_id, targets);
