@@ -345,6 +345,14 @@ globi_chat_get_messages (GlobiChat *self)
   return G_LIST_MODEL (self->messages);
 }
 
+gboolean
+globi_chat_load_older (GlobiChat *self)
+{
+  g_return_val_if_fail (GLOBI_IS_CHAT (self), FALSE);
+
+  return globi_message_list_load_older (GLOBI_MESSAGE_LIST (globi_chat_get_messages (self)));
+}
+
 void
 globi_chat_set_title (GlobiChat *self, const char *title)
 {

@@ -6,8 +6,18 @@
 #include "globi-message-list.h"
 
 /* Rows are fetched in pages on the cache's worker, so opening a chat costs one COUNT and
- * one page whatever its length. */
-#define PAGE_SIZE 64
+ * a couple of pages whatever its length.
+ *
+ * The model is a window on the chat's history that ends at its newest message and grows
+ * towards the past a page at a time when a view asks for one of its first rows (the
+ * person scrolled up to them), as chat apps load history. A list view builds rows for a
+ * stretch of the model around where it starts, and it starts at the top: over a model of
+ * the whole history it would build (and measure) a few hundred rows of the oldest
+ * messages before being scrolled to the end, and then as many again there. Over the
+ * window it builds the newest rows only, all of them already loaded. */
+#define PAGE_SIZE     16
+#define INITIAL_PAGES 2
+#define GROW_MARGIN   16
 
 struct _GlobiMessageList
 {
@@ -20,8 +30,12 @@ struct _GlobiMessageList
   GCancellable *cancellable;
 
   gboolean ready;
-  guint n_items;
-  GHashTable *pages;   /* page index → GPtrArray of GlobiMessage */
+  guint total;   /* messages in the chat */
+  guint base;    /* the chat position of the model's first row: a multiple of PAGE_SIZE */
+  guint n_items; /* total - base */
+  guint opening; /* pages still loading before the first rows are shown */
+  gboolean growing;
+  GHashTable *pages;   /* page index (chat position / PAGE_SIZE) → GPtrArray of GlobiMessage */
   GHashTable *loading; /* page index set */
   GPtrArray *pending;  /* appended before the count arrived */
 };
@@ -52,14 +66,15 @@ static gpointer
 globi_message_list_get_item (GListModel *model, guint position)
 {
   GlobiMessageList *self = GLOBI_MESSAGE_LIST (model);
-  guint page = position / PAGE_SIZE;
+  guint at = self->base + position;
+  guint page = at / PAGE_SIZE;
   GPtrArray *rows;
 
   if (position >= self->n_items)
     return NULL;
   rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
-  if (rows != NULL && position % PAGE_SIZE < rows->len)
-    return g_object_ref (g_ptr_array_index (rows, position % PAGE_SIZE));
+  if (rows != NULL && at % PAGE_SIZE < rows->len)
+    return g_object_ref (g_ptr_array_index (rows, at % PAGE_SIZE));
   load_page (self, page);
   /* One placeholder per position: a list view takes one object at two places for a bug. */
   return globi_message_new ("", self->chat_id, NULL, GLOBI_MESSAGE_KIND_TEXT, NULL, 0);
@@ -122,6 +137,33 @@ typedef struct
   guint page;
 } PageLoad;
 
+static void on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Messages added while the count or the opening pages were on the worker may have been
+ * inserted after the count: count again. */
+static gboolean
+recount_if_added (GlobiMessageList *self)
+{
+  if (self->pending->len == 0)
+    return FALSE;
+  /* The worker is serial: a count queued now runs after those messages' inserts. */
+  g_ptr_array_set_size (self->pending, 0);
+  globi_cache_count_messages_async (self->cache, self->chat_id, self->cancellable, on_counted_cb,
+                                    self);
+  return TRUE;
+}
+
+static void
+show_window (GlobiMessageList *self)
+{
+  if (recount_if_added (self))
+    return;
+  self->ready = TRUE;
+  self->n_items = self->total - self->base;
+  if (self->n_items > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, self->n_items);
+}
+
 static void
 on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -130,18 +172,15 @@ on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GPtrArray) rows = NULL;
   GlobiMessageList *self = load->self;
   guint start = load->page * PAGE_SIZE;
-  guint changed;
+  guint end;
 
   rows = globi_cache_load_messages_finish (GLOBI_CACHE (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_hash_table_remove (self->loading, GUINT_TO_POINTER (load->page));
   if (rows == NULL)
-    {
-      g_warning ("Could not load messages: %s", error->message);
-      return;
-    }
-  for (guint i = 0; i < rows->len; i++)
+    g_warning ("Could not load messages: %s", error->message);
+  for (guint i = 0; rows != NULL && i < rows->len; i++)
     {
       GlobiMessage *row = g_ptr_array_index (rows, i);
       GlobiMessage *canonical =
@@ -149,10 +188,33 @@ on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       g_ptr_array_index (rows, i) = canonical;
       g_object_unref (row);
     }
-  changed = MIN (rows->len, self->n_items > start ? self->n_items - start : 0);
-  g_hash_table_insert (self->pages, GUINT_TO_POINTER (load->page), g_steal_pointer (&rows));
-  if (changed > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), start, changed, changed);
+  end = start + (rows != NULL ? rows->len : 0);
+  if (rows != NULL)
+    g_hash_table_insert (self->pages, GUINT_TO_POINTER (load->page), g_steal_pointer (&rows));
+  if (self->opening > 0)
+    {
+      /* A page that failed shows as placeholders, loaded again when a view asks. */
+      if (--self->opening == 0)
+        show_window (self);
+      return;
+    }
+  if (self->growing && start + PAGE_SIZE == self->base)
+    {
+      /* The page before the window becomes its first rows (a failed one is asked for
+       * again when a view next reaches the top). */
+      self->growing = FALSE;
+      if (end != start + PAGE_SIZE)
+        return;
+      self->base = start;
+      self->n_items += PAGE_SIZE;
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, PAGE_SIZE);
+      return;
+    }
+  /* A page a view asked for while it was loading: its placeholders become the rows. */
+  start = MAX (start, self->base);
+  end = MIN (end, self->total);
+  if (self->ready && end > start)
+    g_list_model_items_changed (G_LIST_MODEL (self), start - self->base, end - start, end - start);
 }
 
 static void
@@ -182,21 +244,22 @@ on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (error != NULL)
     g_warning ("Could not count messages: %s", error->message);
-  if (self->pending->len > 0)
+  if (recount_if_added (self))
+    return;
+  self->total = n;
+  if (n == 0)
     {
-      /* The worker is serial: a count queued now runs after those messages' inserts. */
-      g_ptr_array_set_size (self->pending, 0);
-      globi_cache_count_messages_async (GLOBI_CACHE (source), self->chat_id, self->cancellable,
-                                        on_counted_cb, self);
+      show_window (self);
       return;
     }
-  self->ready = TRUE;
-  self->n_items = n;
-  if (n > 0)
+  /* The newest pages, loaded before any row is shown: a chat opens at its end. */
+  self->base = (n - 1) / PAGE_SIZE >= INITIAL_PAGES
+                   ? ((n - 1) / PAGE_SIZE - (INITIAL_PAGES - 1)) * PAGE_SIZE
+                   : 0;
+  for (guint page = self->base / PAGE_SIZE; page <= (n - 1) / PAGE_SIZE; page++)
     {
-      /* The newest page first: a chat opens at its end. */
-      load_page (self, (n - 1) / PAGE_SIZE);
-      g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, n);
+      self->opening++;
+      load_page (self, page);
     }
 }
 
@@ -230,7 +293,8 @@ globi_message_list_append (GlobiMessageList *self, GlobiMessage *message)
       g_ptr_array_add (self->pending, g_object_ref (message));
       return;
     }
-  position = self->n_items++;
+  position = self->total++;
+  self->n_items++;
   page = position / PAGE_SIZE;
   rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (page));
   if (rows == NULL && position % PAGE_SIZE == 0)
@@ -240,7 +304,7 @@ globi_message_list_append (GlobiMessageList *self, GlobiMessage *message)
     }
   if (rows != NULL && rows->len == position % PAGE_SIZE)
     g_ptr_array_add (rows, g_object_ref (message));
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
+  g_list_model_items_changed (G_LIST_MODEL (self), position - self->base, 0, 1);
 }
 
 gboolean
@@ -256,6 +320,22 @@ globi_message_list_is_loaded (GlobiMessageList *self, guint position)
   GPtrArray *rows;
 
   g_return_val_if_fail (GLOBI_IS_MESSAGE_LIST (self), FALSE);
+  position += self->base;
   rows = g_hash_table_lookup (self->pages, GUINT_TO_POINTER (position / PAGE_SIZE));
   return rows != NULL && position % PAGE_SIZE < rows->len;
+}
+
+gboolean
+globi_message_list_load_older (GlobiMessageList *self)
+{
+  g_return_val_if_fail (GLOBI_IS_MESSAGE_LIST (self), FALSE);
+
+  if (!self->ready || self->base == 0)
+    return FALSE;
+  if (!self->growing)
+    {
+      self->growing = TRUE;
+      load_page (self, self->base / PAGE_SIZE - 1);
+    }
+  return TRUE;
 }

@@ -25,6 +25,10 @@ GlobiMessageList *globi_message_list_new      (GlobiCache             *cache,
 /* A message was committed to the cache after the list was counted: one more row. */
 void              globi_message_list_append   (GlobiMessageList       *self,
                                                GlobiMessage           *message);
+/* The model is the newest part of the chat; this prepends the page of messages before
+ * it (once loaded, as one items-changed at position 0). FALSE when the model already
+ * starts at the chat's first message (or is not ready yet). */
+gboolean          globi_message_list_load_older (GlobiMessageList     *self);
 /* TRUE once the row count is known (tests and the benchmark wait for it). */
 gboolean          globi_message_list_is_ready (GlobiMessageList       *self);
 /* TRUE when row position is loaded (not a placeholder). */

@@ -371,11 +371,27 @@ pin_to_end (GlobiChatsView *self)
   self->pinning = FALSE;
 }
 
+/* Older messages are loaded when the view comes within a screen of the top (or the
+ * ones loaded do not fill it): the model starts with the newest ones only. */
+static void
+maybe_load_older (GlobiChatsView *self, GtkAdjustment *adjustment)
+{
+  double page = gtk_adjustment_get_page_size (adjustment);
+
+  if (!self->chat || page <= 0)
+    return;
+  if (gtk_adjustment_get_upper (adjustment) <= page ||
+      (!self->stick_to_end && gtk_adjustment_get_value (adjustment) < page))
+    globi_chat_load_older (self->chat);
+}
+
 static void
 on_scroller_changed_cb (GtkAdjustment *adjustment, GlobiChatsView *self)
 {
+
   if (self->stick_to_end)
     pin_to_end (self);
+  maybe_load_older (self, adjustment);
 }
 
 static void
@@ -385,6 +401,7 @@ on_scroller_value_changed_cb (GtkAdjustment *adjustment, GlobiChatsView *self)
 
   if (!self->pinning)
     self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - STICK_DISTANCE;
+  maybe_load_older (self, adjustment);
 }
 
 static void

@@ -372,6 +372,7 @@ globi_message_row_init (GlobiMessageRow *self)
 
   self->body = new_label (content, "body");
   gtk_label_set_wrap (self->body, TRUE);
+  gtk_label_set_natural_wrap_mode (self->body, GTK_NATURAL_WRAP_NONE);
   gtk_label_set_wrap_mode (self->body, PANGO_WRAP_WORD_CHAR);
   gtk_label_set_max_width_chars (self->body, 48);
 
