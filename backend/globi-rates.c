@@ -402,7 +402,10 @@ on_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (g_bytes_get_size (chunk) == 0)
     {
-      /* Parsing a megabyte is not for the main loop. */
+      /* Parsing a megabyte is not for the main loop. The response stream is closed here
+       * first: the task (and its data) may be freed on the worker thread, and libsoup
+       * aborts when a response is finished on a context other than its own. */
+      g_clear_object (&fetch->stream);
       g_task_run_in_thread (task, parse_thread);
       return;
     }

@@ -47,8 +47,10 @@ server_thread (gpointer user_data)
   if (server)
     g_main_loop_run (self->loop);
 
-  /* The last reference goes here, on the server's own thread and context. */
+  /* The last reference goes here, on the server's own thread and context (still the
+   * thread's default while it is disposed). */
   g_clear_object (&self->server);
+  g_clear_object (&server);
 
   g_main_context_pop_thread_default (self->context);
   return NULL;
