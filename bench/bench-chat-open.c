@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench-cache-fill.h"
 #include "globi-chats-view.h"
 #include "globi-message-list.h"
 #include "globi-messenger.h"
@@ -30,18 +31,6 @@ typedef struct
   gint64 first_rows; /* first frame with row widgets in the list */
   gint64 newest;     /* first frame showing the newest messages, scrolled to the end */
 } Opening;
-
-static gint64
-rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
-      (line = strstr (status, "VmRSS:")) == NULL)
-    return -1;
-  return g_ascii_strtoll (line + strlen ("VmRSS:"), NULL, 10);
-}
 
 static gboolean
 has_mapped_rows (GtkWidget *list_view)
@@ -108,25 +97,6 @@ opened (gpointer data)
   return o->newest != 0;
 }
 
-static void
-on_filled_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-fill (GlobiCache *cache, const char *chat_id, guint n)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-
-  globi_cache_fill_async (cache, chat_id, n, NULL, on_filled_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  if (!globi_cache_fill_finish (cache, result, &error))
-    g_error ("fill: %s", error->message);
-}
-
 static gboolean
 on_settled_cb (gpointer data)
 {
@@ -150,7 +120,7 @@ open_chat (GlobiWindow *window, const char *chat_id, const char *label)
 {
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   Opening o = { window->chats_view, NULL, 0, 0, 0 };
-  gint64 rss_before = rss_kib ();
+  gint64 rss_before = bench_rss_kib ();
   gulong handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint_cb), &o);
   GlobiChat *chat;
   guint tick = 0;
@@ -169,8 +139,8 @@ open_chat (GlobiWindow *window, const char *chat_id, const char *label)
   g_signal_handler_disconnect (clock, handler);
   printf ("%-22s first frame with rows %7.1f ms, newest messages shown %7.1f ms, "
           "RSS %" G_GINT64_FORMAT " KiB (%+" G_GINT64_FORMAT " KiB)\n",
-          label, (o.first_rows - o.start) / 1000.0, (o.newest - o.start) / 1000.0, rss_kib (),
-          rss_kib () - rss_before);
+          label, (o.first_rows - o.start) / 1000.0, (o.newest - o.start) / 1000.0, bench_rss_kib (),
+          bench_rss_kib () - rss_before);
 }
 
 int
@@ -210,8 +180,8 @@ main (int argc, char **argv)
   big_id = g_strdup_printf ("u:%s", "00000000-0000-4000-8000-000000000002");
   cache = globi_messenger_get_cache (person.window->messenger);
   start = g_get_monotonic_time ();
-  fill (cache, small_id, 10);
-  fill (cache, big_id, n_messages);
+  bench_cache_fill (cache, small_id, 10);
+  bench_cache_fill (cache, big_id, n_messages);
   printf ("filled the cache with 10 + %u messages in %.2f s\n", n_messages,
           (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "bench-cache-fill.h"
 #include "globi-cache.h"
 #include "globi-message-list.h"
 
@@ -17,37 +18,6 @@
  * Figures, not a pass/fail test. */
 
 static guint n_messages = 100000;
-
-static gint64
-rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
-      (line = strstr (status, "VmRSS:")) == NULL)
-    return -1;
-  return g_ascii_strtoll (line + strlen ("VmRSS:"), NULL, 10);
-}
-
-static void
-on_done_cb (GObject *object, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-fill (GlobiCache *cache, const char *chat_id, guint n)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-
-  globi_cache_fill_async (cache, chat_id, n, NULL, on_done_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  if (!globi_cache_fill_finish (cache, result, &error))
-    g_error ("fill: %s", error->message);
-}
 
 /* Seconds from creating the model to its newest row being loaded. */
 static double
@@ -94,12 +64,12 @@ main (int argc, char **argv)
   path = g_build_filename (dir, "cache.sqlite3", NULL);
   cache = globi_cache_new (path);
   start = g_get_monotonic_time ();
-  fill (cache, "u:big", n_messages);
-  fill (cache, "u:small", 10);
+  bench_cache_fill (cache, "u:big", n_messages);
+  bench_cache_fill (cache, "u:small", 10);
   printf ("filled the cache with %u + 10 messages in %.2f s\n", n_messages,
           (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
 
-  rss_before = rss_kib ();
+  rss_before = bench_rss_kib ();
   t_small = open_chat (cache, "u:small", &small);
   t_big = open_chat (cache, "u:big", &big);
   printf ("first page, 10-message chat:      %.2f ms\n", t_small * 1000);
@@ -107,7 +77,7 @@ main (int argc, char **argv)
           g_list_model_get_n_items (G_LIST_MODEL (big)));
   printf ("RSS with both chats open:          %" G_GINT64_FORMAT " KiB (%+" G_GINT64_FORMAT
           " KiB for opening them)\n",
-          rss_kib (), rss_kib () - rss_before);
+          bench_rss_kib (), bench_rss_kib () - rss_before);
 
   g_clear_object (&small);
   g_clear_object (&big);
