@@ -135,6 +135,7 @@ typedef struct
 {
   GlobiMessageList *self; /* weak: the list may go away first */
   guint page;
+  guint n_pages; /* loaded in one query */
 } PageLoad;
 
 static void on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data);
@@ -177,20 +178,26 @@ on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   rows = globi_cache_load_messages_finish (GLOBI_CACHE (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  g_hash_table_remove (self->loading, GUINT_TO_POINTER (load->page));
   if (rows == NULL)
     g_warning ("Could not load messages: %s", error->message);
-  for (guint i = 0; rows != NULL && i < rows->len; i++)
-    {
-      GlobiMessage *row = g_ptr_array_index (rows, i);
-      GlobiMessage *canonical =
-          self->intern ? self->intern (row, self->intern_data) : g_object_ref (row);
-      g_ptr_array_index (rows, i) = canonical;
-      g_object_unref (row);
-    }
   end = start + (rows != NULL ? rows->len : 0);
-  if (rows != NULL)
-    g_hash_table_insert (self->pages, GUINT_TO_POINTER (load->page), g_steal_pointer (&rows));
+  for (guint k = 0; k < load->n_pages; k++)
+    {
+      GPtrArray *page = g_ptr_array_new_with_free_func (g_object_unref);
+
+      g_hash_table_remove (self->loading, GUINT_TO_POINTER (load->page + k));
+      for (guint i = k * PAGE_SIZE; rows != NULL && i < MIN ((k + 1) * PAGE_SIZE, rows->len); i++)
+        {
+          GlobiMessage *row = g_ptr_array_index (rows, i);
+
+          g_ptr_array_add (page, self->intern ? self->intern (row, self->intern_data)
+                                              : g_object_ref (row));
+        }
+      if (rows != NULL)
+        g_hash_table_insert (self->pages, GUINT_TO_POINTER (load->page + k), page);
+      else
+        g_ptr_array_unref (page);
+    }
   if (self->opening > 0)
     {
       /* A page that failed shows as placeholders, loaded again when a view asks. */
@@ -217,19 +224,31 @@ on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     g_list_model_items_changed (G_LIST_MODEL (self), start - self->base, end - start, end - start);
 }
 
+/* Pages [page, page + n_pages) in one query: the cache pages by OFFSET, which walks the
+ * rows before it, so near the end of a long chat one query for several pages costs what
+ * one page does. */
 static void
-load_page (GlobiMessageList *self, guint page)
+load_pages (GlobiMessageList *self, guint page, guint n_pages)
 {
   PageLoad *load;
 
-  if (g_hash_table_contains (self->loading, GUINT_TO_POINTER (page)))
-    return;
-  g_hash_table_add (self->loading, GUINT_TO_POINTER (page));
+  for (guint k = 0; k < n_pages; k++)
+    if (g_hash_table_contains (self->loading, GUINT_TO_POINTER (page + k)))
+      return;
+  for (guint k = 0; k < n_pages; k++)
+    g_hash_table_add (self->loading, GUINT_TO_POINTER (page + k));
   load = g_new0 (PageLoad, 1);
   load->self = self;
   load->page = page;
-  globi_cache_load_messages_async (self->cache, self->chat_id, page * PAGE_SIZE, PAGE_SIZE,
-                                   self->cancellable, on_page_loaded_cb, load);
+  load->n_pages = n_pages;
+  globi_cache_load_messages_async (self->cache, self->chat_id, page * PAGE_SIZE,
+                                   n_pages * PAGE_SIZE, self->cancellable, on_page_loaded_cb, load);
+}
+
+static void
+load_page (GlobiMessageList *self, guint page)
+{
+  load_pages (self, page, 1);
 }
 
 static void
@@ -256,11 +275,8 @@ on_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   self->base = (n - 1) / PAGE_SIZE >= INITIAL_PAGES
                    ? ((n - 1) / PAGE_SIZE - (INITIAL_PAGES - 1)) * PAGE_SIZE
                    : 0;
-  for (guint page = self->base / PAGE_SIZE; page <= (n - 1) / PAGE_SIZE; page++)
-    {
-      self->opening++;
-      load_page (self, page);
-    }
+  self->opening = 1;
+  load_pages (self, self->base / PAGE_SIZE, (n - 1) / PAGE_SIZE - self->base / PAGE_SIZE + 1);
 }
 
 GlobiMessageList *
