@@ -6,7 +6,7 @@
 #include "globi-message-list.h"
 
 /* Rows are fetched in pages on the cache's worker, so opening a chat costs one COUNT and
- * a couple of pages whatever its length.
+ * one query for its newest pages whatever its length.
  *
  * The model is a window on the chat's history that ends at its newest message and grows
  * towards the past a page at a time when a view asks for one of its first rows (the
@@ -15,8 +15,9 @@
  * the whole history it would build (and measure) a few hundred rows of the oldest
  * messages before being scrolled to the end, and then as many again there. Over the
  * window it builds the newest rows only, all of them already loaded. */
-#define PAGE_SIZE     16
-#define INITIAL_PAGES 2
+#define PAGE_SIZE     8
+#define INITIAL_PAGES 3 /* 17-24 rows: a screenful in a tall window */
+#define GROW_PAGES    4 /* rows prepended at a time as the view scrolls up */
 #define GROW_MARGIN   16
 
 struct _GlobiMessageList
@@ -205,16 +206,16 @@ on_page_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         show_window (self);
       return;
     }
-  if (self->growing && start + PAGE_SIZE == self->base)
+  if (self->growing && start + load->n_pages * PAGE_SIZE == self->base)
     {
-      /* The page before the window becomes its first rows (a failed one is asked for
+      /* The pages before the window become its first rows (failed ones are asked for
        * again when a view next reaches the top). */
       self->growing = FALSE;
-      if (end != start + PAGE_SIZE)
+      if (end != self->base)
         return;
       self->base = start;
-      self->n_items += PAGE_SIZE;
-      g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, PAGE_SIZE);
+      self->n_items += end - start;
+      g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, end - start);
       return;
     }
   /* A page a view asked for while it was loading: its placeholders become the rows. */
@@ -350,8 +351,10 @@ globi_message_list_load_older (GlobiMessageList *self)
     return FALSE;
   if (!self->growing)
     {
+      guint n_pages = MIN (GROW_PAGES, self->base / PAGE_SIZE);
+
       self->growing = TRUE;
-      load_page (self, self->base / PAGE_SIZE - 1);
+      load_pages (self, self->base / PAGE_SIZE - n_pages, n_pages);
     }
   return TRUE;
 }

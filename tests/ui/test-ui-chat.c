@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <math.h>
 #include <sodium.h>
 
 #include "globi-chat-row.h"
@@ -34,10 +35,16 @@ shows_contacts (gpointer data)
 
 /* uri (may be NULL): a link opened before signing in, which opens after. */
 static void
-person_start (
-    Fixture *f, Person *p, const char *username, const char *display_name, const char *uri)
+person_start (Fixture *f,
+              Person *p,
+              const char *username,
+              const char *display_name,
+              const char *uri,
+              const char *test_name)
 {
-  g_autofree char *app_id = g_strdup_printf ("org.globichat.GlobiChat.Test%s", display_name);
+  /* Each test's applications need names of their own on the session bus. */
+  g_autofree char *app_id =
+      g_strdup_printf ("org.globichat.GlobiChat.Test%s%s", display_name, test_name);
 
   ui_person_start (p, f->srv.base_url, "globi-ui-chat-XXXXXX", app_id, -1, -1);
   if (uri)
@@ -60,8 +67,8 @@ setup (Fixture *f, gconstpointer data)
     return;
   g_setenv ("GLOBICHAT_CREDENTIALS", "file", TRUE);
   ui_server_start (&f->srv, "globi-ui-chat-server-XXXXXX");
-  person_start (f, &f->alice, "alice.chat", "Alice", "globichat://contacts");
-  person_start (f, &f->bob, "bob.chat", "Bob", NULL);
+  person_start (f, &f->alice, "alice.chat", "Alice", "globichat://contacts", data);
+  person_start (f, &f->bob, "bob.chat", "Bob", NULL, data);
 }
 
 static void
@@ -367,12 +374,109 @@ test_two_people_chat (Fixture *f, gconstpointer data)
   }
 }
 
+
+/* A long conversation (from the cache, as after years of chatting) opens at its newest
+ * message without loading its whole history, loads older messages as the view is
+ * scrolled up to them, and stays where the person scrolled while a message arrives. */
+typedef struct
+{
+  GtkAdjustment *adjustment;
+  GListModel *messages;
+  guint n;
+  double upper;
+} LongChat;
+
+static gboolean
+laid_out_taller (gpointer data)
+{
+  LongChat *c = data;
+
+  return gtk_adjustment_get_upper (c->adjustment) > c->upper;
+}
+
+static gboolean
+at_end (gpointer data)
+{
+  LongChat *c = data;
+  double end =
+      gtk_adjustment_get_upper (c->adjustment) - gtk_adjustment_get_page_size (c->adjustment);
+
+  return g_list_model_get_n_items (c->messages) > 0 &&
+         gtk_adjustment_get_page_size (c->adjustment) > 0 &&
+         gtk_adjustment_get_value (c->adjustment) >= end - 1;
+}
+
+static gboolean
+grew (gpointer data)
+{
+  LongChat *c = data;
+
+  return g_list_model_get_n_items (c->messages) > c->n;
+}
+
+static void
+on_filled_cb (GObject *object, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+test_long_chat (Fixture *f, gconstpointer data)
+{
+  GlobiWindow *window = f->alice.window;
+  const char *chat_id = "u:00000000-0000-4000-8000-00000000abcd";
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  GtkListView *list = NULL;
+  LongChat c = { 0 };
+  double top;
+
+  if (!ui_test_have_display ())
+    return;
+  globi_cache_fill_async (globi_messenger_get_cache (window->messenger), chat_id, 2000, NULL,
+                          on_filled_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (
+      globi_cache_fill_finish (globi_messenger_get_cache (window->messenger), result, &error));
+  globi_window_open_chat (window, chat_id);
+  list = globi_chats_view_get_message_list (window->chats_view);
+  c.adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list));
+  c.messages = globi_chat_get_messages (globi_messenger_open_chat (window->messenger, chat_id));
+  ui_wait_until (at_end, &c, 30, "the long chat to open at its newest message");
+  /* A screenful or two, not 2 000 rows. */
+  c.n = g_list_model_get_n_items (c.messages);
+  g_assert_cmpuint (c.n, <, 100);
+
+  /* Scrolled to the top: older messages come in above, and the rows on screen stay
+   * where they are (the view moves down by what was added). */
+  c.upper = gtk_adjustment_get_upper (c.adjustment);
+  gtk_adjustment_set_value (c.adjustment, 0);
+  ui_wait_until (grew, &c, 30, "older messages to load at the top");
+  ui_wait_until (laid_out_taller, &c, 30, "the older messages to be laid out");
+  g_assert_cmpfloat (gtk_adjustment_get_value (c.adjustment), >, 0);
+  c.n = g_list_model_get_n_items (c.messages);
+
+  /* Away from the end, a new message does not pull the view down. */
+  top = gtk_adjustment_get_value (c.adjustment);
+  c.upper = gtk_adjustment_get_upper (c.adjustment);
+  g_assert_false (at_end (&c));
+  globi_chat_append_message (globi_messenger_open_chat (window->messenger, chat_id),
+                             globi_message_new ("appended-1", chat_id, "someone",
+                                                GLOBI_MESSAGE_KIND_TEXT, "A new one", 1));
+  ui_wait_until (laid_out_taller, &c, 30, "the new message to be laid out");
+  g_assert_cmpfloat (fabs (gtk_adjustment_get_value (c.adjustment) - top), <=, 1);
+  g_assert_false (at_end (&c));
+}
+
 int
 main (int argc, char *argv[])
 {
   g_assert_cmpint (sodium_init (), >=, 0);
   ui_test_init (&argc, &argv);
 
-  g_test_add ("/globi/ui/chat/two-people", Fixture, NULL, setup, test_two_people_chat, teardown);
+  g_test_add ("/globi/ui/chat/two-people", Fixture, "TwoPeople", setup, test_two_people_chat,
+              teardown);
+  g_test_add ("/globi/ui/chat/long-chat", Fixture, "LongChat", setup, test_long_chat, teardown);
   return g_test_run ();
 }
