@@ -192,22 +192,6 @@ test_group_key_to_missing_only (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (count_distributions (carol), ==, 0);
 }
 
-/* Restarts c's messenger with the live stream and waits until it is caught up. */
-static void
-go_live (Client *c)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GAsyncResult *pending = NULL;
-
-  globi_messenger_start_async (c->messenger, TRUE, NULL, on_result_cb, &pending);
-  result = wait_result (&pending);
-  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
-  g_assert_no_error (error);
-  while (globi_messenger_get_stream_state (c->messenger) != GLOBI_STREAM_STATE_ONLINE)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 static gboolean
 is_typing (GlobiChat *chat, const char *user_id)
 {
@@ -226,22 +210,6 @@ wait_typing (GlobiChat *chat, const char *user_id, gboolean typing)
   g_assert_cmpint (is_typing (chat, user_id), ==, typing);
 }
 
-static void
-on_received_cb (GlobiMessenger *messenger, GlobiChat *chat, GlobiMessage *message, gpointer data)
-{
-  g_ptr_array_add (data, g_object_ref (message));
-}
-
-static void
-wait_for_count (GPtrArray *received, guint n)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  while (received->len < n && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (received->len, ==, n);
-}
-
 /* Typing travels on the stream: shown, cleared by "false" or by their message, and
  * neither shown nor sent with the setting off. */
 static void
@@ -257,9 +225,9 @@ test_typing_relay (CoreFixture *f, gconstpointer data)
   GlobiChat *at_bob;
 
   befriend (alice, bob);
-  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (on_received_cb), received);
-  go_live (alice);
-  go_live (bob);
+  collect_received (bob, received);
+  client_go_live (alice);
+  client_go_live (bob);
   at_alice = globi_messenger_open_chat (alice->messenger, to_bob);
   at_bob = globi_messenger_open_chat (bob->messenger, to_alice);
 
@@ -273,7 +241,7 @@ test_typing_relay (CoreFixture *f, gconstpointer data)
   wait_typing (at_bob, alice_id, TRUE);
   g_object_unref (send_text (alice, to_bob, "there"));
   flush (alice);
-  wait_for_count (received, 1);
+  wait_received (received, 1);
   g_assert_false (is_typing (at_bob, alice_id));
   globi_messenger_set_typing (alice->messenger, at_alice, FALSE);
 
@@ -283,7 +251,7 @@ test_typing_relay (CoreFixture *f, gconstpointer data)
   globi_messenger_set_typing (alice->messenger, at_alice, TRUE);
   g_object_unref (send_text (alice, to_bob, "again"));
   flush (alice);
-  wait_for_count (received, 2);
+  wait_received (received, 2);
   g_assert_false (is_typing (at_bob, alice_id));
   /* Bob's delivery receipts reach Alice's stream before it closes. */
   flush (bob);

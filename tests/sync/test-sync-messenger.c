@@ -707,22 +707,6 @@ test_blocked (CoreFixture *f, gconstpointer data)
   g_assert_cmpuint (received->len, ==, 0);
 }
 
-static void
-on_received_cb (GlobiMessenger *messenger, GlobiChat *chat, GlobiMessage *message, gpointer data)
-{
-  g_ptr_array_add (data, g_object_ref (message));
-}
-
-static void
-wait_for_count (GPtrArray *received, guint n)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (received->len < n && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpuint (received->len, ==, n);
-}
-
 /* Bob listens on the WebSocket stream; the server restarts under him and he reconnects by
  * himself, missing nothing and getting nothing twice. */
 static void
@@ -737,7 +721,7 @@ test_stream_live_and_reconnect (CoreFixture *f, gconstpointer data)
   GAsyncResult *pending = NULL;
 
   befriend (alice, bob);
-  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (on_received_cb), received);
+  collect_received (bob, received);
   globi_messenger_start_async (bob->messenger, TRUE, NULL, on_result_cb, &pending);
   result = wait_result (&pending);
   g_assert_true (globi_messenger_start_finish (bob->messenger, result, &error));
@@ -750,7 +734,7 @@ test_stream_live_and_reconnect (CoreFixture *f, gconstpointer data)
       g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
     }
   flush (alice);
-  wait_for_count (received, 3);
+  wait_received (received, 3);
 
   restart_server (f);
   for (guint i = 3; i < 6; i++)
@@ -759,7 +743,7 @@ test_stream_live_and_reconnect (CoreFixture *f, gconstpointer data)
       g_autoptr (GlobiMessage) m = send_text (alice, to_bob, text);
     }
   flush (alice);
-  wait_for_count (received, 6);
+  wait_received (received, 6);
   for (guint i = 0; i < 6; i++)
     {
       g_autofree char *text = g_strdup_printf ("live %u", i);

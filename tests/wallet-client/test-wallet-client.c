@@ -26,21 +26,13 @@ typedef struct
   GlobiWallet *bob_wallet;
 } Fixture;
 
+/* A fresh messenger on c's session, live and caught up. */
 static void
 start_live (Client *c)
 {
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (GError) error = NULL;
-  GAsyncResult *pending = NULL;
-
   g_clear_object (&c->messenger);
   c->messenger = globi_messenger_new (c->session);
-  globi_messenger_start_async (c->messenger, TRUE, NULL, on_result_cb, &pending);
-  result = wait_result (&pending);
-  g_assert_true (globi_messenger_start_finish (c->messenger, result, &error));
-  g_assert_no_error (error);
-  while (globi_messenger_get_stream_state (c->messenger) != GLOBI_STREAM_STATE_ONLINE)
-    g_main_context_iteration (NULL, TRUE);
+  client_go_live (c);
 }
 
 static void
