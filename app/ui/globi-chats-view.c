@@ -42,6 +42,7 @@ struct _GlobiChatsView
   GtkWidget *chat_menu_button;
   GSimpleActionGroup *chat_actions;
   GtkScrolledWindow *message_scroller;
+  GtkWidget *jump_to_end_button;
   GtkListView *message_list;
   GtkWidget *reply_bar;
   GtkLabel *announcement_bar;
@@ -401,6 +402,8 @@ on_scroller_value_changed_cb (GtkAdjustment *adjustment, GlobiChatsView *self)
 
   if (!self->pinning)
     self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - STICK_DISTANCE;
+  /* Scrolled up to read: a way back down, as every messenger has. */
+  gtk_widget_set_visible (self->jump_to_end_button, !self->stick_to_end);
   maybe_load_older (self, adjustment);
 }
 
@@ -408,7 +411,14 @@ static void
 scroll_to_end (GlobiChatsView *self)
 {
   self->stick_to_end = TRUE;
+  gtk_widget_set_visible (self->jump_to_end_button, FALSE);
   pin_to_end (self);
+}
+
+static void
+on_jump_to_end_clicked_cb (GlobiChatsView *self)
+{
+  scroll_to_end (self);
 }
 
 /* Image thumbnails: the decrypted file (fetched once into the profile) scaled to fit
@@ -1082,6 +1092,8 @@ globi_chats_view_class_init (GlobiChatsViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, info_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, chat_menu_button);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_scroller);
+  gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, jump_to_end_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_jump_to_end_clicked_cb);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, message_list);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, GlobiChatsView, announcement_bar);

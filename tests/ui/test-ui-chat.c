@@ -414,6 +414,12 @@ grew (gpointer data)
   return g_list_model_get_n_items (c->messages) > c->n;
 }
 
+static gboolean
+has_tooltip (GtkWidget *widget, gpointer tooltip)
+{
+  return g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0;
+}
+
 static void
 on_filled_cb (GObject *object, GAsyncResult *result, gpointer user_data)
 {
@@ -429,6 +435,7 @@ test_long_chat (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   GtkListView *list = NULL;
   LongChat c = { 0 };
+  GtkWidget *jump = NULL;
   double top;
 
   if (!ui_test_have_display ())
@@ -467,6 +474,14 @@ test_long_chat (Fixture *f, gconstpointer data)
   ui_wait_until (laid_out_taller, &c, 30, "the new message to be laid out");
   g_assert_cmpfloat (fabs (gtk_adjustment_get_value (c.adjustment) - top), <=, 1);
   g_assert_false (at_end (&c));
+
+  /* The way back down. */
+  jump = ui_find_widget (GTK_WIDGET (window->chats_view), has_tooltip, (gpointer) "Jump to Newest");
+  g_assert_nonnull (jump);
+  g_assert_true (gtk_widget_get_visible (jump));
+  gtk_widget_activate (jump);
+  ui_wait_until (at_end, &c, 30, "the chat to scroll back to its newest message");
+  g_assert_false (gtk_widget_get_visible (jump));
 }
 
 int
