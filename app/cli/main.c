@@ -962,7 +962,6 @@ cmd_history (GlobiCli *cli, int argc, char **argv)
 {
   g_autoptr (GlobiMessenger) messenger = NULL;
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr (GAsyncResult) counted = NULL;
   g_autoptr (GAsyncResult) loaded = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) rows = NULL;
@@ -970,7 +969,6 @@ cmd_history (GlobiCli *cli, int argc, char **argv)
   GlobiCache *cache;
   const char *limit_text = NULL;
   guint limit = 50;
-  guint count;
   int status;
 
   globi_cli_take_option (&argc, argv, "--limit", &limit_text);
@@ -983,15 +981,11 @@ cmd_history (GlobiCli *cli, int argc, char **argv)
   globi_cli_flush_session (cli);
   chat_id = globi_cli_chat_id_for (messenger, argv[0], FALSE);
   cache = globi_messenger_get_cache (messenger);
-  globi_cache_count_messages_async (cache, chat_id, NULL, globi_cli_on_done_cb, cli);
-  counted = globi_cli_await (cli);
-  count = globi_cache_count_messages_finish (cache, counted, &error);
-  if (error != NULL)
-    return globi_cli_fail_with_error (cli, error);
-  globi_cache_load_messages_async (cache, chat_id, count > limit ? count - limit : 0, limit, NULL,
-                                   globi_cli_on_done_cb, cli);
+  /* The newest `limit`, oldest first. */
+  globi_cache_load_messages_before_async (cache, chat_id, NULL, limit, NULL, globi_cli_on_done_cb,
+                                          cli);
   loaded = globi_cli_await (cli);
-  rows = globi_cache_load_messages_finish (cache, loaded, &error);
+  rows = globi_cache_load_messages_before_finish (cache, loaded, &error);
   if (rows == NULL)
     return globi_cli_fail_with_error (cli, error);
   for (guint i = 0; i < rows->len; i++)

@@ -1247,6 +1247,68 @@ globi_cache_load_messages_finish (GlobiCache *self, GAsyncResult *result, GError
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Keyset paging: the rows just before a message (or the newest ones), by the chat index
+ * backwards, so the cost does not grow with the chat's length as OFFSET's does. */
+static gpointer
+load_before_func (sqlite3 *db, gpointer user_data, GError **error)
+{
+  QueryData *data = user_data;
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+
+  stmt = prepare (db,
+                  data->query ? "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
+                                "AND seq < (SELECT seq FROM messages WHERE id = ?3) "
+                                "ORDER BY seq DESC LIMIT ?2"
+                              : "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
+                                "ORDER BY seq DESC LIMIT ?2",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, data->chat_id);
+  sqlite3_bind_int (stmt, 2, data->limit);
+  if (data->query)
+    bind_text (stmt, 3, data->query);
+  if (!(rows = select_messages (stmt, db, error)))
+    return NULL;
+  /* Oldest first, as every other listing. */
+  for (guint i = 0; i < rows->len / 2; i++)
+    {
+      gpointer swap = rows->pdata[i];
+
+      rows->pdata[i] = rows->pdata[rows->len - 1 - i];
+      rows->pdata[rows->len - 1 - i] = swap;
+    }
+  return g_steal_pointer (&rows);
+}
+
+void
+globi_cache_load_messages_before_async (GlobiCache *self,
+                                        const char *chat_id,
+                                        const char *before_id,
+                                        guint limit,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  QueryData *data = g_new0 (QueryData, 1);
+
+  g_return_if_fail (GLOBI_IS_CACHE (self));
+  data->chat_id = g_strdup (chat_id);
+  data->query = g_strdup (before_id);
+  data->limit = limit;
+  queue_job (self, globi_cache_load_messages_before_async, load_before_func, data,
+             (GDestroyNotify) query_data_free, (GDestroyNotify) g_ptr_array_unref, cancellable,
+             callback, user_data);
+}
+
+GPtrArray *
+globi_cache_load_messages_before_finish (GlobiCache *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Each word becomes a quoted FTS5 string (so user text is never FTS5 syntax), prefix-
  * matched, all required. */
 static char *

@@ -157,6 +157,18 @@ void        globi_cache_load_messages_async  (GlobiCache          *self,
 GPtrArray  *globi_cache_load_messages_finish (GlobiCache          *self,
                                               GAsyncResult        *result,
                                               GError             **error);
+/* Up to limit rows of a chat just before message before_id (NULL: the newest rows),
+ * oldest first: GPtrArray of GlobiMessage. Costs the same wherever in the chat. */
+void        globi_cache_load_messages_before_async  (GlobiCache          *self,
+                                                     const char          *chat_id,
+                                                     const char          *before_id,
+                                                     guint                limit,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GPtrArray  *globi_cache_load_messages_before_finish (GlobiCache          *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
 /* Full-text search (FTS5 query syntax is escaped: plain words); chat_id NULL = all
  * chats. Newest first, at most limit: GPtrArray of GlobiMessage. */
 void        globi_cache_search_async         (GlobiCache          *self,

@@ -39,12 +39,10 @@ void                globi_chat_set_draft         (GlobiChat    *self,
 const char * const *globi_chat_get_typing        (GlobiChat    *self);
 GlobiGroup         *globi_chat_get_group         (GlobiChat    *self);
 
-/* The history, oldest first, as a GListModel of GlobiMessage that pages from the cache:
- * empty until the chat's newest messages are loaded, then those (older ones come with
- * globi_chat_load_older). get_item of a row not loaded yet returns a placeholder
- * GlobiMessage (kind TEXT, text NULL, id "") and loads its page on the cache's worker;
- * items-changed fires when the page arrives. New messages append at the end. The same
- * model object for the chat's lifetime. */
+/* The history, oldest first, as a GListModel of GlobiMessage: empty until the chat's
+ * newest messages are loaded from the cache, then those, every row loaded (older ones
+ * come with globi_chat_load_older). New messages append at the end. The same model
+ * object for the chat's lifetime. */
 GListModel         *globi_chat_get_messages      (GlobiChat    *self);
 /* The messages model starts with the chat's newest messages (a screenful or two); this
  * prepends older ones, a page at a time, for a view scrolled near its top. FALSE when

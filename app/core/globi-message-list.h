@@ -22,16 +22,18 @@ GlobiMessageList *globi_message_list_new      (GlobiCache             *cache,
                                                const char             *chat_id,
                                                GlobiMessageInternFunc  intern,
                                                gpointer                intern_data);
-/* A message was committed to the cache after the list was counted: one more row. */
+/* A message was committed to the cache after the list was opened: one more row. */
 void              globi_message_list_append   (GlobiMessageList       *self,
                                                GlobiMessage           *message);
-/* The model is the newest part of the chat; this prepends the page of messages before
- * it (once loaded, as one items-changed at position 0). FALSE when the model already
- * starts at the chat's first message (or is not ready yet). */
+/* The model is the newest part of the chat; this prepends the messages before it (once
+ * loaded, as one items-changed at position 0). FALSE when the model is known to start at
+ * the chat's first message (or is not ready yet). */
 gboolean          globi_message_list_load_older (GlobiMessageList     *self);
-/* TRUE once the row count is known (tests and the benchmark wait for it). */
+/* TRUE while the rows globi_message_list_load_older asked for are on their way. */
+gboolean          globi_message_list_is_loading_older (GlobiMessageList *self);
+/* TRUE once the newest rows are in (tests and the benchmarks wait for it). */
 gboolean          globi_message_list_is_ready (GlobiMessageList       *self);
-/* TRUE when row position is loaded (not a placeholder). */
+/* TRUE when row position exists: every row of the window is loaded when it appears. */
 gboolean          globi_message_list_is_loaded (GlobiMessageList      *self,
                                                 guint                  position);
 
