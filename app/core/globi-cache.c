@@ -1143,8 +1143,8 @@ globi_cache_mark_read_finish (GlobiCache *self, GAsyncResult *result, GError **e
 typedef struct
 {
   char *chat_id;
-  char *query;
-  guint offset;
+  char *query;     /* search */
+  char *before_id; /* keyset paging; NULL: the newest */
   guint limit;
 } QueryData;
 
@@ -1153,98 +1153,8 @@ query_data_free (QueryData *data)
 {
   g_free (data->chat_id);
   g_free (data->query);
+  g_free (data->before_id);
   g_free (data);
-}
-
-static gpointer
-count_func (sqlite3 *db, gpointer user_data, GError **error)
-{
-  QueryData *data = user_data;
-  g_autoptr (sqlite3_stmt) stmt =
-      prepare (db, "SELECT COUNT(*) FROM messages WHERE chat_id = ?1", error);
-  guint *count;
-
-  if (stmt == NULL)
-    return NULL;
-  bind_text (stmt, 1, data->chat_id);
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      set_sqlite_error (db, error);
-      return NULL;
-    }
-  count = g_new (guint, 1);
-  *count = sqlite3_column_int (stmt, 0);
-  return count;
-}
-
-void
-globi_cache_count_messages_async (GlobiCache *self,
-                                  const char *chat_id,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer user_data)
-{
-  QueryData *data = g_new0 (QueryData, 1);
-
-  g_return_if_fail (GLOBI_IS_CACHE (self));
-  data->chat_id = g_strdup (chat_id);
-  queue_job (self, globi_cache_count_messages_async, count_func, data,
-             (GDestroyNotify) query_data_free, g_free, cancellable, callback, user_data);
-}
-
-guint
-globi_cache_count_messages_finish (GlobiCache *self, GAsyncResult *result, GError **error)
-{
-  g_autofree guint *count = NULL;
-
-  g_return_val_if_fail (g_task_is_valid (result, self), 0);
-  count = g_task_propagate_pointer (G_TASK (result), error);
-  return count ? *count : 0;
-}
-
-static gpointer
-load_func (sqlite3 *db, gpointer user_data, GError **error)
-{
-  QueryData *data = user_data;
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-
-  stmt = prepare (db,
-                  "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
-                  "ORDER BY seq LIMIT ?2 OFFSET ?3",
-                  error);
-  if (stmt == NULL)
-    return NULL;
-  bind_text (stmt, 1, data->chat_id);
-  sqlite3_bind_int (stmt, 2, data->limit);
-  sqlite3_bind_int (stmt, 3, data->offset);
-  return select_messages (stmt, db, error);
-}
-
-void
-globi_cache_load_messages_async (GlobiCache *self,
-                                 const char *chat_id,
-                                 guint offset,
-                                 guint limit,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data)
-{
-  QueryData *data = g_new0 (QueryData, 1);
-
-  g_return_if_fail (GLOBI_IS_CACHE (self));
-  data->chat_id = g_strdup (chat_id);
-  data->offset = offset;
-  data->limit = limit;
-  queue_job (self, globi_cache_load_messages_async, load_func, data,
-             (GDestroyNotify) query_data_free, (GDestroyNotify) g_ptr_array_unref, cancellable,
-             callback, user_data);
-}
-
-GPtrArray *
-globi_cache_load_messages_finish (GlobiCache *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Keyset paging: the rows just before a message (or the newest ones), by the chat index
@@ -1257,18 +1167,18 @@ load_before_func (sqlite3 *db, gpointer user_data, GError **error)
   g_autoptr (GPtrArray) rows = NULL;
 
   stmt = prepare (db,
-                  data->query ? "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
-                                "AND seq < (SELECT seq FROM messages WHERE id = ?3) "
-                                "ORDER BY seq DESC LIMIT ?2"
-                              : "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
-                                "ORDER BY seq DESC LIMIT ?2",
+                  data->before_id ? "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
+                                    "AND seq < (SELECT seq FROM messages WHERE id = ?3) "
+                                    "ORDER BY seq DESC LIMIT ?2"
+                                  : "SELECT " MESSAGE_COLUMNS " FROM messages WHERE chat_id = ?1 "
+                                    "ORDER BY seq DESC LIMIT ?2",
                   error);
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, 1, data->chat_id);
   sqlite3_bind_int (stmt, 2, data->limit);
-  if (data->query)
-    bind_text (stmt, 3, data->query);
+  if (data->before_id)
+    bind_text (stmt, 3, data->before_id);
   if (!(rows = select_messages (stmt, db, error)))
     return NULL;
   /* Oldest first, as every other listing. */
@@ -1295,7 +1205,7 @@ globi_cache_load_messages_before_async (GlobiCache *self,
 
   g_return_if_fail (GLOBI_IS_CACHE (self));
   data->chat_id = g_strdup (chat_id);
-  data->query = g_strdup (before_id);
+  data->before_id = g_strdup (before_id);
   data->limit = limit;
   queue_job (self, globi_cache_load_messages_before_async, load_before_func, data,
              (GDestroyNotify) query_data_free, (GDestroyNotify) g_ptr_array_unref, cancellable,

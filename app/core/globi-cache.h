@@ -137,26 +137,6 @@ GPtrArray  *globi_cache_mark_read_finish     (GlobiCache          *self,
                                               GAsyncResult        *result,
                                               GError             **error);
 
-/* Number of messages in a chat. */
-void        globi_cache_count_messages_async (GlobiCache          *self,
-                                              const char          *chat_id,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-guint       globi_cache_count_messages_finish (GlobiCache         *self,
-                                               GAsyncResult       *result,
-                                               GError            **error);
-/* Rows [offset, offset + limit) of a chat, oldest first: GPtrArray of GlobiMessage. */
-void        globi_cache_load_messages_async  (GlobiCache          *self,
-                                              const char          *chat_id,
-                                              guint                offset,
-                                              guint                limit,
-                                              GCancellable        *cancellable,
-                                              GAsyncReadyCallback  callback,
-                                              gpointer             user_data);
-GPtrArray  *globi_cache_load_messages_finish (GlobiCache          *self,
-                                              GAsyncResult        *result,
-                                              GError             **error);
 /* Up to limit rows of a chat just before message before_id (NULL: the newest rows),
  * oldest first: GPtrArray of GlobiMessage. Costs the same wherever in the chat. */
 void        globi_cache_load_messages_before_async  (GlobiCache          *self,

@@ -1358,7 +1358,7 @@ on_messages_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data
   Approval *a = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) messages =
-      globi_cache_load_messages_finish (GLOBI_CACHE (source), result, &error);
+      globi_cache_load_messages_before_finish (GLOBI_CACHE (source), result, &error);
   JsonObject *row = g_ptr_array_index (a->chats, a->chat_index);
   g_autoptr (JsonObject) chat = NULL;
   JsonArray *list;
@@ -1388,27 +1388,6 @@ on_messages_loaded_cb (GObject *source, GAsyncResult *result, gpointer user_data
     }
   a->chat_index++;
   next_chat (g_steal_pointer (&task));
-}
-
-static void
-on_messages_counted_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  Approval *a = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
-  guint count = globi_cache_count_messages_finish (GLOBI_CACHE (source), result, &error);
-  JsonObject *row = g_ptr_array_index (a->chats, a->chat_index);
-
-  if (error)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
-      return;
-    }
-  globi_cache_load_messages_async (
-      GLOBI_CACHE (source), str_member (row, "id"),
-      count > GLOBI_DEVICE_LINK_MAX_MESSAGES ? count - GLOBI_DEVICE_LINK_MAX_MESSAGES : 0,
-      GLOBI_DEVICE_LINK_MAX_MESSAGES, g_task_get_cancellable (task), on_messages_loaded_cb, task);
 }
 
 static gint
@@ -1561,9 +1540,10 @@ next_chat (GTask *task)
     {
       JsonObject *row = g_ptr_array_index (a->chats, a->chat_index);
 
-      globi_cache_count_messages_async (cache, str_member (row, "id"),
-                                        g_task_get_cancellable (task), on_messages_counted_cb,
-                                        task);
+      /* The newest, oldest first. */
+      globi_cache_load_messages_before_async (
+          cache, str_member (row, "id"), NULL, GLOBI_DEVICE_LINK_MAX_MESSAGES,
+          g_task_get_cancellable (task), on_messages_loaded_cb, task);
       return;
     }
   /* The files' keys go along, so the new device can open pictures in the history too. */

@@ -359,11 +359,11 @@ test_flow (Fixture *fx, gconstpointer data)
     g_autoptr (GPtrArray) history = NULL;
     GAsyncResult *pending = NULL;
 
-    globi_cache_load_messages_async (globi_messenger_get_cache (fresh.messenger), bob_chat, 0, 100,
-                                     NULL, on_result_cb, &pending);
+    globi_cache_load_messages_before_async (globi_messenger_get_cache (fresh.messenger), bob_chat,
+                                            NULL, 100, NULL, on_result_cb, &pending);
     result = wait_result (&pending);
-    history = globi_cache_load_messages_finish (globi_messenger_get_cache (fresh.messenger), result,
-                                                &error);
+    history = globi_cache_load_messages_before_finish (globi_messenger_get_cache (fresh.messenger),
+                                                       result, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (history->len, ==, 4);
     g_assert_cmpstr (globi_message_get_text (g_ptr_array_index (history, 0)), ==, "one from alice");

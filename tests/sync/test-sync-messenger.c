@@ -71,6 +71,16 @@ test_cache_paging (void)
   g_assert_cmpstr (globi_message_get_text (first), ==, "Message number 0 of the benchmark");
   g_assert_cmpstr (globi_message_get_text (last), ==, "Message number 999 of the benchmark");
 
+  /* Before a message the cache does not hold: nothing, not the newest rows. */
+  globi_cache_load_messages_before_async (cache, "u:peer", "no-such-message", 10, NULL,
+                                          on_result_cb, &pending);
+  result = wait_result (&pending);
+  found = globi_cache_load_messages_before_finish (cache, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 0);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  g_clear_object (&result);
+
   globi_cache_search_async (cache, NULL, "number 77", 10, NULL, on_result_cb, &pending);
   result = wait_result (&pending);
   found = globi_cache_search_finish (cache, result, &error);
