@@ -203,6 +203,9 @@ on_query_tooltip_cb (
 {
   g_autofree char *full = NULL;
 
+  /* Not over the row's own menu. */
+  if (self->menu && gtk_widget_get_visible (GTK_WIDGET (self->menu)))
+    return FALSE;
   if (widget == GTK_WIDGET (self->mark))
     {
       if (!self->delivery_label)
