@@ -61,6 +61,10 @@ run_cli (const char *password, const char *new_password, const char *first_arg, 
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (proc, NULL, NULL, &run->out, &run->err, &error);
   g_assert_no_error (error);
+  /* A crash names itself, with what the CLI printed before it. */
+  if (!g_subprocess_get_if_exited (proc))
+    g_error ("globichat-cli %s: killed by signal %d: %s", first_arg,
+             g_subprocess_get_term_sig (proc), run->err);
   run->status = g_subprocess_get_exit_status (proc);
   run->json = json_from_string (run->status == 0 ? run->out : run->err, NULL);
   if (run->status != 0)
